@@ -1,0 +1,137 @@
+// Commander wiring only. Command modules are imported lazily so `--help`
+// stays close to bare `node` start-up time.
+import { Command, CommanderError } from "commander";
+import { PROBES, PROBE_KINDS, kindForCommand, loadProbe } from "./probes/index.js";
+import { addRunOptions, type RunFlags } from "./commands/run-options.js";
+import { processIO, type CommandIO } from "./commands/io.js";
+import { EXIT } from "./exit-codes.js";
+import { getProcessRedactor } from "./redact.js";
+import type { ExecuteOptions } from "./commands/execute.js";
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  every check passed (warnings allowed, unless --strict)
+  1  at least one check failed or was blocked
+  2  usage or config error — nothing was probed
+  3  internal error (a bug in infra-check: please report it)`;
+
+const MAIN_HELP = `
+Examples:
+  $ infra-check staging                      run config/staging.yaml
+  $ infra-check staging --only cache,db -v   two checks, with phase timings
+  $ infra-check run --config ./prod.yaml --format json > report.json
+  $ infra-check validate production          check a config without probing
+  $ infra-check http https://api.example.com/health --expect 'json.status=healthy'
+  $ infra-check redis redis://10.0.0.3:6379 --password-env REDIS_PASSWORD
+
+Every failing check names the layer that broke (dns, refused, unreachable,
+tls, auth, permission, not-found, protocol, server-error, timeout, slow,
+unhealthy, drift, config) and what to do next. Checks run concurrently, each
+under its own budget, and the whole run under --deadline.
+${EXIT_CODES_HELP}
+
+Environment:
+  NO_COLOR / FORCE_COLOR   disable / force colours
+  INFRA_CHECK_GCP_EMULATOR_HOST=host:port   talk to a local Google Cloud API emulator`;
+
+export async function main(argv: string[], io: CommandIO = processIO(), options: ExecuteOptions = {}): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command("infra-check")
+    .description("Is this environment healthy, and if not, which layer is broken and what do I do?")
+    .version((await import("./version.js")).VERSION, "-V, --version")
+    .argument("[env]", "environment: runs config/<env>.yaml")
+    .showHelpAfterError("(run infra-check --help for usage)")
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .addHelpText("after", MAIN_HELP);
+  addRunOptions(program).action(async (env: string | undefined, flags: RunFlags) => {
+    if (!env && !flags.config) {
+      program.outputHelp();
+      setExit(EXIT.USAGE);
+      return;
+    }
+    const { runCommand } = await import("./commands/run.js");
+    setExit(await runCommand(env, flags, io, options));
+  });
+
+  addRunOptions(
+    program
+      .command("run")
+      .argument("[env]", "environment: runs config/<env>.yaml")
+      .description("run the checks of an environment (same as `infra-check <env>`)")
+      .addHelpText("after", EXIT_CODES_HELP),
+  ).action(async (env: string | undefined, flags: RunFlags) => {
+    const { runCommand } = await import("./commands/run.js");
+    setExit(await runCommand(env, flags, io, options));
+  });
+
+  program
+    .command("validate")
+    .argument("[env]", "environment: validates config/<env>.yaml")
+    .option("-c, --config <file>", "validate this file instead")
+    .option("-f, --format <format>", "table | json", "table")
+    .description("validate a config (schema, durations, dependsOn, env vars) without probing anything")
+    .action(async (env: string | undefined, flags: { config?: string; format?: string }) => {
+      const { validateCommand } = await import("./commands/validate.js");
+      setExit(await validateCommand(env, flags, io));
+    });
+
+  // One-off probe commands: the invoked one is declared in full (its module
+  // loaded for its flags); the others only by name, for the command list.
+  const invoked = kindForCommand(argv[2] ?? "");
+  for (const kind of PROBE_KINDS) {
+    const entry = PROBES[kind];
+    if (kind === invoked) {
+      const probe = await loadProbe(kind);
+      if (probe.oneOff) {
+        const { defineOneOff } = await import("./commands/oneoff.js");
+        defineOneOff(program, probe, io, setExit, options);
+        continue;
+      }
+    }
+    program.command(entry.command).argument("<target>").description(`one-off: ${entry.summary}`).allowUnknownOption();
+  }
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    return handleError(error, io);
+  }
+  return exitCode;
+}
+
+function handleError(error: unknown, io: CommandIO): number {
+  if (error instanceof CommanderError) {
+    // Help and version displays end through exitOverride too.
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return EXIT.OK;
+    return EXIT.USAGE;
+  }
+  const redactor = getProcessRedactor();
+  const name = (error as Error)?.name;
+  if (name === "ConfigError" || name === "ConfigErrors") {
+    const lines = redactor.text((error as Error).message).split("\n");
+    io.stderr(lines.map((line) => `infra-check: ${line}`).join("\n") + "\n");
+    return EXIT.USAGE;
+  }
+  io.stderr(`infra-check: internal error: ${redactor.text(String((error as Error)?.stack ?? error))}\nThis is a bug in infra-check; please report it.\n`);
+  return EXIT.INTERNAL;
+}
+
+/**
+ * A client library that leaks a rejection or throws from an event handler must
+ * not end the process with a stack trace and an exit code we did not choose.
+ * Installed by the bin launcher only (tests import main() without it).
+ */
+export function installProcessHandlers(): void {
+  process.on("unhandledRejection", (reason) => {
+    if (process.env.INFRA_CHECK_DEBUG) process.stderr.write(`infra-check: (ignored) unhandled rejection: ${getProcessRedactor().text(String((reason as Error)?.message ?? reason))}\n`);
+  });
+  process.on("uncaughtException", (error) => {
+    process.stderr.write(`infra-check: internal error: ${getProcessRedactor().text(String(error?.stack ?? error))}\nThis is a bug in infra-check; please report it.\n`);
+    process.exit(EXIT.INTERNAL);
+  });
+}

@@ -1,0 +1,50 @@
+// Parsing of flag values shared by several commands. Errors are ConfigErrors
+// (exit 2) that name the flag.
+import { ConfigError } from "../config/errors.js";
+import { parseDurationMs } from "../util/duration.js";
+
+export function durationFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms <= 0) throw new ConfigError(`${flag}: expected a duration like 500ms, 2s or 1m, found "${value}"`);
+  return ms;
+}
+
+export function listFlag(value: string | string[] | undefined): string[] {
+  const values = Array.isArray(value) ? value : value ? [value] : [];
+  return values.flatMap((item) => item.split(",")).map((item) => item.trim()).filter(Boolean);
+}
+
+/**
+ * `-H "Name: value"` → { Name: "value" }. `$VAR` / `${VAR}` in the value is read
+ * from the environment so tokens never have to be typed on the command line.
+ */
+export function parseHeaderFlags(headers: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const parsed: Record<string, string> = {};
+  for (const header of headers) {
+    const colon = header.indexOf(":");
+    if (colon <= 0) throw new ConfigError(`--header: expected "Name: value", found "${header.replace(/:.*/, ":…")}"`);
+    const name = header.slice(0, colon).trim();
+    parsed[name] = header.slice(colon + 1).trim().replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_match, variable: string) => {
+      const value = env[variable];
+      if (value === undefined) throw new ConfigError(`--header ${name}: environment variable ${variable} is not set`);
+      return value;
+    });
+  }
+  return parsed;
+}
+
+/**
+ * `--expect 'json.status=healthy'`, `--expect 'totalMs<500ms'` → { metric: expectation }.
+ * `=` means equality; other operators are kept as written.
+ */
+export function parseExpectFlags(flag: string, values: string[]): Record<string, string> {
+  const parsed: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([A-Za-z0-9_.[\]-]+)\s*(==|!=|<=|>=|=|<|>|~)\s*(.*)$/s.exec(value);
+    if (!match) throw new ConfigError(`${flag}: expected METRIC=VALUE or METRIC<OP>VALUE (e.g. 'json.status=healthy', 'totalMs<500ms'), found "${value}"`);
+    const [, metric, op, operand] = match;
+    parsed[metric] = op === "=" || op === "==" ? operand : `${op} ${operand}`;
+  }
+  return parsed;
+}

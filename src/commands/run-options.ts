@@ -1,0 +1,37 @@
+// Flags shared by `run`, the default command, one-off probe commands and demo.
+import type { Command } from "commander";
+import { FORMATS } from "../reporters/index.js";
+
+export interface RunFlags {
+  config?: string;
+  format: string;
+  only?: string[];
+  skip?: string[];
+  timeout?: string;
+  deadline?: string;
+  strict?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Output and judgement flags (every command that runs checks). */
+export function addOutputOptions(command: Command): Command {
+  return command
+    .option("-f, --format <format>", `stdout format: ${FORMATS.join(" | ")}`, "table")
+    .option("--strict", "warnings count as failures (exit 1)")
+    .option("-v, --verbose", "phase breakdown, metrics and assertions per check; log lines on stderr")
+    .option("--no-color", "no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)");
+}
+
+/** Selection and budget flags (config-driven runs). */
+export function addRunOptions(command: Command): Command {
+  command
+    .option("-c, --config <file>", "run this config file instead of config/<env>.yaml")
+    .option("--only <names>", "run only these checks (comma-separated, repeatable)", collect)
+    .option("--skip <names>", "skip these checks (comma-separated, repeatable)", collect)
+    .option("-t, --timeout <duration>", "default per-check budget, e.g. 2s (a check's own timeout wins)")
+    .option("-d, --deadline <duration>", "budget of the whole run, e.g. 20s (default: config's deadline, else 30s)");
+  return addOutputOptions(command);
+}

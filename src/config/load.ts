@@ -1,0 +1,322 @@
+// Read a config file, interpolate ${ENV}, validate it against the top-level
+// schema and each kind's own schema, and produce CheckSpec[]. Every problem is
+// a ConfigError naming the file and the key path; nothing is probed.
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import type { ZodError, ZodType } from "zod";
+import { ConfigError, ConfigErrors } from "./errors.js";
+import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopLevelConfig } from "./schema.js";
+import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
+import { parseExpectation } from "../evaluate/assertions.js";
+import { parseDurationMs } from "../util/duration.js";
+import type { CheckSpec, Expectation, ProbeDefinition, TlsSpec } from "../types.js";
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+export const DEFAULT_DEADLINE_MS = 30_000;
+
+export interface LoadOptions {
+  only?: string[];
+  skip?: string[];
+  /** --timeout: default per-check budget (a check's own `timeout` still wins). */
+  timeoutMs?: number;
+  /** --deadline: the whole run's budget. */
+  deadlineMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  file?: string;
+  dir: string;
+  env: string;
+  deadlineMs: number;
+  gcp?: TopLevelConfig["gcp"];
+  history?: TopLevelConfig["history"];
+  regression?: TopLevelConfig["regression"];
+  checks: CheckSpec[];
+  probes: Map<string, ProbeDefinition>;
+  /** Secret values found in the specs (for redaction). */
+  secrets: string[];
+  /** Non-fatal notes for stderr (e.g. a dependency dropped by --only). */
+  notes: string[];
+}
+
+/** `staging` → config/staging.yaml (or .yml) under `cwd`. */
+export function resolveEnvConfig(envName: string, cwd = process.cwd()): string {
+  const dir = path.join(cwd, "config");
+  for (const extension of [".yaml", ".yml"]) {
+    const candidate = path.join(dir, envName + extension);
+    if (existsSync(candidate)) return candidate;
+  }
+  let available: string[] = [];
+  try {
+    available = readdirSync(dir)
+      .filter((file) => /\.ya?ml$/.test(file))
+      .map((file) => file.replace(/\.ya?ml$/, ""));
+  } catch {
+    // no config/ folder: the message below says where we looked
+  }
+  const hint = available.length
+    ? `available environments: ${available.join(", ")}`
+    : `no config/ folder with .yaml files in ${cwd}; pass --config FILE`;
+  throw new ConfigError(`no config for environment "${envName}" (looked for config/${envName}.yaml); ${hint}`);
+}
+
+export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === "ENOENT" ? "file not found" : `cannot read file (${code ?? (error as Error).message})`, { file });
+  }
+  const { parseDocument } = await import("yaml");
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigErrors(
+      document.errors.map((error) => {
+        const position = error.linePos?.[0];
+        const where = position ? `line ${position.line}, column ${position.col}` : undefined;
+        return new ConfigError(`invalid YAML: ${error.message.split("\n")[0]}`, { file, keyPath: where });
+      }),
+    );
+  }
+  const raw = document.toJS() as unknown;
+  const envFromName = path.basename(file).replace(/\.ya?ml$/, "");
+  return buildConfig(raw, { ...options, file, dir: path.dirname(path.resolve(file)), defaultEnv: envFromName });
+}
+
+export interface BuildOptions extends LoadOptions {
+  file?: string;
+  dir: string;
+  defaultEnv: string;
+  /** One-off commands: values come from flags the shell already expanded; never expand ${…} in them. */
+  noInterpolation?: boolean;
+}
+
+/** Validate a parsed config document (from YAML or built by a one-off command). */
+export async function buildConfig(raw: unknown, options: BuildOptions): Promise<LoadedConfig> {
+  const { file } = options;
+  const env = options.env ?? process.env;
+  const expand = (value: unknown, keyPath: string) => (options.noInterpolation ? value : interpolate(value, keyPath, env, fail));
+  const errors: ConfigError[] = [];
+  const fail = (keyPath: string | undefined, message: string) => errors.push(new ConfigError(message, { file, keyPath }));
+
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError("expected a mapping with a `checks:` key at the top level", { file });
+  }
+  const top = parseWith(topLevelSchema, raw, "", file);
+  if (top.errors.length) throw new ConfigErrors(top.errors);
+  const config = top.value!;
+
+  const topLevel = expand({ ...config, checks: {} }, "") as TopLevelConfig;
+
+  const allNames = Object.keys(config.checks);
+  for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
+    if (!allNames.includes(name)) fail(undefined, `--only/--skip names unknown check "${name}"; checks: ${allNames.join(", ") || "(none)"}`);
+  }
+  const selected = allNames.filter(
+    (name) => (!options.only?.length || options.only.includes(name)) && !options.skip?.includes(name),
+  );
+  if (allNames.length === 0) fail("checks", "no checks defined");
+
+  const defaultTimeoutMs =
+    options.timeoutMs ?? (topLevel.defaults?.timeout !== undefined ? parseDurationMs(topLevel.defaults.timeout)! : DEFAULT_TIMEOUT_MS);
+  const deadlineMs = options.deadlineMs ?? (topLevel.deadline !== undefined ? parseDurationMs(topLevel.deadline)! : DEFAULT_DEADLINE_MS);
+
+  const probes = new Map<string, ProbeDefinition>();
+  const checks: CheckSpec[] = [];
+  const secrets: string[] = [];
+  const notes: string[] = [];
+
+  for (const name of selected) {
+    const keyPath = `checks.${name}`;
+    if (!CHECK_NAME.test(name)) {
+      fail(keyPath, "check names use letters, digits, '-', '_' and '.', starting with a letter or digit");
+      continue;
+    }
+    const rawCheck = expand(config.checks[name], keyPath) as Record<string, unknown>;
+    const kind = rawCheck.kind;
+    if (typeof kind !== "string" || !isProbeKind(kind)) {
+      fail(`${keyPath}.kind`, `expected one of ${PROBE_KINDS.join(", ")}, found ${JSON.stringify(kind ?? null)}`);
+      continue;
+    }
+    const probe = probes.get(kind) ?? (await loadProbe(kind));
+    probes.set(kind, probe);
+
+    const baseRaw: Record<string, unknown> = {};
+    const ownRaw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rawCheck)) (BASE_CHECK_KEYS.includes(key) ? baseRaw : ownRaw)[key] = value;
+
+    const base = parseWith(baseCheckSchema, baseRaw, keyPath, file);
+    const own = parseWith(probe.schema as ZodType<Record<string, unknown>>, ownRaw, keyPath, file);
+    errors.push(...base.errors, ...own.errors);
+    if (!base.value || !own.value) continue;
+
+    const expect = parseExpectations(base.value.expect, `${keyPath}.expect`, probe, fail);
+    const warn = parseExpectations(base.value.warn, `${keyPath}.warn`, probe, fail);
+    const spec: CheckSpec = {
+      ...own.value,
+      name,
+      kind,
+      timeoutMs: base.value.timeout !== undefined ? parseDurationMs(base.value.timeout)! : defaultTimeoutMs,
+      dependsOn: base.value.dependsOn ?? [],
+      expect,
+      warn,
+    };
+    if ("tls" in spec && spec.tls) spec.tls = resolveTlsFiles(spec.tls as TlsSpec, options.dir, `${keyPath}.tls`, fail);
+    checks.push(spec);
+    secrets.push(...(probe.secrets?.(spec) ?? []));
+  }
+
+  validateDependencies(checks, allNames, selected, fail, notes);
+  if (errors.length) throw new ConfigErrors(errors);
+
+  return {
+    file,
+    dir: options.dir,
+    env: topLevel.env ?? options.defaultEnv,
+    deadlineMs,
+    gcp: topLevel.gcp,
+    history: topLevel.history,
+    regression: topLevel.regression,
+    checks,
+    probes,
+    secrets: secrets.filter((secret) => secret.length > 0),
+    notes,
+  };
+}
+
+function parseWith<T>(schema: ZodType<T>, value: unknown, keyPath: string, file?: string): { value?: T; errors: ConfigError[] } {
+  const result = schema.safeParse(value);
+  if (result.success) return { value: result.data, errors: [] };
+  return { errors: formatZodError(result.error, keyPath, value, file) };
+}
+
+function formatZodError(error: ZodError, prefix: string, input: unknown, file?: string): ConfigError[] {
+  return error.issues.map((issue) => {
+    const segments = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
+    let message = issue.message;
+    if (issue.code === "unrecognized_keys") {
+      const keys = (issue as { keys: string[] }).keys;
+      return new ConfigError(`unknown key${keys.length > 1 ? "s" : ""} ${keys.map((key) => `"${key}"`).join(", ")} (typo? unknown keys are rejected so a misspelt option cannot silently disable a check)`, {
+        file,
+        keyPath: segments.join(".") || undefined,
+      });
+    }
+    const found = readPath(input, issue.path as PropertyKey[]);
+    if (found !== undefined && !/found/.test(message)) message += `, found ${JSON.stringify(found)}`;
+    if (found === undefined && issue.code === "invalid_type") message = `missing required key (${message})`;
+    return new ConfigError(message, { file, keyPath: segments.join(".") || undefined });
+  });
+}
+
+function readPath(value: unknown, keys: PropertyKey[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+const PLACEHOLDER = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replace ${VAR} and ${VAR:-default} in every string; `$$` is a literal `$`. */
+export function interpolate(
+  value: unknown,
+  keyPath: string,
+  env: NodeJS.ProcessEnv,
+  fail: (keyPath: string, message: string) => void,
+): unknown {
+  if (typeof value === "string") {
+    return value.replace(PLACEHOLDER, (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === "$$") return "$";
+      const found = env[name!];
+      if (found !== undefined && found !== "") return found;
+      if (fallback !== undefined) return fallback;
+      fail(keyPath, `environment variable ${name} is not set (referenced as \${${name}}); export it or write \${${name}:-default}`);
+      return "";
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, `${keyPath}.${index}`, env, fail));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, keyPath ? `${keyPath}.${key}` : key, env, fail)]),
+    );
+  }
+  return value;
+}
+
+function parseExpectations(
+  raw: Record<string, unknown> | undefined,
+  keyPath: string,
+  probe: ProbeDefinition,
+  fail: (keyPath: string, message: string) => void,
+): Record<string, Expectation> {
+  const parsed: Record<string, Expectation> = {};
+  for (const [metric, value] of Object.entries(raw ?? {})) {
+    const known = probe.metrics.names.includes(metric) || (probe.metrics.prefixes ?? []).some((prefix) => metric.startsWith(prefix));
+    if (!known) {
+      const prefixes = (probe.metrics.prefixes ?? []).map((prefix) => `${prefix}<path>`);
+      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}; known: ${[...probe.metrics.names, ...prefixes].join(", ")}`);
+      continue;
+    }
+    try {
+      parsed[metric] = parseExpectation(value);
+    } catch (error) {
+      fail(`${keyPath}.${metric}`, (error as Error).message);
+    }
+  }
+  return parsed;
+}
+
+function resolveTlsFiles(tls: TlsSpec, dir: string, keyPath: string, fail: (keyPath: string, message: string) => void): TlsSpec {
+  const resolved: TlsSpec = { ...tls };
+  for (const key of ["ca", "cert", "key"] as const) {
+    const value = tls[key];
+    if (!value) continue;
+    const absolute = path.resolve(dir, value);
+    if (!existsSync(absolute)) fail(`${keyPath}.${key}`, `file not found: ${absolute}`);
+    resolved[key] = absolute;
+  }
+  if ((tls.cert && !tls.key) || (tls.key && !tls.cert)) fail(keyPath, "cert and key go together (mutual TLS needs both)");
+  return resolved;
+}
+
+function validateDependencies(
+  checks: CheckSpec[],
+  allNames: string[],
+  selected: string[],
+  fail: (keyPath: string, message: string) => void,
+  notes: string[],
+): void {
+  for (const check of checks) {
+    const kept: string[] = [];
+    check.dependsOn.forEach((dependency, index) => {
+      if (!allNames.includes(dependency)) {
+        fail(`checks.${check.name}.dependsOn.${index}`, `unknown check "${dependency}"; checks: ${allNames.join(", ")}`);
+      } else if (dependency === check.name) {
+        fail(`checks.${check.name}.dependsOn.${index}`, "a check cannot depend on itself");
+      } else if (!selected.includes(dependency)) {
+        notes.push(`${check.name}: dependency "${dependency}" is not selected (--only/--skip); running without it`);
+      } else {
+        kept.push(dependency);
+      }
+    });
+    check.dependsOn = kept;
+  }
+  const byName = new Map(checks.map((check) => [check.name, check]));
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, trail: string[]): void => {
+    if (state.get(name) === "done") return;
+    if (state.get(name) === "visiting") {
+      const cycle = [...trail.slice(trail.indexOf(name)), name];
+      fail(`checks.${name}.dependsOn`, `dependency cycle: ${cycle.join(" → ")}`);
+      return;
+    }
+    state.set(name, "visiting");
+    for (const dependency of byName.get(name)?.dependsOn ?? []) visit(dependency, [...trail, name]);
+    state.set(name, "done");
+  };
+  for (const check of checks) visit(check.name, []);
+}

@@ -1,0 +1,85 @@
+// Expectations as written in configs (`"< 200ms"`, `healthy`, `"~ ^2\\d\\d$"`)
+// and the pure comparison of a measured value against one.
+import type { ExpectOp, Expectation, MetricValue } from "../types.js";
+import { parseDurationMs } from "../util/duration.js";
+
+const OPERATOR = /^\s*(<=|>=|==|!=|<|>|~)\s*(.*)$/s;
+
+/** Parse one expectation. Throws an Error whose message says what is expected. */
+export function parseExpectation(raw: unknown): Expectation {
+  if (raw === null || typeof raw === "number" || typeof raw === "boolean") {
+    return { op: "==", value: raw, source: String(raw) };
+  }
+  if (typeof raw !== "string") {
+    throw new Error("expected a number, boolean, string or an operator string like \"< 200ms\"");
+  }
+  const source = raw;
+  const match = OPERATOR.exec(raw);
+  if (!match) return { op: "==", value: raw, source };
+  const op = match[1] as ExpectOp;
+  const operand = match[2].trim();
+  if (operand === "") throw new Error(`operator "${op}" needs a value after it`);
+  if (op === "~") {
+    try {
+      new RegExp(operand);
+    } catch (error) {
+      throw new Error(`"${operand}" is not a valid regular expression (${(error as Error).message})`);
+    }
+    return { op, value: operand, source };
+  }
+  const value = parseOperand(operand);
+  if ((op === "<" || op === "<=" || op === ">" || op === ">=") && typeof value !== "number") {
+    throw new Error(`"${op}" compares numbers or durations (250ms, 2s), got "${operand}"`);
+  }
+  return { op, value, source };
+}
+
+function parseOperand(text: string): number | string | boolean | null {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (text === "null") return null;
+  const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(text);
+  if (percent) return Number(percent[1]);
+  const duration = parseDurationMs(text);
+  if (duration !== undefined) return duration;
+  return text.replace(/^["'](.*)["']$/s, "$1");
+}
+
+function asNumber(value: MetricValue | undefined): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+/** True when `actual` satisfies `expectation`. A missing metric never satisfies anything. */
+export function satisfies(actual: MetricValue | undefined, expectation: Expectation): boolean {
+  if (actual === undefined) return false;
+  const { op, value } = expectation;
+  if (op === "~") return typeof value === "string" && new RegExp(value).test(typeof actual === "string" ? actual : JSON.stringify(actual));
+  if (op === "==" || op === "!=") {
+    const equal = looselyEqual(actual, value);
+    return op === "==" ? equal : !equal;
+  }
+  const left = asNumber(actual);
+  const right = asNumber(value as MetricValue);
+  if (left === undefined || right === undefined) return false;
+  switch (op) {
+    case "<":
+      return left < right;
+    case "<=":
+      return left <= right;
+    case ">":
+      return left > right;
+    case ">=":
+      return left >= right;
+  }
+}
+
+function looselyEqual(actual: MetricValue, expected: Expectation["value"]): boolean {
+  if (actual === expected) return true;
+  const left = asNumber(actual);
+  const right = asNumber(expected as MetricValue);
+  if (left !== undefined && right !== undefined) return left === right;
+  if (typeof expected === "string" && typeof actual !== "object") return String(actual) === expected;
+  return false;
+}

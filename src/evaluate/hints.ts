@@ -1,0 +1,30 @@
+// What to do next, by failure class. Probe kinds refine these with their own
+// `hints` (src/probes/<kind>.ts); a classified error may carry a hint more
+// specific than both.
+import type { CheckSpec, ClassifiedError, FailureClass, ProbeDefinition } from "../types.js";
+
+export const GENERIC_HINTS: Record<FailureClass, string> = {
+  dns: "The name did not resolve: check the host name, the DNS record, and the resolver this runner uses.",
+  refused: "Nothing is listening there: check that the service runs and the port is right.",
+  unreachable: "No network path: check firewall rules, VPC connector / egress, and whether this runner can reach that network.",
+  tls: "Fix the TLS setup: trusted CA (tls.ca), certificate validity and name (tls.servername), or the scheme.",
+  auth: "Credentials are missing or rejected: check the configured secret and where the service reads it from.",
+  permission: "The identity is known but lacks a role: grant it, or run as an identity that has it.",
+  "not-found": "The thing asked for does not exist: check the name, path, project and region.",
+  protocol: "The peer answered, but not as expected: check that the right service (and version) is on this endpoint.",
+  "server-error": "The server reports its own failure: read its logs around this time.",
+  timeout: "Connected but no answer in time: the server is stuck, overloaded, or not the expected service.",
+  slow: "It works but too slowly: look at the slowest phase and at the server's load.",
+  unhealthy: "The resource reports a bad state: inspect it and its recent changes or deployments.",
+  drift: "The actual configuration differs from the expected one: fix the resource or update the expectation.",
+  config: "The check's own inputs contradict each other: fix the config.",
+  internal: "A bug in infra-check: re-run with --verbose and report it.",
+};
+
+export function hintFor(probe: ProbeDefinition | undefined, spec: CheckSpec, failure: ClassifiedError): string {
+  if (failure.hint) return failure.hint;
+  const specific = probe?.hints?.[failure.class];
+  if (typeof specific === "function") return specific(spec, failure);
+  if (typeof specific === "string") return specific;
+  return GENERIC_HINTS[failure.class];
+}

@@ -1,0 +1,17 @@
+// The exit-code contract (documented in --help and README).
+import type { RunReport } from "./types.js";
+
+export const EXIT = {
+  /** Every check passed (warnings allowed unless --strict). */
+  OK: 0,
+  /** At least one check failed or was blocked (or warned, with --strict). */
+  FAILED: 1,
+  /** Usage or config error: nothing was probed. */
+  USAGE: 2,
+  /** A bug in infra-check. */
+  INTERNAL: 3,
+} as const;
+
+export function exitCodeFor(report: RunReport): number {
+  return report.ok ? EXIT.OK : EXIT.FAILED;
+}

@@ -1,0 +1,23 @@
+// The shared `tls:` block → Node TLS options. Certificate files are read here
+// (paths were resolved and checked when the config was loaded).
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import tls, { type ConnectionOptions } from "node:tls";
+import type { TlsSpec } from "../types.js";
+
+/**
+ * `hostname` is the name the user asked for; probes connect to the resolved
+ * address, so the certificate is verified against `servername ?? hostname`.
+ */
+export function tlsOptions(spec: TlsSpec | undefined, hostname: string): ConnectionOptions {
+  const options: ConnectionOptions = {};
+  const name = spec?.servername ?? hostname;
+  // SNI must not be an IP address (RFC 6066): send it only for names.
+  if (name && !net.isIP(name)) options.servername = name;
+  options.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(name, cert);
+  if (spec?.ca) options.ca = readFileSync(spec.ca);
+  if (spec?.cert) options.cert = readFileSync(spec.cert);
+  if (spec?.key) options.key = readFileSync(spec.key);
+  if (spec?.insecure) options.rejectUnauthorized = false;
+  return options;
+}

@@ -1,0 +1,38 @@
+// The registry: the only list of probe kinds. Each entry loads its module
+// lazily, so a run only pays for the kinds it uses (and --help for none).
+// Adding a kind = its own file + one line here.
+import type { ProbeDefinition } from "../types.js";
+
+interface RegistryEntry {
+  /** One-off triage command (`infra-check <command> <arg>`). */
+  command: string;
+  summary: string;
+  load: () => Promise<{ default: ProbeDefinition }>;
+}
+
+export const PROBES = {
+  http: { command: "http", summary: "HTTP(S) health endpoint: status, JSON body, phase timings", load: () => import("./http.js") },
+  redis: { command: "redis", summary: "Redis: auth, TLS, PING latency percentiles, role", load: () => import("./redis.js") },
+  postgres: { command: "postgres", summary: "PostgreSQL: connect/auth/query phases, query percentiles", load: () => import("./postgres.js") },
+  websocket: { command: "ws", summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load", load: () => import("./websocket.js") },
+  "cloud-run": { command: "cloud-run", summary: "Cloud Run service: Ready, revision traffic, image, VPC egress", load: () => import("./cloud-run.js") },
+  "vpc-connector": { command: "vpc-connector", summary: "Serverless VPC Access connector: state and configuration", load: () => import("./vpc-connector.js") },
+  memorystore: { command: "memorystore", summary: "Memorystore for Redis instance: state and configuration drift", load: () => import("./memorystore.js") },
+} satisfies Record<string, RegistryEntry>;
+
+export type ProbeKind = keyof typeof PROBES;
+export const PROBE_KINDS = Object.keys(PROBES) as ProbeKind[];
+
+export function isProbeKind(kind: string): kind is ProbeKind {
+  return Object.hasOwn(PROBES, kind);
+}
+
+export async function loadProbe(kind: string): Promise<ProbeDefinition> {
+  if (!isProbeKind(kind)) throw new Error(`unknown probe kind "${kind}"`);
+  const module = await PROBES[kind].load();
+  return module.default;
+}
+
+export function kindForCommand(command: string): ProbeKind | undefined {
+  return PROBE_KINDS.find((kind) => PROBES[kind].command === command);
+}

@@ -1,0 +1,20 @@
+// Output formats: one file each, loaded lazily. A reporter is a pure
+// (report, options) → string; it never decides the exit code.
+import type { Reporter } from "../types.js";
+
+export const REPORTERS = {
+  table: () => import("./table.js"),
+  json: () => import("./json.js"),
+} satisfies Record<string, () => Promise<{ default: Reporter }>>;
+
+export type FormatName = keyof typeof REPORTERS;
+export const FORMATS = Object.keys(REPORTERS) as FormatName[];
+
+export function isFormat(name: string): name is FormatName {
+  return Object.hasOwn(REPORTERS, name);
+}
+
+export async function loadReporter(name: string): Promise<Reporter> {
+  if (!isFormat(name)) throw new Error(`unknown format "${name}"; formats: ${FORMATS.join(", ")}`);
+  return (await REPORTERS[name]()).default;
+}

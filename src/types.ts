@@ -1,0 +1,292 @@
+// The central types of infra-check. Everything that crosses a module boundary
+// (config → runner → evaluate → reporters) is declared here.
+
+import type { ZodType } from "zod";
+
+/** The closed vocabulary of why a check failed. Hints and reporters switch on it. */
+export const FAILURE_CLASSES = [
+  "dns",
+  "refused",
+  "unreachable",
+  "tls",
+  "auth",
+  "permission",
+  "not-found",
+  "protocol",
+  "server-error",
+  "timeout",
+  "slow",
+  "unhealthy",
+  "drift",
+  "config",
+  "internal",
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+export type Status = "pass" | "warn" | "fail" | "blocked";
+
+export type MetricValue = number | string | boolean | null | MetricValue[] | { [key: string]: MetricValue };
+
+/** A parsed expectation: `"< 200ms"` → { op: "<", value: 200 }. */
+export type ExpectOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "~";
+export interface Expectation {
+  op: ExpectOp;
+  /** Number (durations already converted to ms, percentages to fractions), string, boolean, null, or a regex source for `~`. */
+  value: number | string | boolean | null;
+  /** The expectation as written in the config, for messages. */
+  source: string;
+}
+
+/** TLS options shared by every probe kind (`tls:` block). Paths are already resolved against the config file. */
+export interface TlsSpec {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  /** Opt-in: accept any certificate. */
+  insecure?: boolean;
+}
+
+/** Fields every check has, whatever its kind. */
+export interface CheckSpecBase {
+  name: string;
+  kind: string;
+  timeoutMs: number;
+  dependsOn: string[];
+  expect: Record<string, Expectation>;
+  warn: Record<string, Expectation>;
+}
+
+/** One validated check: common fields plus the kind's own fields. */
+export type CheckSpec<K extends object = Record<string, unknown>> = CheckSpecBase & K;
+
+/** Why a measurement failed, as decided by classify(). */
+export interface ClassifiedError {
+  class: FailureClass;
+  message: string;
+  /** Low-level evidence: errno code, SQLSTATE, gRPC status, HTTP status, close code. */
+  code?: string;
+  /** The phase that was in progress when it failed. */
+  phase?: string;
+  /** A hint more specific than the default for (class, kind). */
+  hint?: string;
+}
+
+/** What a probe observed. Serialisable; judged later by evaluate(). */
+export interface Measurement {
+  /** Phases that happened, in order of completion. Phases that never happened are absent, not zero. */
+  phasesMs: Record<string, number>;
+  metrics: Record<string, MetricValue>;
+  error?: ClassifiedError;
+  /** Extra evidence for humans (body excerpt, messages that arrived instead). Already bounded. */
+  details?: Record<string, MetricValue>;
+  /** Short labels shown next to the check (e.g. "load test"). */
+  labels?: string[];
+}
+
+export interface Assertion {
+  metric: string;
+  op: ExpectOp;
+  expected: string;
+  actual: MetricValue | undefined;
+  ok: boolean;
+  severity: "fail" | "warn";
+  /** The class a failed assertion gives the check (slow for timings, unhealthy, drift …). */
+  class?: FailureClass;
+}
+
+export interface Failure {
+  class: FailureClass;
+  message: string;
+  hint: string;
+  phase?: string;
+  code?: string;
+}
+
+export interface CheckResult {
+  name: string;
+  kind: string;
+  /** Redacted, human-readable target (URL without credentials, resource name). */
+  target: string;
+  status: Status;
+  durationMs: number;
+  budgetMs: number;
+  phasesMs: Record<string, number>;
+  metrics: Record<string, MetricValue>;
+  assertions: Assertion[];
+  failure: Failure | null;
+  blockedBy: string[];
+  details?: Record<string, MetricValue>;
+  labels?: string[];
+  /** How many times the check ran (with --wait). */
+  attempts?: number;
+  /** Set by baseline comparison (issue 10). */
+  baseline?: Record<string, unknown>;
+}
+
+export interface RootCause {
+  check: string;
+  class: FailureClass;
+  message: string;
+  /** Checks that were blocked because of this one (transitively). */
+  blocks: string[];
+}
+
+export interface RunSummary {
+  total: number;
+  pass: number;
+  warn: number;
+  fail: number;
+  blocked: number;
+}
+
+export interface RunReport {
+  schemaVersion: 1;
+  tool: { name: "infra-check"; version: string };
+  env: string;
+  configFile?: string;
+  startedAt: string;
+  durationMs: number;
+  deadlineMs: number;
+  ok: boolean;
+  strict: boolean;
+  summary: RunSummary;
+  rootCauses: RootCause[];
+  checks: CheckResult[];
+  /** Free-form run-level information added by optional features (wait, baseline). */
+  extras?: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------- probes
+
+export type LookupFn = (hostname: string, signal: AbortSignal) => Promise<{ address: string; family: 4 | 6 }[]>;
+
+export interface PhaseTimer {
+  /** Time `fn` as phase `name`; the phase is recorded only when it completes. */
+  time<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Record a phase measured elsewhere (e.g. from client hooks). */
+  record(name: string, ms: number): void;
+  /** Mark a phase as started (for "which phase was in progress" diagnostics). */
+  start(name: string): void;
+  /** The phase in progress, or the last one started. */
+  readonly current: string | undefined;
+  /** Phases completed so far. */
+  readonly phasesMs: Record<string, number>;
+}
+
+export interface ProbeContext {
+  signal: AbortSignal;
+  /** The check's budget in ms (already min(own timeout, run remaining − margin)). */
+  budgetMs: number;
+  /** ms left of this check's budget. */
+  remainingMs(): number;
+  phases: PhaseTimer;
+  /** Bounded, abortable DNS lookup; injectable for tests. */
+  lookup: LookupFn;
+  /**
+   * Run a latency sample in the serialised sampling lane: only one sample runs at a
+   * time across all concurrent checks, so reported round trips are not inflated by
+   * other checks' work on the same event loop.
+   */
+  sample<T>(fn: () => Promise<T>): Promise<T>;
+  /** Register a secret value discovered at run time (Secret Manager, minted token) so every output scrubs it. */
+  addSecret(value: string): void;
+  /** Results of the checks this one depends on (all passed or warned). */
+  dependencies: ReadonlyMap<string, CheckResult>;
+  /**
+   * Partial observations, kept even when the probe throws (e.g. the handshake
+   * time of a WebSocket whose welcome never came). Merged into the result.
+   */
+  metrics: Record<string, MetricValue>;
+  details: Record<string, MetricValue>;
+  /** Injected dependencies, keyed by name (e.g. GCP client factory, clock). */
+  deps: ProbeDeps;
+  /** Verbose log line to stderr (secrets scrubbed). */
+  log(message: string): void;
+}
+
+export interface ProbeDeps {
+  [name: string]: unknown;
+}
+
+export interface OneOffOption {
+  flags: string;
+  description: string;
+  defaultValue?: string | boolean | string[];
+  /** Repeatable flag collected into an array. */
+  repeatable?: boolean;
+}
+
+/** How a probe kind exposes itself as `infra-check <command> URL [flags]`. */
+export interface OneOffCommand {
+  command: string;
+  argument: string;
+  description: string;
+  options: OneOffOption[];
+  /** Extra help text (examples). */
+  examples?: string[];
+  /** Build the raw check config (as it would appear in YAML) from the argument and parsed flags. */
+  toRawCheck(argument: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown>;
+}
+
+export interface ProbeDefinition<K extends object = any> {
+  kind: string;
+  /** One line for --help and docs. */
+  summary: string;
+  /**
+   * Zod schema of the kind's own fields (common fields are added by the config
+   * schema). Must be a strict object so unknown keys are errors.
+   */
+  schema: ZodType<K>;
+  /** Metric names `expect`/`warn` may use; `prefixes` allow dynamic ones like `json.`. */
+  metrics: { names: string[]; prefixes?: string[] };
+  /** The class a failed assertion on `metric` gives (default: slow for *Ms metrics, else unhealthy). */
+  assertionClass?(metric: string, actual: MetricValue | undefined, spec: CheckSpec<K>): FailureClass;
+  /** Expectations applied when the config does not set the metric (e.g. http status 2xx). */
+  defaultExpect?(spec: CheckSpec<K>): Record<string, Expectation>;
+  /** Extra pure judgement beyond expect/warn (e.g. drift lists). */
+  judge?(spec: CheckSpec<K>, measurement: Measurement): Assertion[];
+  /** Redacted display target. */
+  target(spec: CheckSpec<K>): string;
+  /** Secret values in the spec (passwords, tokens, header values) for redaction. */
+  secrets?(spec: CheckSpec<K>): string[];
+  /** Hints by failure class, more specific than the generic ones. */
+  hints?: Partial<Record<FailureClass, string | ((spec: CheckSpec<K>, failure: ClassifiedError) => string)>>;
+  /** Measure. Throw on failure (raw client errors are fine: the runner classifies them). */
+  run(spec: CheckSpec<K>, ctx: ProbeContext): Promise<Measurement>;
+  oneOff?: OneOffCommand;
+}
+
+/** A failure a probe has already understood (semantic failure, not a client error). */
+export class ProbeFailure extends Error {
+  readonly failureClass: FailureClass;
+  readonly code?: string;
+  readonly hint?: string;
+  readonly details?: Record<string, MetricValue>;
+  readonly metrics?: Record<string, MetricValue>;
+  constructor(
+    failureClass: FailureClass,
+    message: string,
+    options: {
+      code?: string;
+      hint?: string;
+      cause?: unknown;
+      details?: Record<string, MetricValue>;
+      metrics?: Record<string, MetricValue>;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ProbeFailure";
+    this.failureClass = failureClass;
+    this.code = options.code;
+    this.hint = options.hint;
+    this.details = options.details;
+    this.metrics = options.metrics;
+  }
+}
+
+export type Reporter = (report: RunReport, options: ReporterOptions) => string;
+export interface ReporterOptions {
+  color: boolean;
+  verbose: boolean;
+}
