@@ -42,7 +42,7 @@ const httpProbe: ProbeDefinition<HttpFields> = {
       .flatMap(([, value]) => [value, value.replace(/^\s*\S+\s+/, "")]),
     ...credentialsOf(spec.url),
   ],
-  defaultExpect: () => ({ status: parseExpectation("~ ^2\\d\\d$") }),
+  defaultExpect: () => ({ status: { ...parseExpectation("~ ^2\\d\\d$"), source: "2xx" } }),
 
   assertionClass(metric, actual) {
     if (metric === "status" && typeof actual === "number") {
@@ -51,7 +51,8 @@ const httpProbe: ProbeDefinition<HttpFields> = {
       if (actual >= 500) return "server-error";
       return "protocol";
     }
-    if (metric.endsWith("Ms")) return "slow";
+    // Timings, including ones a health body reports about its dependencies (json.db.response_time_ms).
+    if (/(Ms|_ms|_millis)$/.test(metric)) return "slow";
     return "unhealthy";
   },
 

@@ -1,6 +1,7 @@
 // Output formats: one file each, loaded lazily. A reporter is a pure
 // (report, options) → string; it never decides the exit code.
 import type { Reporter } from "../types.js";
+import { ConfigError } from "../config/errors.js";
 
 export const REPORTERS = {
   table: () => import("./table.js"),
@@ -15,6 +16,6 @@ export function isFormat(name: string): name is FormatName {
 }
 
 export async function loadReporter(name: string): Promise<Reporter> {
-  if (!isFormat(name)) throw new Error(`unknown format "${name}"; formats: ${FORMATS.join(", ")}`);
+  if (!isFormat(name)) throw new ConfigError(`--format: unknown format "${name}"; formats: ${FORMATS.join(", ")}`);
   return (await REPORTERS[name]()).default;
 }
