@@ -6,6 +6,10 @@ import { ConfigError } from "../config/errors.js";
 export const REPORTERS = {
   table: () => import("./table.js"),
   json: () => import("./json.js"),
+  junit: () => import("./junit.js"),
+  markdown: () => import("./markdown.js"),
+  github: () => import("./github.js"),
+  prometheus: () => import("./prometheus.js"),
 } satisfies Record<string, () => Promise<{ default: Reporter }>>;
 
 export type FormatName = keyof typeof REPORTERS;
