@@ -55,6 +55,8 @@ export interface CheckSpecBase {
   dependsOn: string[];
   expect: Record<string, Expectation>;
   warn: Record<string, Expectation>;
+  /** Per-check override of the top-level `regression:` settings (baseline comparison). */
+  regression?: { factor?: number; minDelta?: string | number; action?: "warn" | "fail"; runs?: number };
 }
 
 /** One validated check: common fields plus the kind's own fields. */

@@ -162,6 +162,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
       dependsOn: base.value.dependsOn ?? [],
       expect,
       warn,
+      ...(base.value.regression ? { regression: base.value.regression } : {}),
     };
     if ("tls" in spec && spec.tls) spec.tls = resolveTlsFiles(spec.tls as TlsSpec, options.dir, `${keyPath}.tls`, fail);
     checks.push(spec);

@@ -45,6 +45,13 @@ export const secretValueSchema = z.union([
 ]);
 export type SecretValue = z.infer<typeof secretValueSchema>;
 
+export const regressionSchema = z.strictObject({
+  factor: z.number().positive().optional().meta({ description: "How many times slower than baseline counts as a regression (default 2)" }),
+  minDelta: durationSchema.optional().meta({ description: "Absolute floor: slower by at least this much (default 50ms)" }),
+  action: z.enum(["warn", "fail"]).optional().meta({ description: "What a regression does to the check (default warn)" }),
+  runs: z.number().int().positive().optional().meta({ description: "Baseline = median of the last N passing runs (default 10)" }),
+});
+
 /** Fields every check has. */
 export const baseCheckSchema = z.strictObject({
   kind: z.string().meta({ description: "Probe kind" }),
@@ -52,6 +59,7 @@ export const baseCheckSchema = z.strictObject({
   dependsOn: z.array(z.string()).optional().meta({ description: "Checks that must pass first; if one fails this check is blocked" }),
   expect: expectationsSchema.optional().meta({ description: "Assertions that fail the check" }),
   warn: expectationsSchema.optional().meta({ description: "Assertions that only warn" }),
+  regression: regressionSchema.optional().meta({ description: "Override the top-level regression settings for this check" }),
 });
 export const BASE_CHECK_KEYS = Object.keys(baseCheckSchema.shape);
 
@@ -60,13 +68,6 @@ export const gcpSchema = z.strictObject({
   region: z.string().min(1).meta({ description: "Region of Cloud Run services, connectors and Memorystore instances" }),
   emulatorHost: z.string().optional().meta({ description: "host:port of a local API emulator (plaintext gRPC, no credentials)" }),
   apiEndpoint: z.string().optional().meta({ description: "Private API endpoint host (TLS + Application Default Credentials)" }),
-});
-
-export const regressionSchema = z.strictObject({
-  factor: z.number().positive().optional().meta({ description: "How many times slower than baseline counts as a regression (default 2)" }),
-  minDelta: durationSchema.optional().meta({ description: "Absolute floor: slower by at least this much (default 50ms)" }),
-  action: z.enum(["warn", "fail"]).optional().meta({ description: "What a regression does to the check (default warn)" }),
-  runs: z.number().int().positive().optional().meta({ description: "Baseline = median of the last N passing runs (default 10)" }),
 });
 
 export const historySchema = z.strictObject({
