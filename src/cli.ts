@@ -80,6 +80,32 @@ export async function main(argv: string[], io: CommandIO = processIO(), options:
       setExit(await validateCommand(env, flags, io));
     });
 
+  program
+    .command("compare")
+    .argument("<old>", "earlier JSON report (--format json output or a --history file)")
+    .argument("<new>", "later JSON report")
+    .option("-f, --format <format>", "table | json | markdown", "table")
+    .option("--factor <n>", "mark a metric as regressed at this many times the old value (default 2)")
+    .option("--min-delta <duration>", "… and at least this much slower (default 50ms)")
+    .option("--no-color", "no ANSI colours")
+    .description("per-check, per-phase timing differences between two saved reports (triage, PR comments)")
+    .addHelpText(
+      "after",
+      `
+A metric regresses (↑) when it is at least --factor times the old value AND at
+least --min-delta slower: the rule --baseline uses. Exit 0, or 2 for a missing
+or unreadable report.
+
+Examples:
+  $ infra-check staging --format json > after.json
+  $ infra-check compare before.json after.json
+  $ infra-check compare before.json after.json --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+    )
+    .action(async (oldFile: string, newFile: string, flags: { format?: string; factor?: string; minDelta?: string; color?: boolean }) => {
+      const { compareCommand } = await import("./commands/compare.js");
+      setExit(await compareCommand(oldFile, newFile, flags, io));
+    });
+
   // One-off probe commands: the invoked one is declared in full (its module
   // loaded for its flags); the others only by name, for the command list.
   const invoked = kindForCommand(argv[2] ?? "");
@@ -127,6 +153,13 @@ function handleError(error: unknown, io: CommandIO): number {
  * Installed by the bin launcher only (tests import main() without it).
  */
 export function installProcessHandlers(): void {
+  // `infra-check … | head` closes our stdout early: that is the reader's choice, not a crash.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   process.on("unhandledRejection", (reason) => {
     if (process.env.INFRA_CHECK_DEBUG) process.stderr.write(`infra-check: (ignored) unhandled rejection: ${getProcessRedactor().text(String((reason as Error)?.message ?? reason))}\n`);
   });
