@@ -1,0 +1,141 @@
+// Report files: `--output FORMAT=FILE` (repeatable) writes several formats
+// from one run, e.g. JUnit for the CI's test view and JSON as an artifact
+// while the table goes to the terminal.
+// - Targets are checked before anything is probed (bad format, a folder in the
+//   way, an unwritable place → exit 2 with the flag named), so a CI job learns
+//   about a typo in its own command line without waiting for a run.
+// - Files are written atomically (temp file in the same folder + rename): a
+//   collector or an artifact upload never reads half a report.
+// - With the github format and $GITHUB_STEP_SUMMARY set (GitHub Actions sets it
+//   for every step), the Markdown summary is appended to that file.
+import { randomBytes } from "node:crypto";
+import { appendFile, mkdir, rename, stat, unlink, writeFile, access } from "node:fs/promises";
+import { constants } from "node:fs";
+import path from "node:path";
+import { ConfigError } from "../config/errors.js";
+import { FORMATS, isFormat, loadReporter, type FormatName } from "../reporters/index.js";
+import type { Redactor } from "../redact.js";
+import type { ReporterOptions, RunReport } from "../types.js";
+
+export interface OutputTarget {
+  format: FormatName;
+  /** Absolute path. */
+  file: string;
+  /** The flag value as written, for messages. */
+  spec: string;
+}
+
+/** `["junit=reports/infra.xml", "json=out.json"]` → targets (paths resolved against `cwd`). */
+export function parseOutputFlags(values: string[] | string | undefined, cwd: string): OutputTarget[] {
+  const list = Array.isArray(values) ? values : values === undefined ? [] : [values];
+  const targets: OutputTarget[] = [];
+  for (const spec of list) {
+    const equals = spec.indexOf("=");
+    const format = equals > 0 ? spec.slice(0, equals).trim() : "";
+    const file = equals > 0 ? spec.slice(equals + 1).trim() : "";
+    if (!format || !file) {
+      throw new ConfigError(`--output: expected FORMAT=FILE (e.g. junit=reports/infra-check.xml), found "${spec}"; formats: ${FORMATS.join(", ")}`);
+    }
+    if (!isFormat(format)) throw new ConfigError(`--output ${spec}: unknown format "${format}"; formats: ${FORMATS.join(", ")}`);
+    const resolved = path.resolve(cwd, file);
+    const clash = targets.find((target) => target.file === resolved);
+    if (clash) throw new ConfigError(`--output ${spec}: ${file} is already the target of --output ${clash.spec}; give each format its own file`);
+    targets.push({ format, file: resolved, spec });
+  }
+  return targets;
+}
+
+/** Create parent folders and make sure each target can be written — before probing, so mistakes cost nothing. */
+export async function prepareOutputs(targets: OutputTarget[]): Promise<void> {
+  for (const target of targets) {
+    const dir = path.dirname(target.file);
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.W_OK);
+      const existing = await stat(target.file).catch(() => undefined);
+      if (existing?.isDirectory()) throw Object.assign(new Error("it is a folder"), { code: "EISDIR" });
+    } catch (error) {
+      throw new ConfigError(`--output ${target.spec}: cannot write ${target.file} (${describeFsError(error)})`);
+    }
+  }
+}
+
+/** Render one format, scrubbed: the report's strings first (so escaping cannot hide a secret from the redactor), then the text. */
+export async function renderReport(format: string, report: RunReport, options: ReporterOptions, redactor: Redactor): Promise<string> {
+  const reporter = await loadReporter(format);
+  return redactor.text(reporter(redactor.deep(report), options));
+}
+
+export interface WriteOptions {
+  redactor: Redactor;
+  verbose: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** The stdout format: `github` on stdout also appends the step summary. */
+  stdoutFormat: string;
+}
+
+/** Write every target (files never get colour), then the GitHub step summary when it applies. Returns the files written. */
+export async function writeOutputs(report: RunReport, targets: OutputTarget[], options: WriteOptions): Promise<string[]> {
+  const written: string[] = [];
+  const reporterOptions = { color: false, verbose: options.verbose };
+  for (const target of targets) {
+    const text = await renderReport(target.format, report, reporterOptions, options.redactor);
+    try {
+      await writeAtomically(target.file, text);
+    } catch (error) {
+      throw new ConfigError(`--output ${target.spec}: cannot write ${target.file} (${describeFsError(error)})`);
+    }
+    written.push(target.file);
+  }
+  const summaryFile = stepSummaryFile(targets, options);
+  if (summaryFile) {
+    const text = await renderReport("markdown", report, reporterOptions, options.redactor);
+    try {
+      await appendFile(summaryFile, text + "\n");
+    } catch (error) {
+      throw new ConfigError(`GITHUB_STEP_SUMMARY=${summaryFile}: cannot append the Markdown summary (${describeFsError(error)})`);
+    }
+    written.push(summaryFile);
+  }
+  return written;
+}
+
+/**
+ * The step-summary file to append to: only when the github format is in use and
+ * GITHUB_STEP_SUMMARY is set, and not when an --output already writes that file.
+ */
+export function stepSummaryFile(targets: OutputTarget[], options: Pick<WriteOptions, "env" | "cwd" | "stdoutFormat">): string | undefined {
+  const file = options.env.GITHUB_STEP_SUMMARY;
+  if (!file) return undefined;
+  const usesGithub = options.stdoutFormat === "github" || targets.some((target) => target.format === "github");
+  if (!usesGithub) return undefined;
+  const resolved = path.resolve(options.cwd, file);
+  return targets.some((target) => target.file === resolved) ? undefined : resolved;
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  // Same folder as the target, so rename() stays on one filesystem and is atomic.
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    await writeFile(temp, text, { mode: 0o644 });
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const reasons: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on device",
+    EISDIR: "it is a folder",
+    ENOTDIR: "a part of the path is a file, not a folder",
+    EEXIST: "a part of the path is a file, not a folder",
+  };
+  return code && reasons[code] ? `${reasons[code]}, ${code}` : String((error as Error)?.message ?? error);
+}

@@ -1,0 +1,83 @@
+// Live progress on stderr while a run is in flight: one line per finished
+// check, and a status line (redrawn in place) naming the checks still
+// running — on a slow run you see which check is holding it up. Only when
+// stderr is a terminal and --quiet is not given; otherwise nothing is written,
+// so CI logs and redirected output stay exactly the report. Progress never
+// touches stdout, which carries the report (possibly JSON or XML).
+import { Chalk } from "chalk";
+import type { RunEvent } from "../runner/run-checks.js";
+import type { Status } from "../types.js";
+import { formatMs } from "../util/duration.js";
+import { useColor, type CommandIO } from "./io.js";
+import type { RetryInfo } from "./wait.js";
+import type { Redactor } from "../redact.js";
+
+export interface Progress {
+  onEvent(event: RunEvent): void;
+  onRetry(retry: RetryInfo): void;
+  /** Erase the status line (before the report is printed). */
+  finish(): void;
+}
+
+const NO_PROGRESS: Progress = { onEvent: () => undefined, onRetry: () => undefined, finish: () => undefined };
+const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
+/** Keep the redrawn line shorter than any terminal so it never wraps (a wrapped line cannot be erased with \r). */
+const STATUS_WIDTH = 78;
+const MESSAGE_WIDTH = 100;
+const CLEAR_LINE = "\r\x1b[2K";
+
+/** `redactor` scrubs what is shown: events carry results before the report's final redaction pass. */
+export function createProgress(io: CommandIO, flags: { quiet?: boolean; color?: boolean }, redactor: Redactor): Progress {
+  if (flags.quiet || !io.stderrIsTTY) return NO_PROGRESS;
+  const chalk = new Chalk({ level: useColor(flags.color, io, io.stderrIsTTY) ? 1 : 0 });
+  const paint: Record<Status, (text: string) => string> = { pass: chalk.green, warn: chalk.yellow, fail: chalk.red, blocked: chalk.gray };
+  const running = new Map<string, string>();
+  let finished = 0;
+  let statusShown = false;
+
+  const clear = () => {
+    if (statusShown) io.stderr(CLEAR_LINE);
+    statusShown = false;
+  };
+  const drawStatus = () => {
+    if (running.size === 0) return clear();
+    const text = truncate(`… running ${[...running.keys()].join(", ")} (${finished} finished)`, STATUS_WIDTH);
+    io.stderr(CLEAR_LINE + chalk.gray(text));
+    statusShown = true;
+  };
+
+  return {
+    onEvent(event) {
+      if (event.type === "start") {
+        running.set(event.name, event.kind);
+        drawStatus();
+        return;
+      }
+      const check = event.result;
+      running.delete(check.name);
+      finished += 1;
+      const time = check.status === "blocked" ? "" : ` ${chalk.gray(formatMs(check.durationMs))}`;
+      let outcome = "";
+      if (check.status === "blocked") outcome = chalk.gray(` blocked by ${check.blockedBy.join(", ")}`);
+      else if (check.failure && check.status !== "pass") outcome = ` ${paint[check.status](check.failure.class)}: ${truncate(oneLine(redactor.text(check.failure.message)), MESSAGE_WIDTH)}`;
+      clear();
+      io.stderr(`${paint[check.status](ICON[check.status])} ${check.name} ${chalk.gray(check.kind)}${time}${outcome}\n`);
+      drawStatus();
+    },
+    onRetry(retry) {
+      clear();
+      io.stderr(chalk.cyan(`↻ attempt ${retry.attempt} in ${formatMs(retry.delayMs)}: ${retry.checks.join(", ")}`) + "\n");
+      finished = 0;
+    },
+    finish: clear,
+  };
+}
+
+/** One terminal line: no newlines, and no control characters a server may have sent (they would drive the terminal). */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "�");
+}
+
+function truncate(text: string, width: number): string {
+  return text.length <= width ? text : text.slice(0, width - 1) + "…";
+}
