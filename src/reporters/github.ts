@@ -42,9 +42,17 @@ function command(level: "error" | "warning" | "notice", title: string, message: 
   return `::${level} title=${escapeProperty(title)}::${escapeData(message)}`;
 }
 
-/** Message text of a workflow command (as @actions/core escapes it). */
+/**
+ * Message text of a workflow command, escaped as @actions/core does; other
+ * control characters (ANSI colour codes a server sent) are shown as `\uXXXX`
+ * so they cannot restyle or corrupt the log line.
+ */
 export function escapeData(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  return text
+    .replace(/%/g, "%25")
+    .replace(/\r/g, "%0D")
+    .replace(/\n/g, "%0A")
+    .replace(/[\u0000-\u001f\u007f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A property value (title=…): also `:` and `,`, which would end the property. */

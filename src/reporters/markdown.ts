@@ -45,9 +45,8 @@ function resultCell(check: CheckResult, verbose: boolean): string {
   if (check.status === "blocked") parts.push(`blocked by ${check.blockedBy.join(", ")}`);
   else if (check.failure && check.status !== "pass") parts.push(check.failure.message);
   else parts.push(check.target);
-  if (check.attempts && check.attempts > 1 && (check.status === "fail" || check.status === "blocked")) {
-    parts.push(`(last of ${check.attempts} attempts)`);
-  }
+  if (check.attempts && check.attempts > 1 && check.status === "fail") parts.push(`(last of ${check.attempts} attempts)`);
+  if (check.attempts && check.attempts > 1 && check.status === "blocked") parts.push(`(in all ${check.attempts} attempts)`);
   let text = escapeCell(parts.join(" "));
   if (verbose) {
     const phases = Object.entries(check.phasesMs).map(([name, ms]) => `${name} ${formatMs(ms)}`);
@@ -56,9 +55,15 @@ function resultCell(check: CheckResult, verbose: boolean): string {
   return text;
 }
 
-/** Backslash-escape the ASCII punctuation that Markdown (and GFM tables) would interpret. */
+/**
+ * Backslash-escape the ASCII punctuation that Markdown (and GFM tables) would
+ * interpret; control characters other than newlines (ANSI colour codes a
+ * server sent) are shown as `\uXXXX` instead of being passed to the renderer.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_[\]<>|&~#!]/g, (char) => `\\${char}`);
+  return text
+    .replace(/[\\`*_[\]<>|&~#!]/g, (char) => `\\${char}`)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A table cell: escaped, on one line (newlines become <br>). */
