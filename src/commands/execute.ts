@@ -1,33 +1,47 @@
 // The run pipeline shared by every command that probes: loaded config →
-// runner → reporters → exit code.
+// runner (retried with --wait) → stdout report → --output files → exit code.
 import type { LoadedConfig } from "../config/load.js";
-import { runChecks, type RunOptions } from "../runner/run-checks.js";
+import type { RunOptions } from "../runner/run-checks.js";
 import { loadReporter } from "../reporters/index.js";
 import { Redactor, setProcessRedactor } from "../redact.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { useColor, type CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";
 import type { RunReport } from "../types.js";
+import { durationFlag } from "./flags.js";
+import { parseOutputFlags, prepareOutputs, writeOutputs } from "./outputs.js";
+import { createProgress } from "./progress.js";
+import { runWithWait, type WaitOptions } from "./wait.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
   runOptions?: Pick<RunOptions, "lookup" | "deps" | "now">;
+  /** --wait backoff schedule (tests use a short one). */
+  wait?: Pick<WaitOptions, "backoffMs">;
 }
 
 export async function execute(loaded: LoadedConfig, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}): Promise<{ exitCode: number; report: RunReport }> {
   const redactor = new Redactor(loaded.secrets);
   setProcessRedactor(redactor);
   const reporter = await loadReporter(flags.format);
+  // Output files and --wait are checked before probing: a typo exits 2 with nothing run.
+  const outputs = parseOutputFlags(flags.output, io.cwd);
+  await prepareOutputs(outputs);
+  const waitMs = durationFlag("--wait", flags.wait);
+  const progress = createProgress(io, flags, redactor);
   for (const note of loaded.notes) io.stderr(`note: ${note}\n`);
-  const report = await runChecks(
+  const report = await runWithWait(
     { env: loaded.env, file: loaded.file, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes },
     {
       ...options.runOptions,
       redactor,
       strict: flags.strict,
       log: flags.verbose ? (line) => io.stderr(line + "\n") : undefined,
+      onEvent: progress.onEvent,
     },
-  );
+    waitMs === undefined ? undefined : { waitMs, onRetry: progress.onRetry, ...options.wait },
+  ).finally(progress.finish);
   io.stdout(redactor.text(reporter(report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) })));
+  await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format });
   return { exitCode: exitCodeFor(report), report };
 }

@@ -12,6 +12,11 @@ export interface RunFlags {
   strict?: boolean;
   verbose?: boolean;
   color?: boolean;
+  /** --output FORMAT=FILE, repeatable (src/commands/outputs.ts). */
+  output?: string[];
+  /** --wait DURATION (src/commands/wait.ts). */
+  wait?: string;
+  quiet?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -22,7 +27,10 @@ export function addOutputOptions(command: Command): Command {
     .option("-f, --format <format>", `stdout format: ${FORMATS.join(" | ")}`, "table")
     .option("--strict", "warnings count as failures (exit 1)")
     .option("-v, --verbose", "phase breakdown, metrics and assertions per check; log lines on stderr")
-    .option("--no-color", "no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)");
+    .option("--no-color", "no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)")
+    .option("-o, --output <format=file>", `also write the report to a file, e.g. junit=reports/infra-check.xml (repeatable; formats: ${FORMATS.join(", ")})`, collect)
+    .option("--wait <duration>", "re-run failing checks with backoff until all pass or this much time is spent, e.g. 2m (after a deploy)")
+    .option("-q, --quiet", "no live progress on stderr (shown only when stderr is a terminal)");
 }
 
 /** Selection and budget flags (config-driven runs). */
