@@ -30,7 +30,11 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
   const waitMs = durationFlag("--wait", flags.wait);
   const progress = createProgress(io, flags, redactor);
   for (const note of loaded.notes) io.stderr(`note: ${note}\n`);
-  const report = await runWithWait(
+  // Baseline and history paths are checked before probing: a bad path exits 2 with nothing run.
+  const baseline = flags.history || flags.baseline || loaded.history || loaded.regression ? await import("../baseline/history.js") : undefined;
+  const baselinePlan = await baseline?.planBaseline(loaded, flags, io.cwd);
+  for (const warning of baselinePlan?.baseline?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
+  let report = await runWithWait(
     { env: loaded.env, file: loaded.file, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes },
     {
       ...options.runOptions,
@@ -41,7 +45,9 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     },
     waitMs === undefined ? undefined : { waitMs, onRetry: progress.onRetry, ...options.wait },
   ).finally(progress.finish);
+  if (baselinePlan) report = baseline!.judgeWithBaseline(report, baselinePlan);
   io.stdout(redactor.text(reporter(report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) })));
   await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format });
+  if (baselinePlan) await baseline!.recordRun(report, baselinePlan, io.stderr);
   return { exitCode: exitCodeFor(report), report };
 }

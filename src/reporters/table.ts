@@ -4,6 +4,7 @@ import { Chalk } from "chalk";
 import type { CheckResult, Reporter, Status } from "../types.js";
 import { formatMs } from "../util/duration.js";
 import { describeAssertion } from "../evaluate/evaluate.js";
+import { describeRegression, type BaselineBlock } from "../baseline/compare.js";
 
 const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
 
@@ -28,6 +29,9 @@ const table: Reporter = (report, options) => {
     lines.push(`  ${status} ${check.name.padEnd(nameWidth)}  ${chalk.gray(check.kind.padEnd(kindWidth))}  ${time.padStart(9)}  ${resultText(check, chalk)}`);
     const indent = " ".repeat(2 + 9 + 1 + nameWidth + 2 + kindWidth + 2 + 9 + 2);
     if (check.failure && check.status !== "pass") lines.push(`${indent}${chalk.cyan("→ " + check.failure.hint)}`);
+    for (const [metric, entry] of Object.entries((check.baseline ?? {}) as BaselineBlock)) {
+      if (entry.regressed) lines.push(`${indent}${(check.status === "fail" ? chalk.red : chalk.yellow)("↑ " + describeRegression(metric, entry))}`);
+    }
     if (options.verbose) {
       lines.push(`${indent}${chalk.gray("target: " + check.target)}`);
       const phases = Object.entries(check.phasesMs).map(([name, ms]) => `${name} ${formatMs(ms)}`);
