@@ -49,7 +49,7 @@ export const regressionSchema = z.strictObject({
   factor: z.number().positive().optional().meta({ description: "How many times slower than baseline counts as a regression (default 2)" }),
   minDelta: durationSchema.optional().meta({ description: "Absolute floor: slower by at least this much (default 50ms)" }),
   action: z.enum(["warn", "fail"]).optional().meta({ description: "What a regression does to the check (default warn)" }),
-  runs: z.number().int().positive().optional().meta({ description: "Baseline = median of the last N passing runs (default 10)" }),
+  runs: z.number().int().positive().optional().meta({ description: "Baseline = median of the last N runs in which the check passed or warned (default 10)" }),
 });
 
 /** Fields every check has. */
