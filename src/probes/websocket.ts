@@ -1,15 +1,427 @@
-// Placeholder until the websocket probe lands (owned by its issue's author).
+// WebSocket check: handshake phases (dns, connect, tls, upgrade), the
+// negotiated subprotocol, a welcome message matched by JSON paths, an optional
+// ping RTT and a scripted exchange (send, then expect events in order, each
+// within a deadline), closed with a normal closure. With `load:` it opens N
+// connections instead and reports success rate and handshake percentiles.
+//
+// Every wait runs on the probe's own deadline, a few ms inside the check's
+// budget, so a failure says which wait it was and what arrived instead of the
+// runner's generic "no answer within the budget".
 import { z } from "zod";
-import { ProbeFailure, type ProbeDefinition } from "../types.js";
+import { durationSchema, expectationSchema, tlsSchema } from "../config/schema.js";
+import { ConfigError } from "../config/errors.js";
+import { parseExpectation } from "../evaluate/assertions.js";
+import { parseHeaderFlags } from "../commands/flags.js";
+import { resolveHost } from "../net/resolve.js";
+import { redactUrl, SECRET_HEADER } from "../redact.js";
+import { formatMs, parseDurationMs } from "../util/duration.js";
+import { median, percentile, roundMs } from "../util/stats.js";
+import { ProbeFailure, type CheckSpec, type MetricValue, type ProbeContext, type ProbeDefinition } from "../types.js";
+import { applyToken, obtainToken, tokenHeaderName, tokenSchema, tokenSecrets } from "./websocket/token.js";
+import { closedFailure, closeNormally, openSocket, type Inbox, type OpenedSocket } from "./websocket/connection.js";
+import { compileMatch, shortMatch } from "./websocket/match.js";
+import { Waiter } from "./websocket/waiter.js";
+import { DEFAULT_CONCURRENCY_CAP, DEFAULT_SUCCESS_RATE, runLoad } from "./websocket/load.js";
 
-const probe: ProbeDefinition<Record<string, unknown>> = {
+/** The probe's own deadlines end this much before the check's budget, so its precise diagnosis wins the race against the runner's abort. */
+export const GUARD_MS = 10;
+/** How long the closing handshake may take before the socket is destroyed. */
+const CLOSE_WAIT_MS = 1000;
+
+const SUBPROTOCOL_TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
+
+const matchSchema = z
+  .record(z.string().min(1), expectationSchema)
+  .refine((match) => Object.keys(match).length > 0, { message: "match needs at least one PATH: VALUE pair, e.g. { type: agent_started }" })
+  .meta({ description: 'Dotted JSON paths → expected values, with the operators of expect ("~ ^agent_", "> 0"); a non-JSON message never matches' });
+
+const welcomeSchema = z.strictObject({
+  match: matchSchema,
+  within: durationSchema.optional().meta({ description: "How long to wait after the upgrade (default: the rest of the check's budget)" }),
+});
+
+const stepSchema = z
+  .strictObject({
+    send: z.json().optional().meta({ description: "Message to send: a mapping/list is sent as JSON text, a string as is" }),
+    expect: matchSchema.optional().meta({ description: "Wait for the next message matching these paths (others are skipped and recorded)" }),
+    within: durationSchema.optional().meta({ description: "Deadline of an expect step, from the end of the previous step (default: the rest of the budget)" }),
+  })
+  .superRefine((step, ctx) => {
+    const hasSend = step.send !== undefined;
+    const hasExpect = step.expect !== undefined;
+    if (hasSend === hasExpect) ctx.addIssue({ code: "custom", message: "each script step is either { send: MESSAGE } or { expect: { PATH: VALUE }, within?: DURATION }" });
+    if (hasSend && step.within !== undefined) ctx.addIssue({ code: "custom", path: ["within"], message: "within belongs to expect steps (sending does not wait)" });
+  });
+
+const loadSchema = z.strictObject({
+  connections: z.number().int().min(1).max(100_000).meta({ description: "How many connections to open (each: handshake + welcome), held open until all are done" }),
+  concurrency: z.number().int().min(1).max(10_000).optional().meta({ description: `Handshakes in flight at once (default: connections, at most ${DEFAULT_CONCURRENCY_CAP})` }),
+  successRate: expectationSchema.optional().meta({ description: `Required share of successful connections (default "${DEFAULT_SUCCESS_RATE}")` }),
+  handshakeP95Ms: expectationSchema.optional().meta({ description: 'Bound on the 95th percentile handshake time, e.g. "< 5s"' }),
+  welcomeP95Ms: expectationSchema.optional().meta({ description: "Bound on the 95th percentile time from upgrade to welcome" }),
+});
+
+const schema = z
+  .strictObject({
+    url: z.url({ protocol: /^wss?$/, error: "expected a ws:// or wss:// URL" }).meta({ description: "WebSocket endpoint" }),
+    headers: z.record(z.string(), z.string()).default({}).meta({ description: "Upgrade request headers (${VAR} is interpolated); Authorization/Cookie values are secrets" }),
+    subprotocols: z
+      .array(z.string().regex(SUBPROTOCOL_TOKEN, "a subprotocol is a single token (letters, digits, !#$%&'*+-.^_`|~): no spaces or commas"))
+      .default([])
+      .meta({ description: "Subprotocols offered; the check fails unless the server selects one of them" }),
+    token: tokenSchema.optional(),
+    welcome: welcomeSchema.optional().meta({ description: "The first server message to wait for after the upgrade" }),
+    script: z.array(stepSchema).default([]).meta({ description: "Conversation after the welcome: send and expect steps, in order" }),
+    ping: z
+      .union([z.boolean(), z.number().int().min(1).max(100)])
+      .default(false)
+      .meta({ description: "Measure ping/pong RTT (true = one sample, N = median of N samples)" }),
+    tls: tlsSchema.optional(),
+    load: loadSchema.optional().meta({ description: "Load mode: N connections instead of one conversation" }),
+  })
+  .superRefine((spec, ctx) => {
+    if (new Set(spec.subprotocols).size !== spec.subprotocols.length) ctx.addIssue({ code: "custom", path: ["subprotocols"], message: "each subprotocol may be offered once" });
+    if (spec.token && spec.token.as === "header") {
+      const name = tokenHeaderName(spec.token).toLowerCase();
+      if (Object.keys(spec.headers).some((header) => header.toLowerCase() === name)) {
+        ctx.addIssue({ code: "custom", path: ["token"], message: `both headers.${tokenHeaderName(spec.token)} and token are set: keep one` });
+      }
+    }
+    if (spec.load && spec.script.length) ctx.addIssue({ code: "custom", path: ["load"], message: "load mode opens connections and waits for the welcome only: put the script in a separate check" });
+    if (spec.load && spec.ping) ctx.addIssue({ code: "custom", path: ["load"], message: "load mode does not ping: put ping in a separate check" });
+    if (spec.load?.concurrency !== undefined && spec.load.concurrency > spec.load.connections) {
+      ctx.addIssue({ code: "custom", path: ["load", "concurrency"], message: `concurrency (${spec.load.concurrency}) cannot exceed connections (${spec.load.connections})` });
+    }
+  });
+
+export type WebsocketFields = z.infer<typeof schema>;
+export type WebsocketSpec = CheckSpec<WebsocketFields>;
+
+const LOAD_METRICS = ["successRate", "connections", "succeeded", "failed", "handshakeP50Ms", "handshakeP95Ms", "handshakeMaxMs", "welcomeP50Ms", "welcomeP95Ms", "openAllMs", "failures", "failureSummary"];
+
+const websocketProbe: ProbeDefinition<WebsocketFields> = {
   kind: "websocket",
-  summary: "websocket (not built yet)",
-  schema: z.looseObject({}),
-  metrics: { names: [] },
-  target: () => "websocket",
-  async run() {
-    throw new ProbeFailure("internal", "the websocket probe is not built yet");
+  summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load",
+  schema,
+  metrics: {
+    names: ["handshakeMs", "welcomeMs", "pingMs", "pingP95Ms", "subprotocol", "closeCode", "stepMs", "messagesReceived", "dnsMs", "connectMs", "tlsMs", "upgradeMs", "tokenMs", ...LOAD_METRICS],
+  },
+
+  target: (spec) => redactUrl(spec.url),
+  secrets: (spec) => [
+    ...Object.entries(spec.headers)
+      .filter(([name]) => SECRET_HEADER.test(name))
+      .flatMap(([, value]) => [value, value.replace(/^\s*\S+\s+/, "")]),
+    ...tokenSecrets(spec.token),
+    ...urlCredentials(spec.url),
+  ],
+
+  defaultExpect(spec) {
+    if (!spec.load) return {};
+    const expectations: Record<string, ReturnType<typeof parseExpectation>> = {
+      successRate: parseExpectation(spec.load.successRate ?? DEFAULT_SUCCESS_RATE),
+    };
+    if (spec.load.handshakeP95Ms !== undefined) expectations.handshakeP95Ms = parseExpectation(spec.load.handshakeP95Ms);
+    if (spec.load.welcomeP95Ms !== undefined) expectations.welcomeP95Ms = parseExpectation(spec.load.welcomeP95Ms);
+    return expectations;
+  },
+
+  assertionClass(metric) {
+    if (metric === "subprotocol" || metric === "closeCode") return "protocol";
+    if (/Ms$/.test(metric)) return "slow";
+    return "unhealthy";
+  },
+
+  hints: {
+    auth: "The server refused the credentials: check the Authorization header or token block (expired JWT, wrong secret for this environment, identity token audience).",
+    "not-found": "No WebSocket route at this URL: check the path and that the deployed revision serves it.",
+    "server-error": "The server failed on its side: read its logs around this time.",
+    protocol: "The server answered, but not the way the chat protocol expects: check the deployed server version, the subprotocol and the proxy in front of it.",
+    timeout: "The server accepted the connection but did not send what the check waited for: read the server logs for this connection; check the agent pipeline if events are missing.",
+    unhealthy: (spec) =>
+      spec.load
+        ? "Some connections failed under load: see the failures metric by class; check instance limits (max instances, concurrency) and connection limits on the server and proxies."
+        : "The endpoint reports a bad state: see the metrics.",
+    slow: (spec) =>
+      spec.load
+        ? "Handshakes are slow under load: check server CPU, Cloud Run concurrency/instances and cold starts."
+        : "The exchange works but too slowly: look at the slowest phase (upgrade = server accept, welcome/steps = application).",
+  },
+
+  async run(spec, ctx) {
+    const { default: WebSocket } = await import("ws");
+    const msLeft = () => ctx.remainingMs() - GUARD_MS;
+    const budgetLabel = `the check's budget of ${formatMs(ctx.budgetMs)}`;
+    const url = new URL(spec.url);
+    const headers = { ...spec.headers };
+    if (spec.token) applyToken(spec.token, await obtainToken(spec.token, ctx, msLeft), url, headers);
+    const { address, family } = await resolveHost(url.hostname, ctx);
+
+    if (spec.load) {
+      return runLoad(WebSocket, { spec, load: spec.load, url, address, family, headers, ctx, msLeft, budgetLabel });
+    }
+
+    const opened = await openSocket(WebSocket, {
+      url,
+      address,
+      family,
+      headers,
+      protocols: spec.subprotocols,
+      tls: spec.tls,
+      timeoutMs: msLeft(),
+      limitLabel: budgetLabel,
+      signal: ctx.signal,
+      phases: ctx.phases,
+    });
+    const { ws, inbox } = opened;
+    const terminate = () => ws.terminate();
+    ctx.signal.addEventListener("abort", terminate, { once: true });
+    let closedCleanly = false;
+    try {
+      ctx.metrics.handshakeMs = roundMs(opened.handshakeMs);
+      ctx.metrics.subprotocol = opened.subprotocol || null;
+      const waiter = new Waiter(inbox, msLeft, budgetLabel, (count) => (ctx.metrics.messagesReceived = count));
+
+      if (spec.welcome) {
+        const match = compileMatch(spec.welcome.match);
+        ctx.phases.start("welcome");
+        const withinMs = spec.welcome.within !== undefined ? parseDurationMs(spec.welcome.within) : undefined;
+        const welcome = await waiter.waitFor(match, withinMs, { stage: "welcome", withinKey: "welcome.within" });
+        const welcomeMs = Math.max(0, welcome.at - opened.openedAt);
+        ctx.phases.record("welcome", welcomeMs);
+        ctx.metrics.welcomeMs = roundMs(welcomeMs);
+      }
+
+      if (spec.ping) {
+        const samples: number[] = [];
+        const count = spec.ping === true ? 1 : spec.ping;
+        ctx.phases.start("ping");
+        for (let i = 0; i < count; i += 1) samples.push(await ctx.sample(() => pingOnce(opened, msLeft(), budgetLabel)));
+        ctx.phases.record("ping", samples.reduce((sum, ms) => sum + ms, 0));
+        ctx.metrics.pingMs = roundMs(median(samples));
+        if (count > 1) ctx.metrics.pingP95Ms = roundMs(percentile(samples, 95));
+      }
+
+      if (spec.script.length) {
+        const stepMs: number[] = [];
+        ctx.metrics.stepMs = stepMs;
+        waiter.startScript();
+        let stepStartedAt = performance.now();
+        for (const [index, step] of spec.script.entries()) {
+          const name = stepName(index, step);
+          ctx.phases.start(name);
+          let endedAt: number;
+          if (step.expect !== undefined) {
+            const withinMs = step.within !== undefined ? parseDurationMs(step.within) : undefined;
+            const message = await waiter.waitFor(compileMatch(step.expect), withinMs, { stage: name, withinKey: `script.${index}.within`, step: true });
+            endedAt = message.at;
+          } else {
+            await sendMessage(ws, step.send, name);
+            endedAt = performance.now();
+          }
+          ctx.phases.record(name, endedAt - stepStartedAt);
+          stepMs.push(roundMs(endedAt - stepStartedAt));
+          stepStartedAt = endedAt;
+        }
+      }
+
+      ctx.metrics.messagesReceived = waiter.received;
+      const code = await closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()));
+      closedCleanly = true;
+      if (code !== undefined) ctx.metrics.closeCode = code;
+      return { phasesMs: {}, metrics: {} };
+    } finally {
+      ctx.signal.removeEventListener("abort", terminate);
+      if (!closedCleanly) leaveQuickly(ws);
+    }
+  },
+
+  oneOff: {
+    command: "ws",
+    argument: "<url>",
+    description: "Open a WebSocket once (or N times with --connections) and diagnose the handshake, welcome and events",
+    options: [
+      { flags: "-H, --header <header>", description: 'upgrade request header "Name: value" (repeatable); $VAR in the value reads the environment, e.g. -H \'Authorization: Bearer $STAGING_JWT\'', repeatable: true },
+      { flags: "--subprotocol <name>", description: "offer this subprotocol (repeatable); fails unless the server selects one", repeatable: true },
+      { flags: "--welcome <match>", description: "wait for a first message matching PATH=VALUE, e.g. 'payload.event=connection_established'" },
+      { flags: "--within <duration>", description: "deadline of --welcome and of each --expect-event (default: the rest of --timeout)" },
+      { flags: "--send <json>", description: "after the welcome, send this JSON message (repeatable; all are sent before the first --expect-event)", repeatable: true },
+      { flags: "--expect-event <match>", description: "then wait for a message matching PATH=VALUE, e.g. 'type=agent_started' (repeatable, in order; --expect is for metrics)", repeatable: true },
+      { flags: "--ping", description: "measure ping/pong round-trip time (pingMs)" },
+      { flags: "--token-command <command>", description: "run this command and send its output as 'Authorization: Bearer …', e.g. 'gcloud auth print-identity-token'" },
+      { flags: "--jwt-secret-env <var>", description: "mint an HS256 JWT signed with the secret in this environment variable" },
+      { flags: "--jwt-claims <json>", description: 'claims of the minted JWT, e.g. \'{"sub":"infra-check"}\'' },
+      { flags: "--token-query <name>", description: "send the token (--token-command / --jwt-secret-env) as this query parameter instead of a header" },
+      { flags: "--tls-ca <file>", description: "CA bundle (PEM) to trust" },
+      { flags: "--servername <name>", description: "TLS name to verify the certificate against" },
+      { flags: "-k, --insecure", description: "accept any TLS certificate (triage only)" },
+      { flags: "--connections <n>", description: "load mode: open N connections (handshake + welcome each) and report success rate and percentiles" },
+      { flags: "--concurrency <n>", description: `load mode: handshakes in flight at once (default: N, at most ${DEFAULT_CONCURRENCY_CAP})` },
+    ],
+    examples: [
+      "infra-check ws wss://api.staging.example.com/ws -H 'Authorization: Bearer $STAGING_JWT' --subprotocol agent_chat --welcome 'payload.event=connection_established' --within 2s",
+      `infra-check ws wss://api.staging.example.com/ws --jwt-secret-env JWT_SECRET --subprotocol agent_chat --welcome 'type=connection_established' --send '{"type":"user_message","payload":{"content":"health probe"}}' --expect-event type=agent_started --expect-event type=agent_completed -t 30s`,
+      "infra-check ws wss://api.staging.example.com/ws --token-command 'gcloud auth print-identity-token' --ping --expect 'handshakeMs<1s'",
+      "infra-check ws wss://api.staging.example.com/ws -H 'Authorization: Bearer $STAGING_JWT' --connections 10 --expect 'successRate>=95%' --expect 'handshakeP95Ms<5s'",
+    ],
+    toRawCheck(url, options, env) {
+      const strings = (value: unknown) => (Array.isArray(value) ? (value as string[]) : value === undefined ? [] : [String(value)]);
+      const within = options.within as string | undefined;
+      if (within !== undefined && parseDurationMs(within) === undefined) throw new ConfigError(`--within: expected a duration like 500ms or 2s, found "${within}"`);
+      if (within !== undefined && !options.welcome && strings(options.expectEvent).length === 0) {
+        throw new ConfigError("--within sets the deadline of --welcome and --expect-event: give one of them");
+      }
+      const raw: Record<string, unknown> = {
+        kind: "websocket",
+        url,
+        headers: parseHeaderFlags(strings(options.header), env),
+        subprotocols: strings(options.subprotocol),
+      };
+      if (options.welcome) raw.welcome = { match: parseMatchFlag("--welcome", String(options.welcome)), ...(within ? { within } : {}) };
+      const script: Record<string, unknown>[] = [
+        ...strings(options.send).map((text) => ({ send: parseJsonFlag("--send", text) })),
+        ...strings(options.expectEvent).map((text) => ({ expect: parseMatchFlag("--expect-event", text), ...(within ? { within } : {}) })),
+      ];
+      if (script.length) raw.script = script;
+      if (options.ping) raw.ping = true;
+
+      const token = tokenFromFlags(options, env);
+      if (token) raw.token = token;
+
+      const tls: Record<string, unknown> = {};
+      if (options.tlsCa) tls.ca = options.tlsCa;
+      if (options.servername) tls.servername = options.servername;
+      if (options.insecure) tls.insecure = true;
+      if (Object.keys(tls).length) raw.tls = tls;
+
+      if (options.connections !== undefined) {
+        const connections = positiveInt("--connections", options.connections);
+        const load: Record<string, unknown> = { connections };
+        if (options.concurrency !== undefined) load.concurrency = positiveInt("--concurrency", options.concurrency);
+        if (script.length || options.ping) throw new ConfigError("--connections (load mode) waits for the welcome only: drop --send/--expect-event/--ping");
+        raw.load = load;
+      } else if (options.concurrency !== undefined) {
+        throw new ConfigError("--concurrency needs --connections");
+      }
+      return raw;
+    },
   },
 };
-export default probe;
+
+/** Step names as phases: "step 1: send user_message", "step 2: agent_started". */
+function stepName(index: number, step: WebsocketFields["script"][number]): string {
+  if (step.expect !== undefined) return `step ${index + 1}: ${shortMatch(compileMatch(step.expect))}`;
+  const send = step.send;
+  const type = send !== null && typeof send === "object" && !Array.isArray(send) && typeof (send as Record<string, unknown>).type === "string" ? (send as Record<string, string>).type : undefined;
+  return `step ${index + 1}: send${type ? ` ${type}` : ""}`;
+}
+
+function sendMessage(ws: OpenedSocket["ws"], message: unknown, stage: string): Promise<void> {
+  const text = typeof message === "string" ? message : JSON.stringify(message);
+  return new Promise((resolve, reject) => {
+    if (ws.readyState !== ws.OPEN) {
+      reject(new ProbeFailure("protocol", `${stage}: the connection was already closing before the message could be sent`));
+      return;
+    }
+    ws.send(text, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** One ping/pong round trip, in ms. */
+function pingOnce(opened: OpenedSocket, timeoutMs: number, budgetLabel: string): Promise<number> {
+  const { ws } = opened;
+  return new Promise((resolve, reject) => {
+    const startedAt = performance.now();
+    const done = () => {
+      clearTimeout(timer);
+      ws.off("pong", onPong);
+      ws.off("close", onClose);
+    };
+    const onPong = () => {
+      done();
+      resolve(performance.now() - startedAt);
+    };
+    const onClose = (code: number, reason: Buffer) => {
+      done();
+      reject(closedFailure(code, reason.toString(), "ping"));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new ProbeFailure("timeout", `no pong within ${formatMs(timeoutMs)} (${budgetLabel}) after a ping: the server (or a proxy) does not answer WebSocket pings`, { code: "PONG_TIMEOUT" }));
+    }, Math.max(0, timeoutMs));
+    ws.on("pong", onPong);
+    ws.once("close", onClose);
+    ws.ping();
+  });
+}
+
+/**
+ * On a failure path: say goodbye (1000) if the socket is still open, but do
+ * not wait for the answer, so the diagnosis is not held up; destroy it shortly.
+ */
+function leaveQuickly(ws: OpenedSocket["ws"]): void {
+  if (ws.readyState === ws.OPEN) {
+    const timer = setTimeout(() => ws.terminate(), 250);
+    timer.unref();
+    ws.once("close", () => clearTimeout(timer));
+    ws.close(1000, "infra-check done");
+  } else {
+    // Closing after a protocol error or a server close: without terminate() ws waits 30 s for the TCP end.
+    ws.terminate();
+  }
+}
+
+function parseMatchFlag(flag: string, text: string): Record<string, string> {
+  const match = /^\s*([A-Za-z0-9_$][A-Za-z0-9_.$-]*)\s*(==|!=|<=|>=|=|<|>|~)\s*(.*)$/s.exec(text);
+  if (!match) throw new ConfigError(`${flag}: expected PATH=VALUE (e.g. 'type=agent_started', 'payload.event=connection_established'), found "${text}"`);
+  const [, path, op, operand] = match;
+  if (operand.trim() === "") throw new ConfigError(`${flag}: "${path}${op}" needs a value after the operator`);
+  return { [path]: op === "=" || op === "==" ? operand.trim() : `${op} ${operand.trim()}` };
+}
+
+function parseJsonFlag(flag: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${flag}: expected a JSON message, e.g. '{"type":"user_message","payload":{"content":"hi"}}' (plain text: '"hello"'), found ${text.length > 60 ? text.slice(0, 60) + "…" : text}`);
+  }
+}
+
+function positiveInt(flag: string, value: unknown): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new ConfigError(`${flag}: expected a whole number ≥ 1, found "${String(value)}"`);
+  return number;
+}
+
+function tokenFromFlags(options: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {
+  const placement = options.tokenQuery ? { as: "query", name: String(options.tokenQuery) } : {};
+  if (options.tokenCommand && options.jwtSecretEnv) throw new ConfigError("--token-command and --jwt-secret-env are alternatives: give one");
+  if (options.tokenCommand) return { command: String(options.tokenCommand), ...placement };
+  if (options.jwtSecretEnv) {
+    const variable = String(options.jwtSecretEnv);
+    const secret = env[variable];
+    if (!secret) throw new ConfigError(`--jwt-secret-env: environment variable ${variable} is not set`);
+    let claims: unknown = {};
+    if (options.jwtClaims !== undefined) {
+      claims = parseJsonFlag("--jwt-claims", String(options.jwtClaims));
+      if (claims === null || typeof claims !== "object" || Array.isArray(claims)) throw new ConfigError('--jwt-claims: expected a JSON object, e.g. \'{"sub":"infra-check"}\'');
+    }
+    return { jwt: { secret, claims }, ...placement };
+  }
+  if (options.jwtClaims !== undefined) throw new ConfigError("--jwt-claims needs --jwt-secret-env");
+  if (options.tokenQuery) throw new ConfigError("--token-query needs --token-command or --jwt-secret-env");
+  return undefined;
+}
+
+function urlCredentials(raw: string): string[] {
+  try {
+    const url = new URL(raw);
+    const found = [decodeURIComponent(url.password)];
+    for (const [key, value] of url.searchParams) if (/pass|token|secret|key|auth|sig|jwt/i.test(key)) found.push(value);
+    return found.filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+export default websocketProbe;

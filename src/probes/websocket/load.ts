@@ -1,0 +1,177 @@
+// Load mode (incident 13: "10 concurrent users, 95 % success, connect < 5 s"):
+// N connections, each doing the handshake and waiting for the welcome, with
+// at most `concurrency` handshakes in flight so the tool does not measure its
+// own queueing. Established connections stay open until every one has been
+// tried (N users at once), then all are closed normally.
+import { setMaxListeners } from "node:events";
+import type WebSocket from "ws";
+import { ProbeFailure, type CheckSpec, type ClassifiedError, type Measurement, type MetricValue, type ProbeContext } from "../../types.js";
+import { classify } from "../../runner/classify.js";
+import { parseDurationMs } from "../../util/duration.js";
+import { percentile, roundMs } from "../../util/stats.js";
+import type { TlsSpec } from "../../types.js";
+import { closeNormally, endpointOf, openSocket, type PhaseSink } from "./connection.js";
+import { compileMatch } from "./match.js";
+import { Waiter } from "./waiter.js";
+
+export const DEFAULT_CONCURRENCY_CAP = 100;
+export const DEFAULT_SUCCESS_RATE = ">= 95%";
+const CLOSE_WAIT_MS = 1000;
+const SUMMARY_CHARS = 300;
+
+export interface LoadSpec {
+  connections: number;
+  concurrency?: number;
+}
+
+export interface LoadInput {
+  spec: CheckSpec<{ subprotocols: string[]; tls?: TlsSpec; welcome?: { match: Record<string, unknown>; within?: string | number } }>;
+  load: LoadSpec;
+  url: URL;
+  address: string;
+  family: 4 | 6;
+  headers: Record<string, string>;
+  ctx: ProbeContext;
+  msLeft: () => number;
+  budgetLabel: string;
+}
+
+type Outcome = { ok: true; handshakeMs: number; welcomeMs?: number } | { ok: false; handshakeMs?: number; failure: ClassifiedError };
+
+export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput): Promise<Measurement> {
+  const { spec, load, ctx, msLeft, budgetLabel } = input;
+  const total = load.connections;
+  const concurrency = Math.min(total, load.concurrency ?? DEFAULT_CONCURRENCY_CAP);
+  const endpoint = endpointOf(input.url);
+  const welcomeMatch = spec.welcome ? compileMatch(spec.welcome.match) : undefined;
+  const welcomeWithinMs = spec.welcome?.within !== undefined ? parseDurationMs(spec.welcome.within) : undefined;
+  const held = new Set<WebSocket>();
+  // One listener on the check's signal, fanned out through a local one that
+  // may carry a listener per in-flight handshake without a leak warning.
+  const local = new AbortController();
+  setMaxListeners(0, local.signal);
+  const terminateAll = () => {
+    local.abort(ctx.signal.reason);
+    for (const ws of held) ws.terminate();
+  };
+  ctx.signal.addEventListener("abort", terminateAll, { once: true });
+
+  const one = async (): Promise<Outcome> => {
+    let current: string | undefined;
+    const completed: string[] = [];
+    const phases: PhaseSink = {
+      start: (name) => (current = name),
+      record: (name) => completed.push(name),
+    };
+    let handshakeMs: number | undefined;
+    try {
+      if (msLeft() <= 0) {
+        throw new ProbeFailure("timeout", `not attempted: ${budgetLabel} ran out before this connection's turn`, { code: "NOT_ATTEMPTED" });
+      }
+      const opened = await openSocket(WebSocketCtor, {
+        url: input.url,
+        address: input.address,
+        family: input.family,
+        headers: input.headers,
+        protocols: spec.subprotocols,
+        tls: spec.tls,
+        timeoutMs: msLeft(),
+        limitLabel: budgetLabel,
+        signal: local.signal,
+        phases,
+      });
+      held.add(opened.ws);
+      handshakeMs = opened.handshakeMs;
+      if (!welcomeMatch) return { ok: true, handshakeMs };
+      current = "welcome";
+      const welcome = await new Waiter(opened.inbox, msLeft, budgetLabel).waitFor(welcomeMatch, welcomeWithinMs, { stage: "welcome", withinKey: "welcome.within" });
+      return { ok: true, handshakeMs, welcomeMs: Math.max(0, welcome.at - opened.openedAt) };
+    } catch (error) {
+      const failure = classify(error, { kind: "websocket", phase: current, completedPhases: completed, endpoint, budgetMs: ctx.budgetMs });
+      return { ok: false, handshakeMs, failure };
+    }
+  };
+
+  ctx.phases.start("load");
+  const startedAt = performance.now();
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      next += 1;
+      outcomes.push(await one());
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const openAllMs = performance.now() - startedAt;
+  ctx.phases.record("load", openAllMs);
+
+  ctx.phases.start("close");
+  const closeStartedAt = performance.now();
+  await Promise.all([...held].map((ws) => closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()))));
+  ctx.phases.record("close", performance.now() - closeStartedAt);
+  ctx.signal.removeEventListener("abort", terminateAll);
+
+  const succeeded = outcomes.filter((outcome) => outcome.ok);
+  const handshakes = outcomes.flatMap((outcome) => (outcome.handshakeMs !== undefined ? [outcome.handshakeMs] : []));
+  const welcomes = succeeded.flatMap((outcome) => (outcome.ok && outcome.welcomeMs !== undefined ? [outcome.welcomeMs] : []));
+  const failures: Record<string, number> = {};
+  const firstMessage = new Map<string, string>();
+  for (const outcome of outcomes) {
+    if (outcome.ok) continue;
+    failures[outcome.failure.class] = (failures[outcome.failure.class] ?? 0) + 1;
+    if (!firstMessage.has(outcome.failure.class)) firstMessage.set(outcome.failure.class, outcome.failure.message);
+  }
+
+  const metrics: Record<string, MetricValue> = {
+    connections: total,
+    concurrency,
+    succeeded: succeeded.length,
+    failed: total - succeeded.length,
+    successRate: Math.round((succeeded.length / total) * 1000) / 10,
+    openAllMs: roundMs(openAllMs),
+  };
+  if (handshakes.length) {
+    metrics.handshakeP50Ms = roundMs(percentile(handshakes, 50));
+    metrics.handshakeP95Ms = roundMs(percentile(handshakes, 95));
+    metrics.handshakeMaxMs = roundMs(Math.max(...handshakes));
+  }
+  if (welcomes.length) {
+    metrics.welcomeP50Ms = roundMs(percentile(welcomes, 50));
+    metrics.welcomeP95Ms = roundMs(percentile(welcomes, 95));
+  }
+  if (Object.keys(failures).length) {
+    metrics.failures = failures;
+    metrics.failureSummary = summarize(failures, firstMessage);
+  }
+
+  if (succeeded.length === 0) {
+    // Nothing worked: the class of the commonest failure (refused, auth …) is the diagnosis, not "unhealthy".
+    const [topClass] = Object.entries(failures).sort((a, b) => b[1] - a[1])[0];
+    const example = outcomes.find((outcome) => !outcome.ok && outcome.failure.class === topClass) as Extract<Outcome, { ok: false }>;
+    throw new ProbeFailure(example.failure.class, `load test: all ${total} connections failed (${describeCounts(failures)}); first ${topClass}: ${example.failure.message}`, {
+      code: example.failure.code,
+      hint: example.failure.hint,
+      metrics,
+    });
+  }
+  return {
+    phasesMs: {},
+    metrics,
+    labels: ["load test"],
+    details: firstMessage.size ? { failureExamples: Object.fromEntries(firstMessage) } : undefined,
+  };
+}
+
+function describeCounts(failures: Record<string, number>): string {
+  return Object.entries(failures)
+    .sort((a, b) => b[1] - a[1])
+    .map(([failureClass, count]) => `${count} ${failureClass}`)
+    .join(", ");
+}
+
+function summarize(failures: Record<string, number>, firstMessage: Map<string, string>): string {
+  const [topClass] = Object.entries(failures).sort((a, b) => b[1] - a[1])[0];
+  const text = `${describeCounts(failures)}; e.g. ${topClass}: ${firstMessage.get(topClass)}`;
+  return text.length > SUMMARY_CHARS ? text.slice(0, SUMMARY_CHARS) + "…" : text;
+}

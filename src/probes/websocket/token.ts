@@ -1,0 +1,167 @@
+// Where the WebSocket check's credential comes from, besides a literal header:
+// a command that prints a token (gcloud auth print-identity-token), or an
+// HS256 JWT minted for staging with jose. The token is registered as a secret
+// the moment it exists, and goes out as a header or a query parameter.
+import { z } from "zod";
+import { durationSchema, secretValueSchema } from "../../config/schema.js";
+import { ProbeFailure, type ProbeContext } from "../../types.js";
+import { parseDurationMs, formatMs } from "../../util/duration.js";
+
+export const DEFAULT_JWT_TTL = "5m";
+const COMMAND_OUTPUT_LIMIT_BYTES = 64 * 1024;
+const STDERR_EXCERPT_CHARS = 200;
+
+export const tokenSchema = z
+  .strictObject({
+    value: secretValueSchema.optional().meta({ description: "The token itself: usually ${ENV_VAR}, or a Secret Manager reference { secret: projects/P/secrets/S }" }),
+    command: z.string().min(1).optional().meta({ description: "Shell command that prints the token on stdout (e.g. gcloud auth print-identity-token); bounded by the check's budget" }),
+    jwt: z
+      .strictObject({
+        secret: secretValueSchema.meta({ description: "HMAC secret (usually ${JWT_SECRET}, or a Secret Manager reference)" }),
+        alg: z.enum(["HS256", "HS384", "HS512"]).default("HS256").meta({ description: "Signing algorithm (default HS256)" }),
+        claims: z.record(z.string(), z.unknown()).default({}).meta({ description: "Claims to put in the token (sub, aud, iss, roles …); iat and exp are set for you" }),
+        ttl: durationSchema.default(DEFAULT_JWT_TTL).meta({ description: "Lifetime of the minted token (default 5m)" }),
+      })
+      .optional()
+      .meta({ description: "Mint a JWT for this run" }),
+    as: z.enum(["header", "query"]).default("header").meta({ description: "Send the token as a header (default) or as a URL query parameter" }),
+    name: z.string().min(1).optional().meta({ description: "Header name (default Authorization) or query parameter name (default token)" }),
+    scheme: z.string().optional().meta({ description: 'Prefix of the header value (default "Bearer"; "" sends the bare token)' }),
+  })
+  .superRefine((token, ctx) => {
+    const sources = (["value", "command", "jwt"] as const).filter((key) => token[key] !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: sources.length === 0 ? "set one of value, command or jwt" : `set only one of value, command or jwt (found ${sources.join(" and ")})`,
+      });
+    }
+    if (token.as === "query" && token.scheme !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["scheme"], message: "scheme only applies to as: header" });
+    }
+  })
+  .meta({ description: "Credential sent with the upgrade request (instead of, or in addition to, literal headers)" });
+
+export type TokenSpec = z.infer<typeof tokenSchema>;
+
+export function tokenHeaderName(token: TokenSpec): string {
+  return token.name ?? "Authorization";
+}
+
+/** Secrets known before the run (literal token, JWT signing secret). */
+export function tokenSecrets(token: TokenSpec | undefined): string[] {
+  if (!token) return [];
+  const found: string[] = [];
+  if (typeof token.value === "string") found.push(token.value);
+  if (token.jwt && typeof token.jwt.secret === "string") found.push(token.jwt.secret);
+  return found;
+}
+
+/** Obtain the token (registered as a secret at once). Runs as the `token` phase. */
+export async function obtainToken(token: TokenSpec, ctx: ProbeContext, budgetMs: () => number): Promise<string> {
+  const value = await ctx.phases.time("token", async () => {
+    if (token.value !== undefined) {
+      if (typeof token.value !== "string") throw new ProbeFailure("internal", "token.value secret reference was not resolved before the probe ran");
+      return token.value;
+    }
+    if (token.command !== undefined) return runTokenCommand(token.command, ctx, budgetMs());
+    return mintJwt(token.jwt!);
+  });
+  ctx.addSecret(value);
+  if (value === "") {
+    throw new ProbeFailure("config", "token.value is empty (is the environment variable set to an empty string?)", {
+      hint: "Set the variable the token comes from, or remove the token block.",
+    });
+  }
+  return value;
+}
+
+async function mintJwt(jwt: NonNullable<TokenSpec["jwt"]>): Promise<string> {
+  if (typeof jwt.secret !== "string" || jwt.secret === "") {
+    throw new ProbeFailure("config", "token.jwt.secret is empty: the JWT cannot be signed", { hint: "Set the variable (e.g. JWT_SECRET) the secret comes from." });
+  }
+  const { SignJWT } = await import("jose");
+  const ttlSeconds = Math.max(1, Math.round(parseDurationMs(jwt.ttl)! / 1000));
+  const now = Math.floor(Date.now() / 1000);
+  try {
+    return await new SignJWT({ ...jwt.claims })
+      .setProtectedHeader({ alg: jwt.alg, typ: "JWT" })
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSeconds)
+      .sign(new TextEncoder().encode(jwt.secret));
+  } catch (error) {
+    throw new ProbeFailure("config", `could not mint the JWT (${jwt.alg}): ${(error as Error).message}`, {
+      hint: "Check token.jwt: claims must be JSON values; registered claims (exp, nbf, iat) must be numbers.",
+    });
+  }
+}
+
+async function runTokenCommand(command: string, ctx: ProbeContext, timeoutMs: number): Promise<string> {
+  const { execFile } = await import("node:child_process");
+  const shown = command.length > 80 ? command.slice(0, 80) + "…" : command;
+  if (timeoutMs <= 0) throw new ProbeFailure("timeout", `no budget left to run the token command "${shown}"`);
+  return new Promise<string>((resolve, reject) => {
+    execFile(
+      "/bin/sh",
+      ["-c", command],
+      { timeout: Math.max(1, Math.floor(timeoutMs)), killSignal: "SIGKILL", signal: ctx.signal, maxBuffer: COMMAND_OUTPUT_LIMIT_BYTES, encoding: "utf8", windowsHide: true },
+      (error, stdout, stderr) => {
+        const lastLine = lastLineOf(stderr);
+        if (error) {
+          const failed = error as Error & { code?: number | string; killed?: boolean; signal?: string | null };
+          if (failed.name === "AbortError" || ctx.signal.aborted) return reject(failed);
+          if (failed.killed || failed.signal === "SIGKILL") {
+            return reject(
+              new ProbeFailure("auth", `the token command "${shown}" did not finish within ${formatMs(timeoutMs)} (killed)`, {
+                code: "TOKEN_COMMAND_TIMEOUT",
+                hint: "The command may be waiting for interactive login or a slow metadata server: run it by hand, or give the check a longer timeout.",
+              }),
+            );
+          }
+          if (failed.code === 127 || /not found/.test(lastLine)) {
+            return reject(
+              new ProbeFailure("config", `the token command "${shown}" was not found (exit 127)${lastLine ? `: ${lastLine}` : ""}`, {
+                code: "TOKEN_COMMAND_NOT_FOUND",
+                hint: "Install the tool or fix token.command (is it on PATH for this runner?).",
+              }),
+            );
+          }
+          if (failed.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
+            return reject(new ProbeFailure("config", `the token command "${shown}" printed more than ${COMMAND_OUTPUT_LIMIT_BYTES / 1024} KB: that is not a token`));
+          }
+          return reject(
+            new ProbeFailure("auth", `the token command "${shown}" failed (exit ${String(failed.code ?? failed.signal ?? "?")})${lastLine ? `: ${lastLine}` : ""}`, {
+              code: "TOKEN_COMMAND_FAILED",
+              hint: "Run the command by hand: the identity it uses may be logged out, expired, or lack permission to mint tokens.",
+            }),
+          );
+        }
+        const token = stdout.trim();
+        if (!token) {
+          return reject(new ProbeFailure("auth", `the token command "${shown}" succeeded but printed no token on stdout${lastLine ? ` (stderr: ${lastLine})` : ""}`, { code: "TOKEN_COMMAND_EMPTY" }));
+        }
+        if (/\s/.test(token)) {
+          // Never echo the output: it may be a token followed by noise.
+          return reject(new ProbeFailure("config", `the token command "${shown}" printed several words or lines; expected the token alone`, { code: "TOKEN_COMMAND_NOISY" }));
+        }
+        resolve(token);
+      },
+    );
+  });
+}
+
+function lastLineOf(text: string): string {
+  const lines = text.split("\n").map((line) => line.trim()).filter(Boolean);
+  const last = lines.at(-1) ?? "";
+  return last.length > STDERR_EXCERPT_CHARS ? last.slice(0, STDERR_EXCERPT_CHARS) + "…" : last;
+}
+
+/** Put the token where the server expects it. */
+export function applyToken(token: TokenSpec, value: string, url: URL, headers: Record<string, string>): void {
+  if (token.as === "query") {
+    url.searchParams.set(token.name ?? "token", value);
+    return;
+  }
+  const scheme = token.scheme ?? "Bearer";
+  headers[tokenHeaderName(token)] = scheme ? `${scheme} ${value}` : value;
+}
