@@ -8,7 +8,21 @@ import { describeRegression, type BaselineBlock } from "../baseline/compare.js";
 
 const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
 
-const table: Reporter = (report, options) => {
+/**
+ * Text from servers (error messages, body excerpts) must not drive the
+ * terminal: control characters, ANSI escapes included, are shown escaped.
+ */
+function terminalSafe<T>(value: T): T {
+  if (typeof value === "string") {
+    return value.replace(/[\t\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`) as T;
+  }
+  if (Array.isArray(value)) return value.map(terminalSafe) as T;
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, terminalSafe(item)])) as T;
+  return value;
+}
+
+const table: Reporter = (untrusted, options) => {
+  const report = terminalSafe(untrusted);
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const paint: Record<Status, (text: string) => string> = {
     pass: chalk.green,
