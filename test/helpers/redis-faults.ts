@@ -140,3 +140,43 @@ export async function latencyProxy(port: number, delayMs: number): Promise<{ por
     },
   };
 }
+
+/**
+ * A TCP proxy in front of `port` that forwards until the client has sent
+ * `stallAt` commands matching `pattern` (counted by occurrences of the
+ * command name); from then on it swallows everything in both directions:
+ * a server that goes silent mid-conversation.
+ */
+export async function stallingProxy(port: number, pattern: RegExp, stallAt: number): Promise<{ port: number; stop: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    let seen = 0;
+    let stalled = false;
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    }
+    client.on("data", (chunk) => {
+      seen += chunk.toString("latin1").match(new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : pattern.flags + "g"))?.length ?? 0;
+      if (seen >= stallAt) stalled = true;
+      if (!stalled) upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => {
+      if (!stalled) client.write(chunk);
+    });
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+      await once(server, "close");
+    },
+  };
+}

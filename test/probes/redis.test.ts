@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blackholePort, closedPort, silentServer } from "../helpers/net.js";
 import { runCheck, runConfig } from "../helpers/run.js";
-import { adminClient, blockWithScript, breakSnapshots, latencyProxy, loadingRedis } from "../helpers/redis-faults.js";
+import { adminClient, blockWithScript, breakSnapshots, latencyProxy, loadingRedis, stallingProxy } from "../helpers/redis-faults.js";
 import { startRedisServer, type RedisServer } from "../../src/stack/redis-server.js";
 import { makeCerts, type CertSet } from "../../src/stack/certs.js";
 import { loadReporter } from "../../src/reporters/index.js";
@@ -79,6 +79,7 @@ describe("redis probe: healthy servers", () => {
     const result = await runCheck({ kind: "redis", url: `redis://localhost:${open.port}`, samples: 1 });
     expect(result.status).toBe("pass");
     expect(result.phasesMs.dns).toBeTypeOf("number");
+    expect(result.metrics.dnsMs).toBe(result.phasesMs.dns);
   });
 
   it("authenticates an ACL user (username + password)", async () => {
@@ -363,6 +364,21 @@ describe("redis probe: deadlines", () => {
       expect(elapsedMs).toBeLessThan(400 + 250); // includes config loading and reporting
     } finally {
       await server.stop();
+    }
+  });
+
+  it("Redis going silent mid-sampling: timeout in the ping phase, within budget, the samples so far kept", async () => {
+    // PING #1 warms the connection up, #2 and #3 are samples; #4 is never answered.
+    const proxy = await stallingProxy(open.port, /\bping\b/i, 4);
+    try {
+      const result = await runCheck({ kind: "redis", url: `redis://127.0.0.1:${proxy.port}`, samples: 10, timeout: "400ms" });
+      expect(result.failure).toMatchObject({ class: "timeout", phase: "ping" });
+      expect(result.failure?.message).toMatch(/connected 127\.0\.0\.1:\d+ but no answer during ping within 400 ms/);
+      expect(result.metrics.pingSamples).toBe(2);
+      expect(result.metrics.pingP50Ms).toBeTypeOf("number");
+      expect(result.durationMs).toBeLessThan(400 + 100);
+    } finally {
+      await proxy.stop();
     }
   });
 
