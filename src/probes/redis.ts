@@ -172,8 +172,8 @@ const redisProbe: ProbeDefinition<RedisFields> = {
     description: "Connect to Redis once: auth, TLS, PING percentiles, role — and say which layer fails",
     options: [
       { flags: "--password-env <var>", description: "read the password from this environment variable (default: the URL's password, else $REDISCLI_AUTH like redis-cli); never pass it as a flag value" },
-      { flags: "-u, --user <name>", description: "ACL user name (Redis 6+)" },
-      { flags: "-n, --samples <n>", description: `PING round trips for the percentiles (default ${DEFAULT_SAMPLES})` },
+      { flags: "--user <name>", description: "ACL user name (Redis 6+)" },
+      { flags: "--samples <n>", description: `PING round trips for the percentiles (default ${DEFAULT_SAMPLES})` },
       { flags: "--write", description: "also SET/GET/DEL a canary key with a 30 s TTL (off: read-only PING and INFO)" },
       { flags: "--tls-ca <file>", description: "CA bundle (PEM) to trust; turns TLS on (e.g. Memorystore's server CA)" },
       { flags: "--servername <name>", description: "TLS name to verify the certificate against (when connecting by IP)" },
@@ -397,7 +397,7 @@ function dropped(error: Error): boolean {
  */
 async function whyClosed(address: string, family: 4 | 6, target: Target, ctx: ProbeContext): Promise<Error | undefined> {
   const waitMs = Math.min(WHY_CLOSED_WAIT_MS, ctx.remainingMs() / 2);
-  if (waitMs < 5) return undefined;
+  if (ctx.signal.aborted || waitMs < 5) return undefined;
   const greeting = await firstWords(address, family, target.port, waitMs, ctx.signal);
   if (greeting.kind === "said" && greeting.text.startsWith("-")) {
     const error = new Error(greeting.text.slice(1).trim());
