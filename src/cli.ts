@@ -5,6 +5,7 @@ import { PROBES, PROBE_KINDS, kindForCommand, loadProbe } from "./probes/index.j
 import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { processIO, type CommandIO } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
+import { helpWidth } from "./help-cache.js";
 import { getProcessRedactor } from "./redact.js";
 import type { ExecuteOptions } from "./commands/execute.js";
 
@@ -46,7 +47,8 @@ export async function main(argv: string[], io: CommandIO = processIO(), options:
     .showHelpAfterError("(run infra-check --help for usage)")
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // Help wraps at 80 columns at most (readable on wide terminals; the same text the start-up fast path prints).
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
     .addHelpText("after", MAIN_HELP);
   addRunOptions(program).action(async (env: string | undefined, flags: RunFlags) => {
     if (!env && !flags.config) {

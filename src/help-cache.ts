@@ -1,0 +1,118 @@
+// Start-up fast path for the outputs that never change between builds:
+// `--help`, `-h`, no arguments, `--version`, `-V`. Importing commander
+// and building the command tree costs ~25 ms on top of node's own ~27 ms
+// start, to print the same text every time. `npm run build` has commander
+// render those outputs once (scripts/build-help-cache.js writes
+// dist/help-cache.json) and records every file that took part in rendering
+// them; the launcher prints the stored text only while each of those files is
+// unchanged, and otherwise lets commander render it (a plain `tsc` rebuild,
+// an edited command, another commander version: the cache is simply not used).
+// This module imports only built-ins node has already loaded, so loading it costs next to nothing.
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Help is wrapped at 80 columns, or at the terminal's width when it is narrower. */
+export const HELP_WIDTH = 80;
+
+export const HELP_CACHE_URL = new URL("./help-cache.json", import.meta.url);
+
+/** The argument lists answered from the cache (exactly these, nothing else on the line). */
+export const CACHED_ARGS: readonly (readonly string[])[] = [[], ["--help"], ["-h"], ["--version"], ["-V"]];
+
+/** A file that took part in rendering the cached text. */
+export interface FileStamp {
+  /** Path relative to the package root, or (with `pkg`) to that dependency's root. */
+  path: string;
+  /** A dependency, located at run time through module resolution (its folder differs between a checkout and an install). */
+  pkg?: string;
+  size: number;
+  mtimeMs: number;
+  /** Compared when the size matches but the mtime does not (npm normalises mtimes in packed tarballs). */
+  crc32: number;
+}
+
+export interface CachedOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface HelpCache {
+  format: 1;
+  width: number;
+  files: FileStamp[];
+  /** Keyed by JSON.stringify(args). */
+  entries: Record<string, CachedOutput>;
+}
+
+/** Width commander wraps help at; cli.ts configures commander with it, the fast path checks it. */
+export function helpWidth(stream: { isTTY?: boolean; columns?: number }): number {
+  return stream.isTTY && stream.columns ? Math.min(stream.columns, HELP_WIDTH) : HELP_WIDTH;
+}
+
+export const PACKAGE_ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+const packageDirs = new Map<string, string | undefined>();
+
+/**
+ * Folder of an installed dependency as node finds it from here: the nearest
+ * node_modules/<pkg> walking up from the package root (a checkout has it inside,
+ * an npm install usually beside). import.meta.resolve would cost ~1.5 ms.
+ */
+export function packageDir(pkg: string, from: string = PACKAGE_ROOT): string | undefined {
+  const key = `${from}\0${pkg}`;
+  if (packageDirs.has(key)) return packageDirs.get(key);
+  let found: string | undefined;
+  for (let dir = path.resolve(from), parent = path.dirname(dir); ; dir = parent, parent = path.dirname(dir)) {
+    const candidate = path.join(dir, "node_modules", pkg);
+    if (statSync(path.join(candidate, "package.json"), { throwIfNoEntry: false })) {
+      found = candidate;
+      break;
+    }
+    if (parent === dir) break;
+  }
+  packageDirs.set(key, found);
+  return found;
+}
+
+/** Where a recorded file is now, or undefined when its package is not installed. */
+export function locate(stamp: Pick<FileStamp, "path" | "pkg">): string | undefined {
+  if (!stamp.pkg) return path.join(PACKAGE_ROOT, stamp.path);
+  const dir = packageDir(stamp.pkg);
+  return dir === undefined ? undefined : path.join(dir, stamp.path);
+}
+
+function crc32(bytes: Uint8Array): number | undefined {
+  // zlib.crc32 (node ≥ 22.2) through getBuiltinModule: a static zlib import would cost ~1.5 ms on every start.
+  const zlib = process.getBuiltinModule?.("node:zlib") as typeof import("node:zlib") | undefined;
+  return zlib?.crc32?.(bytes);
+}
+
+export function stampUnchanged(stamp: FileStamp): boolean {
+  const file = locate(stamp);
+  if (!file) return false;
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat || stat.size !== stamp.size) return false;
+  if (stat.mtimeMs === stamp.mtimeMs) return true;
+  return crc32(readFileSync(file)) === stamp.crc32;
+}
+
+/**
+ * The stored output for these arguments, when the cache has it and every file
+ * that rendered it is unchanged; otherwise undefined (commander renders it).
+ */
+export function cachedOutput(args: readonly string[], stdout: { isTTY?: boolean; columns?: number } = process.stdout): CachedOutput | undefined {
+  if (!CACHED_ARGS.some((cached) => cached.length === args.length && cached.every((arg, i) => arg === args[i]))) return undefined;
+  if (helpWidth(stdout) !== HELP_WIDTH) return undefined; // a terminal narrower than the cached rendering
+  let cache: HelpCache;
+  try {
+    cache = JSON.parse(readFileSync(HELP_CACHE_URL, "utf8")) as HelpCache;
+  } catch {
+    return undefined; // no cache (built with plain tsc) or an unreadable one: commander is the source of truth
+  }
+  if (cache.format !== 1 || cache.width !== HELP_WIDTH) return undefined;
+  const entry = cache.entries[JSON.stringify(args)];
+  if (!entry || !cache.files.every(stampUnchanged)) return undefined;
+  return entry;
+}
