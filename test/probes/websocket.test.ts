@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startChatServer, parseChatFault, AGENT_EVENTS, type ChatServer } from "../../src/stack/chat-server.js";
 import { makeCerts, type CertSet } from "../../src/stack/certs.js";
 import { blackholePort, closedPort, silentServer } from "../helpers/net.js";
@@ -69,9 +69,15 @@ describe("websocket probe: the golden path", () => {
     expect(result.phasesMs.dns).toBeTypeOf("number");
   });
 
-  it("mints an HS256 JWT with jose and sends it as a bearer header", async () => {
+  it("mints an HS256 JWT with jose (claims included) and sends it as a bearer header", async () => {
+    // The server puts the token's subject in its welcome: matching it proves the claims arrived signed.
     const { result } = await runWsCheck(
-      { url: chat.url, token: { jwt: { secret: "${JWT_SECRET}", claims: { sub: "infra-check" }, ttl: "1m" } }, subprotocols: ["agent_chat"], welcome: WELCOME },
+      {
+        url: chat.url,
+        token: { jwt: { secret: "${JWT_SECRET}", claims: { sub: "infra-check-probe" }, ttl: "1m" } },
+        subprotocols: ["agent_chat"],
+        welcome: { match: { "payload.user_id": "infra-check-probe", type: "~ ^connection_" }, within: "2s" },
+      },
       { env: { JWT_SECRET: chat.jwtSecret } },
     );
     expect(result.failure).toBeNull();
@@ -225,6 +231,13 @@ describe("websocket probe: diagnoses", () => {
       "no welcome message matching payload.event=connection_established within 300 ms (welcome.within); nothing arrived after the upgrade",
     );
     expect(result.metrics.handshakeMs).toBeTypeOf("number");
+  });
+
+  it("says goodbye with a normal closure (1000) even when the check failed", async () => {
+    chat.setFault({ type: "no-welcome" });
+    const before = chat.stats().clientCloseCodes.length;
+    await runWsCheck({ url: chat.url, headers: auth(), subprotocols: ["agent_chat"], welcome: { ...WELCOME, within: "100ms" } });
+    await vi.waitFor(() => expect(chat.stats().clientCloseCodes.slice(before)).toEqual([1000]));
   });
 
   it("a non-matching welcome → protocol: what arrived instead", async () => {
@@ -426,6 +439,15 @@ describe("websocket probe: load mode", () => {
     const { result } = await runWsCheck({ url: chat.url, headers: auth(), subprotocols: ["agent_chat"], load: { connections: 6, concurrency: 3, handshakeP95Ms: "< 50ms" } });
     expect(result.failure?.class).toBe("slow");
     expect(result.failure?.message).toMatch(/^handshakeP95Ms is \d+ ms, expected < 50ms/);
+  });
+
+  it("handshakes that are never answered end at the budget as timeouts, with the load data kept", async () => {
+    chat.setFault({ type: "never-answer" });
+    const { result } = await runWsCheck({ url: chat.url, headers: auth(), load: { connections: 4, concurrency: 2 }, timeout: "300ms" });
+    expect(result.failure?.class).toBe("timeout");
+    expect(result.failure?.message).toMatch(/^load test: all 4 connections failed \(4 timeout\); first timeout: .*HTTP 101/);
+    expect(result.metrics).toMatchObject({ connections: 4, succeeded: 0, failures: { timeout: 4 } });
+    expect(result.durationMs).toBeLessThan(300);
   });
 
   it("every connection failing gives that failure's class, not a rate", async () => {

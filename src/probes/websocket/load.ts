@@ -3,7 +3,6 @@
 // at most `concurrency` handshakes in flight so the tool does not measure its
 // own queueing. Established connections stay open until every one has been
 // tried (N users at once), then all are closed normally.
-import { setMaxListeners } from "node:events";
 import type WebSocket from "ws";
 import { ProbeFailure, type CheckSpec, type ClassifiedError, type Measurement, type MetricValue, type ProbeContext } from "../../types.js";
 import { classify } from "../../runner/classify.js";
@@ -45,14 +44,11 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
   const endpoint = endpointOf(input.url);
   const welcomeMatch = spec.welcome ? compileMatch(spec.welcome.match) : undefined;
   const welcomeWithinMs = spec.welcome?.within !== undefined ? parseDurationMs(spec.welcome.within) : undefined;
-  const held = new Set<WebSocket>();
-  // One listener on the check's signal, fanned out through a local one that
-  // may carry a listener per in-flight handshake without a leak warning.
-  const local = new AbortController();
-  setMaxListeners(0, local.signal);
+  // Every client from the moment it exists (in-flight handshakes too): one
+  // abort listener terminates them all, instead of one listener per socket.
+  const sockets = new Set<WebSocket>();
   const terminateAll = () => {
-    local.abort(ctx.signal.reason);
-    for (const ws of held) ws.terminate();
+    for (const ws of sockets) ws.terminate();
   };
   ctx.signal.addEventListener("abort", terminateAll, { once: true });
 
@@ -77,10 +73,9 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
         tls: spec.tls,
         timeoutMs: msLeft(),
         limitLabel: budgetLabel,
-        signal: local.signal,
         phases,
+        onSocket: (ws) => sockets.add(ws),
       });
-      held.add(opened.ws);
       handshakeMs = opened.handshakeMs;
       if (!welcomeMatch) return { ok: true, handshakeMs };
       current = "welcome";
@@ -108,7 +103,7 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
 
   ctx.phases.start("close");
   const closeStartedAt = performance.now();
-  await Promise.all([...held].map((ws) => closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()))));
+  await Promise.all([...sockets].map((ws) => closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()))));
   ctx.phases.record("close", performance.now() - closeStartedAt);
   ctx.signal.removeEventListener("abort", terminateAll);
 
