@@ -38,6 +38,8 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     { env: loaded.env, file: loaded.file, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes },
     {
       ...options.runOptions,
+      // The Google probes and secret references read gcp: (project, region, emulatorHost) and the environment from here.
+      deps: { gcp: loaded.gcp, env: io.env, ...options.runOptions?.deps },
       redactor,
       strict: flags.strict,
       log: flags.verbose ? (line) => io.stderr(line + "\n") : undefined,

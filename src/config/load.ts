@@ -146,10 +146,11 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     const baseRaw: Record<string, unknown> = {};
     const ownRaw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rawCheck)) (BASE_CHECK_KEYS.includes(key) ? baseRaw : ownRaw)[key] = value;
+    const moved = moveStructuredExpectations(probe, baseRaw, ownRaw);
 
     const base = parseWith(baseCheckSchema, baseRaw, keyPath, file);
     const own = parseWith(probe.schema as ZodType<Record<string, unknown>>, ownRaw, keyPath, file);
-    errors.push(...base.errors, ...own.errors);
+    errors.push(...base.errors, ...own.errors.map((error) => relocateMoved(error, keyPath, moved)));
     if (!base.value || !own.value) continue;
 
     const expect = parseExpectations(base.value.expect, `${keyPath}.expect`, probe, fail);
@@ -185,6 +186,40 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     secrets: secrets.filter((secret) => secret.length > 0),
     notes,
   };
+}
+
+/**
+ * Some kinds check things that are not metric comparisons — an image glob, a
+ * list of env var names, an object (cloud-run). Their schema declares these
+ * under `require`; the config may write them under `expect`, next to the
+ * metric expectations, and they move to `require` here. Returns the moved keys.
+ */
+function moveStructuredExpectations(probe: ProbeDefinition, baseRaw: Record<string, unknown>, ownRaw: Record<string, unknown>): string[] {
+  const keys = structuredExpectKeys(probe);
+  const expect = baseRaw.expect;
+  if (!keys.length || expect === null || typeof expect !== "object" || Array.isArray(expect)) return [];
+  const moved = Object.keys(expect).filter((key) => keys.includes(key));
+  if (!moved.length) return [];
+  const entries = Object.entries(expect as Record<string, unknown>);
+  baseRaw.expect = Object.fromEntries(entries.filter(([key]) => !moved.includes(key)));
+  const existing = ownRaw.require !== null && typeof ownRaw.require === "object" ? (ownRaw.require as Record<string, unknown>) : {};
+  ownRaw.require = { ...existing, ...Object.fromEntries(entries.filter(([key]) => moved.includes(key))) };
+  return moved;
+}
+
+function structuredExpectKeys(probe: ProbeDefinition): string[] {
+  let field = (probe.schema as { shape?: Record<string, unknown> }).shape?.require as { unwrap?: () => unknown; shape?: object } | undefined;
+  while (field && typeof field.unwrap === "function") field = field.unwrap() as typeof field;
+  return field?.shape ? Object.keys(field.shape) : [];
+}
+
+/** Errors about a moved key name the key where the user wrote it (`expect.env`, not `require.env`). */
+function relocateMoved(error: ConfigError, keyPath: string, moved: string[]): ConfigError {
+  const key = moved.find((name) => error.keyPath === `${keyPath}.require.${name}` || error.keyPath?.startsWith(`${keyPath}.require.${name}.`));
+  if (!key || !error.keyPath) return error;
+  const where = [error.file, error.keyPath].filter(Boolean).join(": ");
+  const text = error.message.startsWith(`${where}: `) ? error.message.slice(where.length + 2) : error.message;
+  return new ConfigError(text, { file: error.file, keyPath: `${keyPath}.expect.${error.keyPath.slice(`${keyPath}.require.`.length)}` });
 }
 
 function parseWith<T>(schema: ZodType<T>, value: unknown, keyPath: string, file?: string): { value?: T; errors: ConfigError[] } {
@@ -259,7 +294,8 @@ function parseExpectations(
     const known = probe.metrics.names.includes(metric) || (probe.metrics.prefixes ?? []).some((prefix) => metric.startsWith(prefix));
     if (!known) {
       const prefixes = (probe.metrics.prefixes ?? []).map((prefix) => `${prefix}<path>`);
-      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}; known: ${[...probe.metrics.names, ...prefixes].join(", ")}`);
+      const structured = structuredExpectKeys(probe).filter((key) => !probe.metrics.names.includes(key));
+      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}; known: ${[...probe.metrics.names, ...prefixes, ...structured].join(", ")}`);
       continue;
     }
     try {
