@@ -145,8 +145,8 @@ export function classifyGrpcError(error: unknown, ctx: ClassifyContext): Classif
 
     case "DEADLINE_EXCEEDED": {
       const budget = formatMs(ctx.budgetMs);
-      // grpc-js says "Waiting for LB pick" / "waiting for connection" when no connection was ever established.
-      if (/LB pick|waiting for connection|connecting/i.test(details)) {
+      // grpc-js names the peer (remote_addr=…) once the call was sent; "Waiting for LB pick" means no connection was ever ready.
+      if (!/remote_addr=/.test(details) && /Waiting for LB pick|waiting for connection|connecting|LB pick/i.test(details)) {
         return {
           ...base,
           class: "unreachable",
