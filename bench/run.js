@@ -40,12 +40,13 @@ for (const file of files) {
 }
 
 const fmt = (value, unit) => (value === undefined || value === null ? "—" : `${Number(value).toLocaleString("en-US", { maximumFractionDigits: value < 10 ? 3 : 1 })}${unit ? " " + unit : ""}`);
-const table = [["benchmark", "figure", "value", "compared with", "ratio", "target", "ok"]];
+const table = [["benchmark", "figure", "value", "min–max", "compared with", "ratio", "target", "ok"]];
 for (const row of results) {
   table.push([
     row.bench,
     row.figure,
     row.error ? "error" : fmt(row.value, row.unit),
+    row.min === undefined || row.max === undefined ? "—" : `${fmt(row.min)}–${fmt(row.max)}`,
     row.baseline ? `${row.baseline.label}: ${fmt(row.baseline.value, row.baseline.unit ?? row.unit)}` : "—",
     row.ratio === undefined || row.ratio === null ? "—" : `${row.ratio.toFixed(2)}×`,
     row.target ?? "—",

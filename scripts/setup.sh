@@ -22,6 +22,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
 command -v hyperfine >/dev/null || missing+=(hyperfine)
+# Peer CLIs the full-run benchmark compares with (bench/full-run.bench.js).
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v psql >/dev/null || missing+=(postgresql-client)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: apt-get install ${missing[*]}" >&2
