@@ -439,7 +439,7 @@ function validateProto3Json(type: ProtoType, json: unknown, path: string): void 
   if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error(`emulator fixture ${path}: expected an object`);
   for (const [key, value] of Object.entries(json)) {
     const field = type.fields[key];
-    if (!field) throw new Error(`emulator fixture ${path}: unknown field "${key}" for ${type.fullName} (fields: ${Object.keys(type.fields).join(", ")})`);
+    if (!field) throw new Error(`emulator fixture ${path}: unknown field "${key}" for ${type.fullName.replace(/^\./, "")} (fields: ${Object.keys(type.fields).join(", ")})`);
     if (value === null) continue;
     field.resolve();
     const at = `${path}.${key}`;

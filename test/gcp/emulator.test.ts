@@ -1,0 +1,106 @@
+// The emulator itself, as the demo and the benchmarks use it: strict fixtures,
+// Get/List through the real client libraries, injected faults, state changes
+// while running, and a clean stop (also with a call still hanging).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGcpEmulator, type GcpEmulator } from "../../src/stack/gcp-emulator.js";
+import { seedCloudStack } from "../../src/stack/gcp-fixtures.js";
+import { loadGax } from "../../src/gcp/clients.js";
+import { stackOptions, PROJECT, REGION } from "./harness.js";
+
+const LOCATION = `projects/${PROJECT}/locations/${REGION}`;
+let emulator: GcpEmulator;
+beforeAll(async () => {
+  emulator = await startGcpEmulator();
+  seedCloudStack(emulator.state, stackOptions());
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+async function clientOptions(port = emulator.port) {
+  const gax = await loadGax();
+  return {
+    apiEndpoint: "127.0.0.1",
+    port,
+    sslCreds: gax.grpc.credentials.createInsecure(),
+    authClient: new gax.googleAuthLibrary.PassThroughClient(),
+    "grpc.enable_http_proxy": 0,
+  };
+}
+
+describe("fixtures are validated against the API's messages", () => {
+  it.each([
+    [{ name: `${LOCATION}/services/x`, templat: {} }, 'unknown field "templat" for google.cloud.run.v2.Service'],
+    [{ name: `${LOCATION}/connectors/x`, state: "BROKEN" }, '"BROKEN" is not one of STATE_UNSPECIFIED, READY, CREATING, DELETING, ERROR, UPDATING'],
+    [{ name: `${LOCATION}/instances/x`, memorySizeGb: "lots" }, '"lots" is not a valid int32'],
+    [{ name: `${LOCATION}/services/x`, createTime: "yesterday" }, "expected an RFC 3339 timestamp"],
+    [{ name: `${LOCATION}/services/x`, template: { containers: [{ env: [{ nam: "A" }] }] } }, 'template.containers.0.env.0: unknown field "nam"'],
+    [{ name: "services/x" }, "is not the name of a Cloud Run service"],
+  ])("%j → %s", (resource, message) => {
+    expect(() => emulator.state.put(resource as never)).toThrow(message);
+  });
+
+  it("get returns a copy; patch replaces through the same validation", () => {
+    const name = `${LOCATION}/connectors/staging-connector`;
+    const copy = emulator.state.get(name)!;
+    copy.state = "ERROR";
+    expect(emulator.state.get(name)?.state).toBe("READY");
+    expect(() => emulator.state.patch(name, { state: "KAPUTT" })).toThrow("is not one of");
+    expect(emulator.state.get(name)?.state).toBe("READY");
+  });
+});
+
+describe("the real clients against the emulator", () => {
+  it("List RPCs return the resources under the parent", async () => {
+    const [{ v2 }, { VpcAccessServiceClient }, { CloudRedisClient }] = await Promise.all([
+      import("@google-cloud/run"),
+      import("@google-cloud/vpc-access"),
+      import("@google-cloud/redis"),
+    ]);
+    const options = await clientOptions();
+    const services = new v2.ServicesClient(options);
+    const revisions = new v2.RevisionsClient(options);
+    const connectors = new VpcAccessServiceClient(options);
+    const redis = new CloudRedisClient(options);
+    try {
+      const call = { timeout: 5000, retry: null, autoPaginate: false };
+      const [serviceList] = await services.listServices({ parent: LOCATION }, call);
+      expect(serviceList.map((service) => service.name)).toEqual([`${LOCATION}/services/backend-staging`]);
+      const [revisionList] = await revisions.listRevisions({ parent: `${LOCATION}/services/backend-staging` }, call);
+      expect(revisionList.map((revision) => revision.name?.split("/").pop()).sort()).toEqual(["backend-staging-00041-kiv", "backend-staging-00042-xoz"]);
+      const [connectorList] = await connectors.listConnectors({ parent: LOCATION }, call);
+      expect(connectorList.map((connector) => connector.state)).toEqual(["READY"]);
+      const [instanceList] = await redis.listInstances({ parent: LOCATION }, call);
+      expect(instanceList[0]).toMatchObject({ tier: "BASIC", memorySizeGb: 1, authEnabled: true, port: 6379 });
+      // Runtime shapes the probes rely on: enums as strings, int64 as strings, timestamps as { seconds, nanos }.
+      const [service] = await services.getService({ name: `${LOCATION}/services/backend-staging` }, call);
+      expect(service.generation).toBe("42");
+      expect(service.terminalCondition?.state).toBe("CONDITION_SUCCEEDED");
+      expect(service.createTime).toMatchObject({ seconds: "1730721600" });
+    } finally {
+      await Promise.all([services.close(), revisions.close(), connectors.close(), redis.close()]);
+    }
+  });
+
+  it("a fault limited with `times` clears itself; a hung call is released (CANCELLED) when the emulator stops", async () => {
+    const other = await startGcpEmulator();
+    seedCloudStack(other.state, stackOptions());
+    const { CloudRedisClient } = await import("@google-cloud/redis");
+    const client = new CloudRedisClient(await clientOptions(other.port));
+    try {
+      const name = `${LOCATION}/instances/staging-redis-f1adc35c`;
+      other.state.fail(name, { code: "INTERNAL", times: 1 });
+      await expect(client.getInstance({ name }, { timeout: 5000, retry: null })).rejects.toMatchObject({ code: 13 });
+      await expect(client.getInstance({ name }, { timeout: 5000, retry: null })).resolves.toBeTruthy();
+      other.state.fail("GetInstance", { hang: true });
+      const hung = client.getInstance({ name }, { timeout: 20_000, retry: null });
+      hung.catch(() => undefined);
+      while (other.calls.filter((call) => call.method === "GetInstance").length < 3) await new Promise((resolve) => setImmediate(resolve));
+      await other.stop();
+      await expect(hung).rejects.toMatchObject({ code: 1 });
+    } finally {
+      await client.close();
+      await other.stop();
+    }
+  });
+});
