@@ -258,6 +258,10 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
         if (!isNoHbaEntry(error) || performance.now() >= deadlineAt) throw error;
         if (spec.sslMode === "prefer" && firstTls) {
           // libpq's prefer: a TLS session rejected by pg_hba.conf is retried without TLS.
+          // The discarded attempt's handshake is not this session's tls phase.
+          delete ctx.phases.phasesMs.tls;
+          delete ctx.metrics.tlsMs;
+          ctx.details.tls = "pg_hba.conf rejected the TLS session; retried without TLS (sslmode prefer)";
           connectStart = performance.now();
           session = await attempt(false);
         } else if (spec.sslMode === "disable" && !endpoint.socketPath) {
@@ -274,6 +278,7 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
         ctx.details.tls = `${session.secure.getProtocol() ?? "TLS"} ${cipher?.name ?? ""}`.trim();
       }
       if (session.params.server_version) ctx.metrics.serverVersion = session.params.server_version;
+      ctx.phases.start("query");
       ctx.metrics.inRecovery = await readInRecovery(session.client);
 
       await sampleQueries(session, spec, endpoint, ctx, deadlineAt);
