@@ -188,16 +188,38 @@ function bareHandshake(url) {
 /** JSON echo round trips with a bare ws client (send, parse the reply, send the next). */
 async function bareMessageRtts(url, count) {
   const ws = new WebSocket(url, ["agent_chat"], BARE_OPTIONS);
+  // One persistent listener: ws may emit several messages in the same tick
+  // (the welcome and an echo), which a re-armed once() would miss.
+  let onEcho;
+  ws.on("message", (data) => {
+    if (JSON.parse(data.toString()).type === "echo") onEcho?.();
+  });
   await once(ws, "open");
   const rtts = [];
   try {
     for (let i = 0; i < count; i += 1) {
       const started = performance.now();
+      const echoed = new Promise((resolve) => (onEcho = resolve));
       ws.send(JSON.stringify({ type: "echo", payload: "x" }));
-      for (;;) {
-        const [data] = await once(ws, "message");
-        if (JSON.parse(data.toString()).type === "echo") break;
-      }
+      await echoed;
+      rtts.push(performance.now() - started);
+    }
+  } finally {
+    ws.terminate();
+  }
+  return rtts;
+}
+
+/** Ping/pong round trips with a bare ws client. */
+async function barePingRtts(url, count) {
+  const ws = new WebSocket(url, ["agent_chat"], BARE_OPTIONS);
+  await once(ws, "open");
+  const rtts = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const started = performance.now();
+      ws.ping();
+      await once(ws, "pong");
       rtts.push(performance.now() - started);
     }
   } finally {
@@ -242,6 +264,7 @@ export default async function ({ runs, log }) {
     // Message RTT: ping/pong and a JSON message the server answers, vs raw echo.
     const rawRtts = [];
     const bareMessages = [];
+    const barePings = [];
     const pings = [];
     const messages = [];
     const perRun = Math.ceil(ECHOES / runs);
@@ -249,6 +272,7 @@ export default async function ({ runs, log }) {
     for (let i = 0; i < runs; i += 1) {
       rawRtts.push(...(await rawEchoRtts(servers.echoPort, perRun)));
       bareMessages.push(...(await bareMessageRtts(servers.chatUrl, perRun)));
+      barePings.push(median(await barePingRtts(servers.chatUrl, Math.min(100, perRun))));
       const pinged = await runCheck({ url: servers.chatUrl, headers, subprotocols: ["agent_chat"], ping: Math.min(100, perRun) });
       pings.push(pinged.metrics.pingMs);
       const scripted = await runCheck({ url: servers.chatUrl, headers, subprotocols: ["agent_chat"], script: echoScript });
@@ -268,6 +292,7 @@ export default async function ({ runs, log }) {
       compare("handshake (connect + upgrade), median", handshakeMs, "raw TCP connect + echo", rawConnectMs),
       compare("handshake (connect + upgrade), median", handshakeMs, "bare ws client upgrade", bareHandshakeMs),
       compare("ping/pong RTT, median", pingMs, "raw TCP echo RTT", rawRttMs),
+      compare("ping/pong RTT, median", pingMs, "bare ws ping/pong RTT", median(barePings)),
       compare("JSON message RTT (send → matched reply), median", messageMs, "raw TCP echo RTT", rawRttMs),
       compare("JSON message RTT (send → matched reply), median", messageMs, "bare ws JSON echo RTT", bareMessageMs),
     ];
