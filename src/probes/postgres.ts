@@ -32,10 +32,13 @@ const URL_PARAMETERS = ["sslmode", "host", "port", "user", "dbname", "password"]
 const MAX_VALUE_CHARS = 500;
 /**
  * Our own deadline (cancel the running query, give up waiting for the SSL
- * answer) fires this much before the runner's budget timer, so the server's
- * answer — 57014, with its reason — can still arrive and be reported.
+ * answer) fires a tenth of the budget — within these bounds — before the
+ * runner's budget timer, so the server's answer to the cancel (57014, with
+ * its reason) can still arrive and be reported: the cancel needs a new
+ * connection, so about two round trips.
  */
-const MAX_MARGIN_MS = 50;
+const MIN_MARGIN_MS = 20;
+const MAX_MARGIN_MS = 250;
 /** How long closing may take before the sockets are simply destroyed. */
 const CLOSE_GRACE_MS = 100;
 const SSL_REQUEST_CODE = 80877103;
@@ -181,7 +184,7 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     const { default: pg } = await import("pg");
     const password = typeof spec.password === "string" ? spec.password : undefined;
     const endpoint = await locate(spec, ctx);
-    const deadlineAt = performance.now() + ctx.remainingMs() - Math.min(MAX_MARGIN_MS, Math.max(1, ctx.budgetMs * 0.05));
+    const deadlineAt = performance.now() + ctx.remainingMs() - Math.min(MAX_MARGIN_MS, Math.max(MIN_MARGIN_MS, ctx.budgetMs * 0.1));
 
     const open = new Set<Session>();
     const raw = new Set<net.Socket>();
