@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { PROBES, PROBE_KINDS, kindForCommand, loadProbe } from "./probes/index.js";
 import { addRunOptions, type RunFlags } from "./commands/run-options.js";
+import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
 import { processIO, type CommandIO } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
 import { helpWidth } from "./help-cache.js";
@@ -18,6 +19,7 @@ Exit codes:
 
 const MAIN_HELP = `
 Examples:
+  $ infra-check demo                         a local stack, checked end to end
   $ infra-check staging                      run config/staging.yaml
   $ infra-check staging --only cache,db -v   two checks, with phase timings
   $ infra-check run --config ./prod.yaml --format json > report.json
@@ -106,6 +108,23 @@ Examples:
     .action(async (oldFile: string, newFile: string, flags: { format?: string; factor?: string; minDelta?: string; color?: boolean }) => {
       const { compareCommand } = await import("./commands/compare.js");
       setExit(await compareCommand(oldFile, newFile, flags, io));
+    });
+
+  addDemoOptions(
+    program.command("demo").description("start a local stack (Redis, PostgreSQL, WebSocket chat, /health, Google Cloud emulator) and check it end to end; --break injects incidents"),
+  ).action(async (flags: DemoFlags) => {
+    const { demoCommand } = await import("./commands/demo.js");
+    setExit(await demoCommand(flags, io, options));
+  });
+
+  program
+    .command("schema")
+    .option("-o, --output <file>", "write it to FILE (atomically) instead of stdout")
+    .description("print the config file's JSON Schema (for editors), generated from the validator's own schemas")
+    .addHelpText("after", "\nReference it from a config so editors complete and check keys:\n  # yaml-language-server: $schema=../schema/infra-check.schema.json")
+    .action(async (flags: { output?: string }) => {
+      const { schemaCommand } = await import("./commands/schema.js");
+      setExit(await schemaCommand(flags, io));
     });
 
   // One-off probe commands: the invoked one is declared in full (its module
