@@ -216,7 +216,7 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
             const message = await waiter.waitFor(compileMatch(step.expect), withinMs, { stage: name, withinKey: `script.${index}.within`, step: true });
             endedAt = message.at;
           } else {
-            await sendMessage(ws, step.send, name);
+            await sendMessage(opened, step.send, name, msLeft());
             endedAt = performance.now();
           }
           ctx.phases.record(name, endedAt - stepStartedAt);
@@ -226,9 +226,13 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
       }
 
       ctx.metrics.messagesReceived = waiter.received;
-      const code = await closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()));
+      const closed = (await closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()))) ?? inbox.closed;
       closedCleanly = true;
-      if (code !== undefined) ctx.metrics.closeCode = code;
+      if (closed) {
+        ctx.metrics.closeCode = closed.code;
+        // The answer to our 1000 is 1000 (or no code); anything else is the server closing with its own reason first.
+        if (closed.code !== 1000 && closed.code !== 1005) throw closedFailure(closed.code, closed.reason, "the closing handshake");
+      }
       return { phasesMs: {}, metrics: {} };
     } finally {
       ctx.signal.removeEventListener("abort", terminate);
@@ -316,26 +320,39 @@ function stepName(index: number, step: WebsocketFields["script"][number]): strin
   return `step ${index + 1}: send${type ? ` ${type}` : ""}`;
 }
 
-function sendMessage(ws: OpenedSocket["ws"], message: unknown, stage: string): Promise<void> {
+/** How long to wait for the close event of a socket the server is already closing, to report its code. */
+const CLOSING_WAIT_MS = 500;
+
+/** The reason a socket that is no longer open went away (its close code or error), for a step that needed it open. */
+async function notOpenFailure(opened: OpenedSocket, stage: string, msLeft: number): Promise<never> {
+  throw await opened.inbox.endFailure(stage, Math.max(0, Math.min(CLOSING_WAIT_MS, msLeft)));
+}
+
+async function sendMessage(opened: OpenedSocket, message: unknown, stage: string, msLeft: number): Promise<void> {
+  const { ws } = opened;
+  if (ws.readyState !== ws.OPEN) await notOpenFailure(opened, stage, msLeft);
   const text = typeof message === "string" ? message : JSON.stringify(message);
   return new Promise((resolve, reject) => {
-    if (ws.readyState !== ws.OPEN) {
-      reject(new ProbeFailure("protocol", `${stage}: the connection was already closing before the message could be sent`));
-      return;
-    }
     ws.send(text, (error) => (error ? reject(error) : resolve()));
   });
 }
 
 /** One ping/pong round trip, in ms. */
-function pingOnce(opened: OpenedSocket, timeoutMs: number, budgetLabel: string): Promise<number> {
+async function pingOnce(opened: OpenedSocket, timeoutMs: number, budgetLabel: string): Promise<number> {
   const { ws } = opened;
+  if (ws.readyState !== ws.OPEN) await notOpenFailure(opened, "ping", timeoutMs);
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
     const done = () => {
       clearTimeout(timer);
       ws.off("pong", onPong);
       ws.off("close", onClose);
+      ws.off("error", onError);
+    };
+    // A broken frame while waiting (the client then waits for a close that may never come): fail now, the classifier names it.
+    const onError = (error: Error) => {
+      done();
+      reject(error);
     };
     const onPong = () => {
       done();
@@ -351,6 +368,7 @@ function pingOnce(opened: OpenedSocket, timeoutMs: number, budgetLabel: string):
     }, Math.max(0, timeoutMs));
     ws.on("pong", onPong);
     ws.once("close", onClose);
+    ws.once("error", onError);
     ws.ping();
   });
 }

@@ -366,6 +366,27 @@ export class Inbox {
     ws.on("error", (error: Error) => this.end({ type: "error", error }));
   }
 
+  /** The server's close, once the close event has come. */
+  get closed(): { code: number; reason: string } | undefined {
+    return this.ended?.type === "closed" ? { code: this.ended.code, reason: this.ended.reason } : undefined;
+  }
+
+  /**
+   * Why the stream ended, as a failure to throw, for a socket that is no
+   * longer open. The close frame may already be in while the `close` event
+   * waits for the TCP end: wait for it (at most `timeoutMs`), skipping messages.
+   */
+  async endFailure(stage: string, timeoutMs: number): Promise<unknown> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const event = await this.next(deadline - performance.now());
+      if (event.type === "message") continue;
+      if (event.type === "error") return event.error;
+      if (event.type === "closed") return closedFailure(event.code, event.reason, stage);
+      return new ProbeFailure("protocol", `the server started closing the connection during ${stage} and did not finish within ${formatMs(timeoutMs)}`);
+    }
+  }
+
   private end(event: InboxEvent): void {
     // The first of error/close wins: an error is more specific than the close that follows it.
     if (this.ended) return;
@@ -400,23 +421,26 @@ export class Inbox {
 
 /**
  * Normal closure (1000), waiting at most `timeoutMs` for the server's close
- * frame; then the socket is destroyed. Returns the code the server answered with.
+ * frame; then the socket is destroyed. Returns the server's close code and
+ * reason (undefined when it did not answer in time or was already closed).
  */
-export function closeNormally(ws: WebSocket, timeoutMs: number): Promise<number | undefined> {
+export function closeNormally(ws: WebSocket, timeoutMs: number): Promise<{ code: number; reason: string } | undefined> {
   if (ws.readyState === ws.CLOSED) return Promise.resolve(undefined);
-  if (ws.readyState !== ws.OPEN || timeoutMs <= 0) {
+  if (ws.readyState === ws.CONNECTING || timeoutMs <= 0) {
     ws.terminate();
     return Promise.resolve(undefined);
   }
+  // CLOSING: the server's close frame is in (or ours is out); only the close event is missing.
+  const closing = ws.readyState === ws.CLOSING;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       ws.terminate();
       resolve(undefined);
     }, timeoutMs);
-    ws.once("close", (code: number) => {
+    ws.once("close", (code: number, reason: Buffer) => {
       clearTimeout(timer);
-      resolve(code);
+      resolve({ code, reason: reason.toString() });
     });
-    ws.close(1000, "infra-check done");
+    if (!closing) ws.close(1000, "infra-check done");
   });
 }
