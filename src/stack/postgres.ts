@@ -170,7 +170,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     let tlsFiles: PostgresTlsFiles | undefined;
     const initdb = runAs(owner, path.join(binDir, "initdb"), [
       "-D", dataDir, "-U", user, "--auth=scram-sha-256", `--pwfile=${pwFile}`, "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
-    ]);
+    ], root);
     if (options.ssl === true) {
       const [certs] = await Promise.all([makeCerts(), initdb]);
       generatedCerts = certs;
@@ -342,12 +342,18 @@ function spawnOptions(owner: OsOwner | undefined) {
   return owner ? { uid: owner.uid, gid: owner.gid, env } : { env };
 }
 
-async function runAs(owner: OsOwner | undefined, bin: string, args: string[]): Promise<void> {
+/** Run a tool (initdb) to completion; if this process exits meanwhile, the tool is killed and `root` removed. */
+async function runAs(owner: OsOwner | undefined, bin: string, args: string[], root: string): Promise<void> {
+  const pending = run(bin, args, { ...spawnOptions(owner), cwd: "/" });
+  running.set(pending.child, root);
+  installExitHook();
   try {
-    await run(bin, args, { ...spawnOptions(owner), cwd: "/" });
+    await pending;
   } catch (error) {
     const failed = error as Error & { stderr?: string };
     throw new PostgresServerError(`${path.basename(bin)} failed: ${failed.message.split("\n")[0]}`, failed.stderr?.trim() ?? "");
+  } finally {
+    running.delete(pending.child);
   }
 }
 
@@ -471,7 +477,7 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.once("exit", () => {
     for (const [child, root] of running) {
-      // SIGQUIT: immediate shutdown, the postmaster takes its backends down with it.
+      // SIGQUIT: immediate shutdown, the postmaster takes its backends down with it (initdb just ends).
       child.kill("SIGQUIT");
       rmSync(root, { recursive: true, force: true });
     }
