@@ -13,6 +13,7 @@
 import { createRequire } from "node:module";
 import { ProbeFailure, type ProbeContext } from "../types.js";
 import { raceAbort } from "../runner/deadline.js";
+import { formatMs } from "../util/duration.js";
 import { GCP_CALL, splitHostPort, type GcpCallInfo, type GcpSettings } from "./resources.js";
 
 type GaxModule = typeof import("google-gax");
@@ -23,9 +24,20 @@ export type GcpApi = "services" | "revisions" | "connectors" | "redis" | "secret
 
 interface GapicClient {
   /** Creates the gRPC stub (proto loading); otherwise done lazily by the first call. */
-  initialize(): Promise<unknown>;
+  initialize(): Promise<GrpcStub>;
   close(): Promise<void>;
 }
+/** The grpc-js client under a GAPIC client: its channel tells whether a connection exists. */
+interface GrpcStub {
+  getChannel(): {
+    getConnectivityState(tryToConnect: boolean): number;
+    watchConnectivityState(current: number, deadline: number, callback: (error?: Error) => void): void;
+  };
+}
+/** grpc-js connectivityState. */
+const IDLE = 0;
+const CONNECTING = 1;
+const READY = 2;
 type ClientConstructor = new (options: Record<string, unknown>) => GapicClient;
 type Rpc = (request: object, options: object) => Promise<unknown[]>;
 
@@ -80,8 +92,14 @@ export const RPC_PERMISSIONS: Record<string, string> = {
 };
 
 const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
-/** The call's own deadline ends this much before the check's budget, so the gRPC error (which says what it waited for) wins over the runner's generic abort. */
-const CALL_MARGIN_MS = 30;
+/**
+ * The call's own deadline ends a little before the check's budget, so the gRPC
+ * error (which says what it waited for) wins over the runner's generic abort,
+ * even when constructing clients has left the event loop a few dozen ms behind.
+ */
+function callMarginMs(budgetMs: number): number {
+  return Math.min(250, Math.max(50, budgetMs * 0.03));
+}
 /** Below this much budget a retry cannot succeed; report the first error instead. */
 const MIN_RETRY_BUDGET_MS = 250;
 const RETRY_DELAY_MS = 100;
@@ -164,6 +182,7 @@ export class GcpSession {
   readonly settings: GcpSettings;
   private readonly ctx: ProbeContext;
   private readonly clients = new Map<GcpApi, Promise<GapicClient>>();
+  private readonly stubs = new Map<GcpApi, Promise<GrpcStub>>();
   private readonly onAbort = () => void this.close();
   private closed = false;
 
@@ -195,6 +214,51 @@ export class GcpSession {
     if (this.mode === "emulator") await raceAbort(this.clientOptions(), this.ctx.signal);
     else await this.ctx.phases.time("auth", () => raceAbort(this.clientOptions(), this.ctx.signal));
     await this.ctx.phases.time("client", () => Promise.all(apis.map((api) => this.client(api))));
+    await this.connect(apis);
+  }
+
+  /**
+   * The `connect` phase: wait until each client's channel is connected (TCP,
+   * TLS, HTTP/2), so that "no connection" and "connected, no answer" are told
+   * apart whichever deadline fires first. A channel that fails at once
+   * (refused, unresolvable) ends the phase unrecorded: the RPC that follows
+   * fails immediately with the channel's own reason, which says more.
+   */
+  private async connect(apis: GcpApi[]): Promise<void> {
+    this.ctx.phases.start("connect");
+    const started = performance.now();
+    const deadline = Date.now() + Math.max(1, this.ctx.remainingMs() - callMarginMs(this.ctx.budgetMs));
+    const states = await raceAbort(Promise.all(apis.map((api) => this.waitForChannel(api, deadline))), this.ctx.signal);
+    if (states.every((state) => state === READY)) this.ctx.phases.record("connect", performance.now() - started);
+  }
+
+  private async waitForChannel(api: GcpApi, deadline: number): Promise<number> {
+    const stub = await this.stubs.get(api)!;
+    const channel = stub.getChannel();
+    let state = channel.getConnectivityState(true);
+    let attempted = false;
+    // IDLE before the first attempt: connecting was just requested; IDLE again after CONNECTING: the attempt ended without a connection.
+    while (state === CONNECTING || (state === IDLE && !attempted)) {
+      attempted ||= state === CONNECTING;
+      const current = state;
+      const timedOut = await new Promise<boolean>((resolve) => channel.watchConnectivityState(current, deadline, (error) => resolve(Boolean(error))));
+      if (timedOut) {
+        const endpoint = this.endpointFor(api);
+        throw new ProbeFailure(
+          "unreachable",
+          `${APIS[api].label}: no gRPC connection to ${endpoint} within the check's ${formatMs(this.ctx.budgetMs)} budget (nothing refused, nothing answered: packets dropped, or the endpoint does not speak gRPC/HTTP2)`,
+          {
+            code: "CONNECT_TIMEOUT",
+            hint:
+              this.mode === "emulator"
+                ? `Is the emulator at ${endpoint} running and speaking plaintext gRPC? A TLS or HTTP/1 server on that port also never completes the handshake.`
+                : "Check egress to Google APIs from this runner (firewall, proxy: HTTPS_PROXY, Private Google Access), and gcp.apiEndpoint if set.",
+          },
+        );
+      }
+      state = channel.getConnectivityState(false);
+    }
+    return state;
   }
 
   /** Call RPC `method` (e.g. "GetService") of `api`; resolves to the response message (plain object). */
@@ -211,7 +275,7 @@ export class GcpSession {
     };
     const attempt = async (): Promise<T> => {
       // retry: null turns off the library's own retry policy (GetService alone retries ~13 s on a refused endpoint).
-      const timeout = Math.max(1, Math.floor(this.ctx.remainingMs()) - CALL_MARGIN_MS);
+      const timeout = Math.max(1, Math.floor(this.ctx.remainingMs() - callMarginMs(this.ctx.budgetMs)));
       const [response] = await rpc.call(client, request, { timeout, retry: null });
       return response as T;
     };
@@ -241,20 +305,23 @@ export class GcpSession {
     if (this.closed) return Promise.reject(new ProbeFailure("timeout", `the check's budget ended before the ${APIS[api].label} client was created`));
     let client = this.clients.get(api);
     if (!client) {
-      client = this.createClient(api);
+      let stubbed: (stub: GrpcStub) => void = () => undefined;
+      const stub = new Promise<GrpcStub>((resolve) => (stubbed = resolve));
+      client = this.createClient(api, stubbed);
       client.catch(() => undefined);
       this.clients.set(api, client);
+      this.stubs.set(api, stub);
     }
     return raceAbort(client, this.ctx.signal);
   }
 
-  private async createClient(api: GcpApi): Promise<GapicClient> {
+  private async createClient(api: GcpApi, stubbed: (stub: GrpcStub) => void): Promise<GapicClient> {
     const options = await this.clientOptions();
     const Client = await APIS[api].load();
     if (this.closed) throw new ProbeFailure("timeout", `the check's budget ended while loading the ${APIS[api].label} client`);
     const client = new Client(options);
     try {
-      await client.initialize();
+      stubbed(await client.initialize());
     } catch (error) {
       await client.close().catch(() => undefined);
       throw error;

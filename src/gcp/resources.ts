@@ -128,6 +128,11 @@ export function secretVersionName(ref: string, settings: GcpSettings): string {
   });
 }
 
+/** The region for a command in a hint: from a full resource name, the check's own region, else a placeholder. */
+export function regionOf(id: string, region: string | undefined): string {
+  return /^projects\/[^/]+\/locations\/([^/]+)\//.exec(id)?.[1] ?? region ?? "REGION";
+}
+
 /** Last segment of a resource name (`projects/p/locations/r/connectors/c` → `c`). */
 export function shortName(name: string | null | undefined): string {
   if (!name) return "";

@@ -10,7 +10,7 @@
 // re-judged: traffic → unhealthy, the rest → drift.
 import { z } from "zod";
 import { withGcp } from "../gcp/clients.js";
-import { gcpCheckFields, gcpSettings, resourceName, sameResource, shortName } from "../gcp/resources.js";
+import { gcpCheckFields, gcpSettings, regionOf, resourceName, sameResource, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type Assertion, type CheckSpec, type MetricValue, type ProbeDefinition } from "../types.js";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -161,9 +161,9 @@ const probe: ProbeDefinition<CloudRunFields> = {
 
   hints: {
     unhealthy: (spec) =>
-      `The service is serving something other than what was deployed: inspect it (gcloud run services describe ${shortName(spec.service)} --region REGION) and its newest revision's logs; move traffic with gcloud run services update-traffic ${shortName(spec.service)} --to-latest.`,
+      `The service is serving something other than what was deployed: inspect it (gcloud run services describe ${shortName(spec.service)} --region ${regionOf(spec.service, spec.region)}) and its newest revision's logs; move traffic with gcloud run services update-traffic ${shortName(spec.service)} --to-latest --region ${regionOf(spec.service, spec.region)}.`,
     drift: (spec) =>
-      `The serving revision's configuration differs from the expectation: redeploy with the right image / connector / env (gcloud run deploy ${shortName(spec.service)} …), or update the expectation.`,
+      `The serving revision's configuration differs from the expectation: redeploy with the right image / connector / env (gcloud run deploy ${shortName(spec.service)} --region ${regionOf(spec.service, spec.region)} …), or update the expectation.`,
   },
 
   async run(spec, ctx) {

@@ -5,7 +5,7 @@
 // check that depends on it (src/evaluate/cross-checks.ts).
 import { z } from "zod";
 import { withGcp } from "../gcp/clients.js";
-import { gcpCheckFields, gcpSettings, resourceName, shortName } from "../gcp/resources.js";
+import { gcpCheckFields, gcpSettings, regionOf, resourceName, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
 
 const schema = z.strictObject({
@@ -88,7 +88,7 @@ const probe: ProbeDefinition<MemorystoreFields> = {
 
   hints: {
     drift: (spec) =>
-      `The instance differs from the expected configuration: compare with gcloud redis instances describe ${shortName(spec.instance)} --region REGION, then fix the instance (or its Terraform) or update the expectation. Clients configured with the old host/port/password break silently.`,
+      `The instance differs from the expected configuration: compare with gcloud redis instances describe ${shortName(spec.instance)} --region ${regionOf(spec.instance, spec.region)}, then fix the instance (or its Terraform) or update the expectation. Clients configured with the old host/port/password break silently.`,
   },
 
   async run(spec, ctx) {

@@ -4,7 +4,7 @@
 // (a mismatch is drift).
 import { z } from "zod";
 import { withGcp } from "../gcp/clients.js";
-import { gcpCheckFields, gcpSettings, resourceName, shortName } from "../gcp/resources.js";
+import { gcpCheckFields, gcpSettings, regionOf, resourceName, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
 
 // `name:` as in the config (and gcloud); it becomes `connector` because every check already has a `name` (the check's own).
@@ -52,7 +52,7 @@ const probe: ProbeDefinition<ConnectorFields> = {
 
   hints: {
     drift: (spec) =>
-      `The connector differs from the expectation: compare with gcloud compute networks vpc-access connectors describe ${shortName(spec.connector)} --region REGION; a connector's network and range cannot change — recreate it, or update the expectation.`,
+      `The connector differs from the expectation: compare with gcloud compute networks vpc-access connectors describe ${shortName(spec.connector)} --region ${regionOf(spec.connector, spec.region)}; a connector's network and range cannot change — recreate it, or update the expectation.`,
   },
 
   async run(spec, ctx) {

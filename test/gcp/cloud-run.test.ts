@@ -189,7 +189,7 @@ describe("cloud-run check against the emulator", () => {
       ready: true,
       converged: true,
     });
-    expect(Object.keys(result.phasesMs)).toEqual(["client", "getService", "getRevisions"]);
+    expect(Object.keys(result.phasesMs)).toEqual(["client", "connect", "getService", "getRevisions"]);
     // The DATABASE_URL literal is in the fixture; the report says only how it is set.
     expect(JSON.stringify(result)).not.toContain("postgres://app@10.20.0.5");
     expect(result.metrics.env).toMatchObject({ DATABASE_URL: "literal" });

@@ -22,7 +22,7 @@ describe("vpc-connector check against the emulator", () => {
     expect(result.status, JSON.stringify(result.failure)).toBe("pass");
     expect(result.target).toBe("connector staging-connector");
     expect(result.metrics).toMatchObject({ state: "READY", network: "staging-vpc", connector: `projects/${PROJECT}/locations/${REGION}/connectors/staging-connector` });
-    expect(Object.keys(result.phasesMs)).toEqual(["client", "getConnector"]);
+    expect(Object.keys(result.phasesMs)).toEqual(["client", "connect", "getConnector"]);
   });
 
   it.each([
