@@ -16,15 +16,14 @@ import { resolveHost } from "../net/resolve.js";
 import { redactUrl, SECRET_HEADER } from "../redact.js";
 import { formatMs, parseDurationMs } from "../util/duration.js";
 import { median, percentile, roundMs } from "../util/stats.js";
-import { ProbeFailure, type CheckSpec, type MetricValue, type ProbeContext, type ProbeDefinition } from "../types.js";
+import { ProbeFailure, type CheckSpec, type Measurement, type ProbeContext, type ProbeDefinition } from "../types.js";
 import { applyToken, obtainToken, tokenHeaderName, tokenSchema, tokenSecrets } from "./websocket/token.js";
 import { closedFailure, closeNormally, openSocket, type Inbox, type OpenedSocket } from "./websocket/connection.js";
 import { compileMatch, shortMatch } from "./websocket/match.js";
 import { Waiter } from "./websocket/waiter.js";
+import { ProbeDeadline, watchAbort } from "./websocket/deadline.js";
 import { DEFAULT_CONCURRENCY_CAP, DEFAULT_SUCCESS_RATE, runLoad } from "./websocket/load.js";
 
-/** The probe's own deadlines end this much before the check's budget, so its precise diagnosis wins the race against the runner's abort. */
-export const GUARD_MS = 10;
 /** How long the closing handshake may take before the socket is destroyed. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -149,94 +148,12 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
   },
 
   async run(spec, ctx) {
-    const { default: WebSocket } = await import("ws");
-    const msLeft = () => ctx.remainingMs() - GUARD_MS;
-    const budgetLabel = `the check's budget of ${formatMs(ctx.budgetMs)}`;
-    const url = new URL(spec.url);
-    const headers = { ...spec.headers };
-    if (spec.token) applyToken(spec.token, await obtainToken(spec.token, ctx, msLeft), url, headers);
-    const { address, family } = await resolveHost(url.hostname, ctx);
-
-    if (spec.load) {
-      return runLoad(WebSocket, { spec, load: spec.load, url, address, family, headers, ctx, msLeft, budgetLabel });
-    }
-
-    const opened = await openSocket(WebSocket, {
-      url,
-      address,
-      family,
-      headers,
-      protocols: spec.subprotocols,
-      tls: spec.tls,
-      timeoutMs: msLeft(),
-      limitLabel: budgetLabel,
-      signal: ctx.signal,
-      phases: ctx.phases,
-    });
-    const { ws, inbox } = opened;
-    const terminate = () => ws.terminate();
-    ctx.signal.addEventListener("abort", terminate, { once: true });
-    let closedCleanly = false;
+    // Armed before the first await: see deadline.ts for why it must be this turn.
+    const deadline = new ProbeDeadline(ctx);
     try {
-      ctx.metrics.handshakeMs = roundMs(opened.handshakeMs);
-      ctx.metrics.subprotocol = opened.subprotocol || null;
-      const waiter = new Waiter(inbox, msLeft, budgetLabel, (count) => (ctx.metrics.messagesReceived = count));
-
-      if (spec.welcome) {
-        const match = compileMatch(spec.welcome.match);
-        ctx.phases.start("welcome");
-        const withinMs = spec.welcome.within !== undefined ? parseDurationMs(spec.welcome.within) : undefined;
-        const welcome = await waiter.waitFor(match, withinMs, { stage: "welcome", withinKey: "welcome.within" });
-        const welcomeMs = Math.max(0, welcome.at - opened.openedAt);
-        ctx.phases.record("welcome", welcomeMs);
-        ctx.metrics.welcomeMs = roundMs(welcomeMs);
-      }
-
-      if (spec.ping) {
-        const samples: number[] = [];
-        const count = spec.ping === true ? 1 : spec.ping;
-        ctx.phases.start("ping");
-        for (let i = 0; i < count; i += 1) samples.push(await ctx.sample(() => pingOnce(opened, msLeft(), budgetLabel)));
-        ctx.phases.record("ping", samples.reduce((sum, ms) => sum + ms, 0));
-        ctx.metrics.pingMs = roundMs(median(samples));
-        if (count > 1) ctx.metrics.pingP95Ms = roundMs(percentile(samples, 95));
-      }
-
-      if (spec.script.length) {
-        const stepMs: number[] = [];
-        ctx.metrics.stepMs = stepMs;
-        waiter.startScript();
-        let stepStartedAt = performance.now();
-        for (const [index, step] of spec.script.entries()) {
-          const name = stepName(index, step);
-          ctx.phases.start(name);
-          let endedAt: number;
-          if (step.expect !== undefined) {
-            const withinMs = step.within !== undefined ? parseDurationMs(step.within) : undefined;
-            const message = await waiter.waitFor(compileMatch(step.expect), withinMs, { stage: name, withinKey: `script.${index}.within`, step: true });
-            endedAt = message.at;
-          } else {
-            await sendMessage(opened, step.send, name, msLeft());
-            endedAt = performance.now();
-          }
-          ctx.phases.record(name, endedAt - stepStartedAt);
-          stepMs.push(roundMs(endedAt - stepStartedAt));
-          stepStartedAt = endedAt;
-        }
-      }
-
-      ctx.metrics.messagesReceived = waiter.received;
-      const closed = (await closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()))) ?? inbox.closed;
-      closedCleanly = true;
-      if (closed) {
-        ctx.metrics.closeCode = closed.code;
-        // The answer to our 1000 is 1000 (or no code); anything else is the server closing with its own reason first.
-        if (closed.code !== 1000 && closed.code !== 1005) throw closedFailure(closed.code, closed.reason, "the closing handshake");
-      }
-      return { phasesMs: {}, metrics: {} };
+      return await converse(spec, ctx, deadline);
     } finally {
-      ctx.signal.removeEventListener("abort", terminate);
-      if (!closedCleanly) leaveQuickly(ws);
+      deadline.dispose();
     }
   },
 
@@ -312,6 +229,94 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
   },
 };
 
+async function converse(spec: WebsocketSpec, ctx: ProbeContext, deadline: ProbeDeadline): Promise<Measurement> {
+  const { default: WebSocket } = await import("ws");
+  const url = new URL(spec.url);
+  const headers = { ...spec.headers };
+  if (spec.token) applyToken(spec.token, await obtainToken(spec.token, ctx, deadline), url, headers);
+  const { address, family } = await resolveHost(url.hostname, ctx);
+
+  if (spec.load) return runLoad(WebSocket, { spec, load: spec.load, url, address, family, headers, ctx, deadline });
+
+  const opened = await openSocket(WebSocket, {
+    url,
+    address,
+    family,
+    headers,
+    protocols: spec.subprotocols,
+    tls: spec.tls,
+    timeoutMs: deadline.msLeft(),
+    limitLabel: deadline.label,
+    signal: deadline.signal,
+    phases: ctx.phases,
+  });
+  const { ws, inbox } = opened;
+  const terminate = () => ws.terminate();
+  ctx.signal.addEventListener("abort", terminate, { once: true });
+  let closedCleanly = false;
+  try {
+    ctx.metrics.handshakeMs = roundMs(opened.handshakeMs);
+    ctx.metrics.subprotocol = opened.subprotocol || null;
+    const waiter = new Waiter(inbox, deadline, (count) => (ctx.metrics.messagesReceived = count));
+
+    if (spec.welcome) {
+      const match = compileMatch(spec.welcome.match);
+      ctx.phases.start("welcome");
+      const withinMs = spec.welcome.within !== undefined ? parseDurationMs(spec.welcome.within) : undefined;
+      const welcome = await waiter.waitFor(match, withinMs, { stage: "welcome", withinKey: "welcome.within" });
+      const welcomeMs = Math.max(0, welcome.at - opened.openedAt);
+      ctx.phases.record("welcome", welcomeMs);
+      ctx.metrics.welcomeMs = roundMs(welcomeMs);
+    }
+
+    if (spec.ping) {
+      const samples: number[] = [];
+      const count = spec.ping === true ? 1 : spec.ping;
+      ctx.phases.start("ping");
+      for (let i = 0; i < count; i += 1) samples.push(await ctx.sample(() => pingOnce(opened, deadline)));
+      ctx.phases.record("ping", samples.reduce((sum, ms) => sum + ms, 0));
+      ctx.metrics.pingMs = roundMs(median(samples));
+      if (count > 1) ctx.metrics.pingP95Ms = roundMs(percentile(samples, 95));
+    }
+
+    if (spec.script.length) {
+      const stepMs: number[] = [];
+      ctx.metrics.stepMs = stepMs;
+      waiter.startScript();
+      let stepStartedAt = performance.now();
+      for (const [index, step] of spec.script.entries()) {
+        const name = stepName(index, step);
+        ctx.phases.start(name);
+        let endedAt: number;
+        if (step.expect !== undefined) {
+          const withinMs = step.within !== undefined ? parseDurationMs(step.within) : undefined;
+          const message = await waiter.waitFor(compileMatch(step.expect), withinMs, { stage: name, withinKey: `script.${index}.within`, step: true });
+          endedAt = message.at;
+        } else {
+          await sendMessage(opened, step.send, name, deadline);
+          endedAt = performance.now();
+        }
+        ctx.phases.record(name, endedAt - stepStartedAt);
+        stepMs.push(roundMs(endedAt - stepStartedAt));
+        stepStartedAt = endedAt;
+      }
+    }
+
+    ctx.metrics.messagesReceived = waiter.received;
+    const closed = (await closeNormally(ws, Math.min(CLOSE_WAIT_MS, deadline.msLeft()), deadline.signal)) ?? inbox.closed;
+    closedCleanly = true;
+    if (closed) {
+      ctx.metrics.closeCode = closed.code;
+      // The answer to our 1000 is 1000 (or no code); anything else is the server closing with its own reason first.
+      if (closed.code !== 1000 && closed.code !== 1005) throw closedFailure(closed.code, closed.reason, "the closing handshake");
+    }
+    return { phasesMs: {}, metrics: {} };
+  } finally {
+    ctx.signal.removeEventListener("abort", terminate);
+    if (!closedCleanly) leaveQuickly(ws);
+  }
+}
+
 /** Step names as phases: "step 1: send user_message", "step 2: agent_started". */
 function stepName(index: number, step: WebsocketFields["script"][number]): string {
   if (step.expect !== undefined) return `step ${index + 1}: ${shortMatch(compileMatch(step.expect))}`;
@@ -324,13 +329,13 @@ function stepName(index: number, step: WebsocketFields["script"][number]): strin
 const CLOSING_WAIT_MS = 500;
 
 /** The reason a socket that is no longer open went away (its close code or error), for a step that needed it open. */
-async function notOpenFailure(opened: OpenedSocket, stage: string, msLeft: number): Promise<never> {
-  throw await opened.inbox.endFailure(stage, Math.max(0, Math.min(CLOSING_WAIT_MS, msLeft)));
+async function notOpenFailure(opened: OpenedSocket, stage: string, deadline: ProbeDeadline): Promise<never> {
+  throw await opened.inbox.endFailure(stage, Math.min(CLOSING_WAIT_MS, deadline.msLeft()), deadline.signal);
 }
 
-async function sendMessage(opened: OpenedSocket, message: unknown, stage: string, msLeft: number): Promise<void> {
+async function sendMessage(opened: OpenedSocket, message: unknown, stage: string, deadline: ProbeDeadline): Promise<void> {
   const { ws } = opened;
-  if (ws.readyState !== ws.OPEN) await notOpenFailure(opened, stage, msLeft);
+  if (ws.readyState !== ws.OPEN) await notOpenFailure(opened, stage, deadline);
   const text = typeof message === "string" ? message : JSON.stringify(message);
   return new Promise((resolve, reject) => {
     ws.send(text, (error) => (error ? reject(error) : resolve()));
@@ -338,21 +343,16 @@ async function sendMessage(opened: OpenedSocket, message: unknown, stage: string
 }
 
 /** One ping/pong round trip, in ms. */
-async function pingOnce(opened: OpenedSocket, timeoutMs: number, budgetLabel: string): Promise<number> {
+async function pingOnce(opened: OpenedSocket, deadline: ProbeDeadline): Promise<number> {
   const { ws } = opened;
-  if (ws.readyState !== ws.OPEN) await notOpenFailure(opened, "ping", timeoutMs);
+  if (ws.readyState !== ws.OPEN) await notOpenFailure(opened, "ping", deadline);
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
     const done = () => {
-      clearTimeout(timer);
+      stopWatching();
       ws.off("pong", onPong);
       ws.off("close", onClose);
       ws.off("error", onError);
-    };
-    // A broken frame while waiting (the client then waits for a close that may never come): fail now, the classifier names it.
-    const onError = (error: Error) => {
-      done();
-      reject(error);
     };
     const onPong = () => {
       done();
@@ -362,10 +362,21 @@ async function pingOnce(opened: OpenedSocket, timeoutMs: number, budgetLabel: st
       done();
       reject(closedFailure(code, reason.toString(), "ping"));
     };
-    const timer = setTimeout(() => {
+    // A broken frame while waiting (the client then waits for a close that may never come): fail now, the classifier names it.
+    const onError = (error: Error) => {
       done();
-      reject(new ProbeFailure("timeout", `no pong within ${formatMs(timeoutMs)} (${budgetLabel}) after a ping: the server (or a proxy) does not answer WebSocket pings`, { code: "PONG_TIMEOUT" }));
-    }, Math.max(0, timeoutMs));
+      reject(error);
+    };
+    const onDeadline = () => {
+      done();
+      if (!deadline.expired) return reject(deadline.signal.reason);
+      reject(
+        new ProbeFailure("timeout", `no pong within ${formatMs(performance.now() - startedAt)} (${deadline.label}) after a ping: the server (or a proxy) does not answer WebSocket pings`, {
+          code: "PONG_TIMEOUT",
+        }),
+      );
+    };
+    const stopWatching = watchAbort(deadline.signal, onDeadline);
     ws.on("pong", onPong);
     ws.once("close", onClose);
     ws.once("error", onError);

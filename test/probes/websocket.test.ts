@@ -391,7 +391,7 @@ describe("websocket probe: tokens", () => {
   });
 
   it("a token command that hangs is killed at the budget → auth with the wait", async () => {
-    const { result } = await runWsCheck({ url: chat.url, token: { command: "sleep 5" }, timeout: "300ms" });
+    const { result } = await runWsCheck({ url: chat.url, token: { command: "sleep 5; echo never-printed" }, timeout: "300ms" });
     expect(result.failure?.class).toBe("auth");
     expect(result.failure?.message).toMatch(/did not finish within \d+ ms/);
     expect(result.durationMs).toBeLessThan(400 + LAG_MS);

@@ -13,6 +13,7 @@ import { tlsOptions } from "../../net/tls.js";
 import { formatMs } from "../../util/duration.js";
 import { toReceived, type Received } from "./match.js";
 import { closeClass, closeHint, closeMeaning } from "./close-codes.js";
+import { DEADLINE_EXPIRED, watchAbort } from "./deadline.js";
 
 type WebSocketClass = typeof WebSocket;
 const BODY_EXCERPT_BYTES = 2048;
@@ -34,12 +35,12 @@ export interface OpenParams {
   headers: Record<string, string>;
   protocols: string[];
   tls?: TlsSpec;
-  /** This open gives up after this many ms, before the runner's own abort. */
+  /** ms until the deadline (for ws's own handshakeTimeout and the body read). */
   timeoutMs: number;
-  /** Said in timeout messages: whose limit `timeoutMs` is. */
+  /** Said in timeout messages: whose limit ran out ("the check's budget of 5 s"). */
   limitLabel: string;
-  /** Aborts the handshake (the check's signal); load mode passes none and terminates its sockets itself. */
-  signal?: AbortSignal;
+  /** The probe's deadline: aborting with DEADLINE_EXPIRED is a phase-aware timeout, any other reason is passed on. */
+  signal: AbortSignal;
   phases: PhaseSink;
   /** Called with the client as soon as it exists (load mode tracks in-flight sockets). */
   onSocket?: (ws: WebSocket) => void;
@@ -167,17 +168,17 @@ export function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): P
     };
     const onError = (error: Error) => {
       if (settled) return;
-      fail(translateHandshakeError(error, { phase, endpoint, offered: params.protocols, selected, timeoutMs: params.timeoutMs, limitLabel: params.limitLabel }));
+      fail(translateHandshakeError(error, { phase, endpoint, offered: params.protocols, selected, waitedMs: now() - startedAt, limitLabel: params.limitLabel }));
     };
     // A close before `open` without an error: the server accepted and hung up at once.
     const onClose = (code: number, reason: Buffer) => {
       if (!settled) fail(closedFailure(code, reason.toString(), phase));
     };
-    const onTimeout = () => fail(handshakeTimeout(phase, endpoint, params.timeoutMs, params.limitLabel));
-    const onAbort = () => fail(params.signal!.reason);
-
-    const timer = setTimeout(onTimeout, Math.max(1, params.timeoutMs));
-    params.signal?.addEventListener("abort", onAbort, { once: true });
+    const onAbort = () => {
+      const reason = params.signal.reason;
+      fail(reason === DEADLINE_EXPIRED ? handshakeTimeout(phase, endpoint, now() - startedAt, params.limitLabel) : reason);
+    };
+    const stopWatching = watchAbort(params.signal, onAbort);
     ws.on("upgrade", onUpgrade);
     ws.on("unexpected-response", onUnexpectedResponse);
     ws.once("open", onOpen);
@@ -188,8 +189,7 @@ export function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): P
     function settle() {
       settled = true;
       socketHook.onSocket = undefined;
-      clearTimeout(timer);
-      params.signal?.removeEventListener("abort", onAbort);
+      stopWatching();
       ws.off("upgrade", onUpgrade);
       ws.off("unexpected-response", onUnexpectedResponse);
       ws.off("open", onOpen);
@@ -209,7 +209,7 @@ export function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): P
 
 function translateHandshakeError(
   error: Error,
-  context: { phase: string; endpoint: string; offered: string[]; selected?: string; timeoutMs: number; limitLabel: string },
+  context: { phase: string; endpoint: string; offered: string[]; selected?: string; waitedMs: number; limitLabel: string },
 ): unknown {
   const offered = context.offered.length ? context.offered.join(", ") : "none";
   const hint = `Deploy a server version that negotiates ${context.offered.length ? `"${context.offered[0]}"` : "the subprotocol"}, or fix subprotocols in the check to what the server speaks.`;
@@ -235,13 +235,13 @@ function translateHandshakeError(
         metrics: { subprotocol: context.selected ?? null },
       });
     case "Opening handshake has timed out":
-      return handshakeTimeout(context.phase, context.endpoint, context.timeoutMs, context.limitLabel);
+      return handshakeTimeout(context.phase, context.endpoint, context.waitedMs, context.limitLabel);
   }
   return error;
 }
 
-function handshakeTimeout(phase: string, endpoint: string, timeoutMs: number, limitLabel: string): ProbeFailure {
-  const within = `within ${formatMs(timeoutMs)} (${limitLabel})`;
+function handshakeTimeout(phase: string, endpoint: string, waitedMs: number, limitLabel: string): ProbeFailure {
+  const within = `within ${formatMs(waitedMs)} (${limitLabel})`;
   if (phase === "connect") {
     return new ProbeFailure("unreachable", `no TCP connection to ${endpoint} ${within}: packets are dropped on the way (nothing refused, nothing answered)`, {
       code: "CONNECT_TIMEOUT",
@@ -254,7 +254,7 @@ function handshakeTimeout(phase: string, endpoint: string, timeoutMs: number, li
       hint: "The server may not speak TLS on this port (use ws:// for a plaintext server), or a proxy is stalling the handshake.",
     });
   }
-  return new ProbeFailure("timeout", `connected to ${endpoint} and sent the upgrade request, but waited ${formatMs(timeoutMs)} for HTTP 101 Switching Protocols and got no answer (${limitLabel})`, {
+  return new ProbeFailure("timeout", `connected to ${endpoint} and sent the upgrade request, but waited ${formatMs(waitedMs)} for HTTP 101 Switching Protocols and got no answer (${limitLabel})`, {
     code: "UPGRADE_TIMEOUT",
     hint: "Something accepts TCP but does not answer WebSocket upgrades: a load balancer / proxy without WebSocket support, or a stuck server. Try the same URL over http(s) to see who answers.",
   });
@@ -376,10 +376,10 @@ export class Inbox {
    * longer open. The close frame may already be in while the `close` event
    * waits for the TCP end: wait for it (at most `timeoutMs`), skipping messages.
    */
-  async endFailure(stage: string, timeoutMs: number): Promise<unknown> {
+  async endFailure(stage: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const event = await this.next(deadline - performance.now());
+      const event = await this.next(deadline - performance.now(), signal);
       if (event.type === "message") continue;
       if (event.type === "error") return event.error;
       if (event.type === "closed") return closedFailure(event.code, event.reason, stage);
@@ -400,19 +400,24 @@ export class Inbox {
     waiter(event);
   }
 
-  /** The next message, or how the stream ended, or a timeout after `timeoutMs`. */
-  next(timeoutMs: number): Promise<InboxEvent> {
+  /** The next message, or how the stream ended, or a timeout after `timeoutMs` or when `signal` aborts. */
+  next(timeoutMs: number, signal?: AbortSignal): Promise<InboxEvent> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve({ type: "message", message: queued });
     if (this.ended) return Promise.resolve(this.ended);
-    if (timeoutMs <= 0) return Promise.resolve({ type: "timeout" });
+    if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve({ type: "timeout" });
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const giveUp = () => {
+        clearTimeout(timer);
+        stopWatching();
         this.waiter = undefined;
         resolve({ type: "timeout" });
-      }, timeoutMs);
+      };
+      const timer = setTimeout(giveUp, timeoutMs);
+      const stopWatching = watchAbort(signal, giveUp);
       this.waiter = (event) => {
         clearTimeout(timer);
+        stopWatching();
         resolve(event);
       };
     });
@@ -424,21 +429,26 @@ export class Inbox {
  * frame; then the socket is destroyed. Returns the server's close code and
  * reason (undefined when it did not answer in time or was already closed).
  */
-export function closeNormally(ws: WebSocket, timeoutMs: number): Promise<{ code: number; reason: string } | undefined> {
+export function closeNormally(ws: WebSocket, timeoutMs: number, signal?: AbortSignal): Promise<{ code: number; reason: string } | undefined> {
   if (ws.readyState === ws.CLOSED) return Promise.resolve(undefined);
-  if (ws.readyState === ws.CONNECTING || timeoutMs <= 0) {
+  if (ws.readyState === ws.CONNECTING || timeoutMs <= 0 || signal?.aborted) {
     ws.terminate();
     return Promise.resolve(undefined);
   }
   // CLOSING: the server's close frame is in (or ours is out); only the close event is missing.
   const closing = ws.readyState === ws.CLOSING;
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    const giveUp = () => {
+      clearTimeout(timer);
+      stopWatching();
       ws.terminate();
       resolve(undefined);
-    }, timeoutMs);
+    };
+    const timer = setTimeout(giveUp, timeoutMs);
+    const stopWatching = watchAbort(signal, giveUp);
     ws.once("close", (code: number, reason: Buffer) => {
       clearTimeout(timer);
+      stopWatching();
       resolve({ code, reason: reason.toString() });
     });
     if (!closing) ws.close(1000, "infra-check done");

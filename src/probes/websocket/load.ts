@@ -12,6 +12,7 @@ import type { TlsSpec } from "../../types.js";
 import { closeNormally, endpointOf, openSocket, type PhaseSink } from "./connection.js";
 import { compileMatch } from "./match.js";
 import { Waiter } from "./waiter.js";
+import type { ProbeDeadline } from "./deadline.js";
 
 export const DEFAULT_CONCURRENCY_CAP = 100;
 export const DEFAULT_SUCCESS_RATE = ">= 95%";
@@ -31,21 +32,20 @@ export interface LoadInput {
   family: 4 | 6;
   headers: Record<string, string>;
   ctx: ProbeContext;
-  msLeft: () => number;
-  budgetLabel: string;
+  deadline: ProbeDeadline;
 }
 
 type Outcome = { ok: true; handshakeMs: number; welcomeMs?: number } | { ok: false; handshakeMs?: number; failure: ClassifiedError };
 
 export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput): Promise<Measurement> {
-  const { spec, load, ctx, msLeft, budgetLabel } = input;
+  const { spec, load, ctx, deadline } = input;
   const total = load.connections;
   const concurrency = Math.min(total, load.concurrency ?? DEFAULT_CONCURRENCY_CAP);
   const endpoint = endpointOf(input.url);
   const welcomeMatch = spec.welcome ? compileMatch(spec.welcome.match) : undefined;
   const welcomeWithinMs = spec.welcome?.within !== undefined ? parseDurationMs(spec.welcome.within) : undefined;
-  // Every client from the moment it exists (in-flight handshakes too): one
-  // abort listener terminates them all, instead of one listener per socket.
+  // Every client from the moment it exists (in-flight handshakes end at the
+  // deadline themselves; established ones are terminated here if the check is aborted).
   const sockets = new Set<WebSocket>();
   const terminateAll = () => {
     for (const ws of sockets) ws.terminate();
@@ -61,8 +61,8 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
     };
     let handshakeMs: number | undefined;
     try {
-      if (msLeft() <= 0) {
-        throw new ProbeFailure("timeout", `not attempted: ${budgetLabel} ran out before this connection's turn`, { code: "NOT_ATTEMPTED" });
+      if (deadline.signal.aborted) {
+        throw new ProbeFailure("timeout", `not attempted: ${deadline.label} ran out before this connection's turn`, { code: "NOT_ATTEMPTED" });
       }
       const opened = await openSocket(WebSocketCtor, {
         url: input.url,
@@ -71,15 +71,16 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
         headers: input.headers,
         protocols: spec.subprotocols,
         tls: spec.tls,
-        timeoutMs: msLeft(),
-        limitLabel: budgetLabel,
+        timeoutMs: deadline.msLeft(),
+        limitLabel: deadline.label,
+        signal: deadline.signal,
         phases,
         onSocket: (ws) => sockets.add(ws),
       });
       handshakeMs = opened.handshakeMs;
       if (!welcomeMatch) return { ok: true, handshakeMs };
       current = "welcome";
-      const welcome = await new Waiter(opened.inbox, msLeft, budgetLabel).waitFor(welcomeMatch, welcomeWithinMs, { stage: "welcome", withinKey: "welcome.within" });
+      const welcome = await new Waiter(opened.inbox, deadline).waitFor(welcomeMatch, welcomeWithinMs, { stage: "welcome", withinKey: "welcome.within" });
       return { ok: true, handshakeMs, welcomeMs: Math.max(0, welcome.at - opened.openedAt) };
     } catch (error) {
       const failure = classify(error, { kind: "websocket", phase: current, completedPhases: completed, endpoint, budgetMs: ctx.budgetMs });
@@ -103,7 +104,7 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
 
   ctx.phases.start("close");
   const closeStartedAt = performance.now();
-  await Promise.all([...sockets].map((ws) => closeNormally(ws, Math.min(CLOSE_WAIT_MS, msLeft()))));
+  await Promise.all([...sockets].map((ws) => closeNormally(ws, Math.min(CLOSE_WAIT_MS, deadline.msLeft()), deadline.signal)));
   ctx.phases.record("close", performance.now() - closeStartedAt);
   ctx.signal.removeEventListener("abort", terminateAll);
 

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { durationSchema, secretValueSchema } from "../../config/schema.js";
 import { ProbeFailure, type ProbeContext } from "../../types.js";
+import { watchAbort, type ProbeDeadline } from "./deadline.js";
 import { parseDurationMs, formatMs } from "../../util/duration.js";
 
 export const DEFAULT_JWT_TTL = "5m";
@@ -58,13 +59,13 @@ export function tokenSecrets(token: TokenSpec | undefined): string[] {
 }
 
 /** Obtain the token (registered as a secret at once). Runs as the `token` phase. */
-export async function obtainToken(token: TokenSpec, ctx: ProbeContext, budgetMs: () => number): Promise<string> {
+export async function obtainToken(token: TokenSpec, ctx: ProbeContext, deadline: ProbeDeadline): Promise<string> {
   const value = await ctx.phases.time("token", async () => {
     if (token.value !== undefined) {
       if (typeof token.value !== "string") throw new ProbeFailure("internal", "token.value secret reference was not resolved before the probe ran");
       return token.value;
     }
-    if (token.command !== undefined) return runTokenCommand(token.command, ctx, budgetMs());
+    if (token.command !== undefined) return runTokenCommand(token.command, deadline);
     return mintJwt(token.jwt!);
   });
   ctx.addSecret(value);
@@ -96,57 +97,94 @@ async function mintJwt(jwt: NonNullable<TokenSpec["jwt"]>): Promise<string> {
   }
 }
 
-async function runTokenCommand(command: string, ctx: ProbeContext, timeoutMs: number): Promise<string> {
-  const { execFile } = await import("node:child_process");
+async function runTokenCommand(command: string, deadline: ProbeDeadline): Promise<string> {
+  const { spawn } = await import("node:child_process");
   const shown = command.length > 80 ? command.slice(0, 80) + "…" : command;
-  if (timeoutMs <= 0) throw new ProbeFailure("timeout", `no budget left to run the token command "${shown}"`);
+  const startedAt = performance.now();
   return new Promise<string>((resolve, reject) => {
-    execFile(
-      "/bin/sh",
-      ["-c", command],
-      { timeout: Math.max(1, Math.floor(timeoutMs)), killSignal: "SIGKILL", signal: ctx.signal, maxBuffer: COMMAND_OUTPUT_LIMIT_BYTES, encoding: "utf8", windowsHide: true },
-      (error, stdout, stderr) => {
-        const lastLine = lastLineOf(stderr);
-        if (error) {
-          const failed = error as Error & { code?: number | string; killed?: boolean; signal?: string | null };
-          if (failed.name === "AbortError" || ctx.signal.aborted) return reject(failed);
-          if (failed.killed || failed.signal === "SIGKILL") {
-            return reject(
-              new ProbeFailure("auth", `the token command "${shown}" did not finish within ${formatMs(timeoutMs)} (killed)`, {
-                code: "TOKEN_COMMAND_TIMEOUT",
-                hint: "The command may be waiting for interactive login or a slow metadata server: run it by hand, or give the check a longer timeout.",
-              }),
-            );
-          }
-          if (failed.code === 127 || /not found/.test(lastLine)) {
-            return reject(
-              new ProbeFailure("config", `the token command "${shown}" was not found (exit 127)${lastLine ? `: ${lastLine}` : ""}`, {
-                code: "TOKEN_COMMAND_NOT_FOUND",
-                hint: "Install the tool or fix token.command (is it on PATH for this runner?).",
-              }),
-            );
-          }
-          if (failed.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
-            return reject(new ProbeFailure("config", `the token command "${shown}" printed more than ${COMMAND_OUTPUT_LIMIT_BYTES / 1024} KB: that is not a token`));
-          }
-          return reject(
-            new ProbeFailure("auth", `the token command "${shown}" failed (exit ${String(failed.code ?? failed.signal ?? "?")})${lastLine ? `: ${lastLine}` : ""}`, {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      stopWatching();
+      fn();
+    };
+    // Its own process group, so the deadline kills the command's children too (gcloud is a wrapper script).
+    const child = spawn("/bin/sh", ["-c", command], { detached: true, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderrBytes = 0;
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > COMMAND_OUTPUT_LIMIT_BYTES) {
+        killGroup();
+        settle(() => reject(new ProbeFailure("config", `the token command "${shown}" printed more than ${COMMAND_OUTPUT_LIMIT_BYTES / 1024} KB: that is not a token`)));
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      // Only the last line is ever shown: keep the tail.
+      stderrBytes += chunk.length;
+      stderr.push(chunk);
+      if (stderrBytes > COMMAND_OUTPUT_LIMIT_BYTES) stderrBytes -= stderr.shift()!.length;
+    });
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      settle(() => reject(new ProbeFailure("config", `cannot run the token command "${shown}": ${error.code ?? error.message}`, { code: "TOKEN_COMMAND_SPAWN" })));
+    });
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
+      const lastLine = lastLineOf(Buffer.concat(stderr).toString("utf8"));
+      if (code === 127) {
+        return settle(() =>
+          reject(
+            new ProbeFailure("config", `the token command "${shown}" was not found (exit 127)${lastLine ? `: ${lastLine}` : ""}`, {
+              code: "TOKEN_COMMAND_NOT_FOUND",
+              hint: "Install the tool or fix token.command (is it on PATH for this runner?).",
+            }),
+          ),
+        );
+      }
+      if (code !== 0) {
+        return settle(() =>
+          reject(
+            new ProbeFailure("auth", `the token command "${shown}" failed (${code === null ? `killed by ${signal}` : `exit ${code}`})${lastLine ? `: ${lastLine}` : ""}`, {
               code: "TOKEN_COMMAND_FAILED",
               hint: "Run the command by hand: the identity it uses may be logged out, expired, or lack permission to mint tokens.",
             }),
-          );
-        }
-        const token = stdout.trim();
-        if (!token) {
-          return reject(new ProbeFailure("auth", `the token command "${shown}" succeeded but printed no token on stdout${lastLine ? ` (stderr: ${lastLine})` : ""}`, { code: "TOKEN_COMMAND_EMPTY" }));
-        }
-        if (/\s/.test(token)) {
-          // Never echo the output: it may be a token followed by noise.
-          return reject(new ProbeFailure("config", `the token command "${shown}" printed several words or lines; expected the token alone`, { code: "TOKEN_COMMAND_NOISY" }));
-        }
-        resolve(token);
-      },
-    );
+          ),
+        );
+      }
+      const token = Buffer.concat(stdout).toString("utf8").trim();
+      if (!token) {
+        return settle(() => reject(new ProbeFailure("auth", `the token command "${shown}" succeeded but printed no token on stdout${lastLine ? ` (stderr: ${lastLine})` : ""}`, { code: "TOKEN_COMMAND_EMPTY" })));
+      }
+      if (/\s/.test(token)) {
+        // Never echo the output: it may be a token followed by noise.
+        return settle(() => reject(new ProbeFailure("config", `the token command "${shown}" printed several words or lines; expected the token alone`, { code: "TOKEN_COMMAND_NOISY" })));
+      }
+      settle(() => resolve(token));
+    });
+    const stopWatching = watchAbort(deadline.signal, () => {
+      killGroup();
+      settle(() =>
+        reject(
+          deadline.expired
+            ? new ProbeFailure("auth", `the token command "${shown}" did not finish within ${formatMs(performance.now() - startedAt)} (${deadline.label}; killed)`, {
+                code: "TOKEN_COMMAND_TIMEOUT",
+                hint: "The command may be waiting for interactive login or a slow metadata server: run it by hand, or give the check a longer timeout.",
+              })
+            : deadline.signal.reason,
+        ),
+      );
+    });
   });
 }
 

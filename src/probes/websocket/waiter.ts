@@ -4,6 +4,7 @@ import { ProbeFailure, type MetricValue } from "../../types.js";
 import { formatMs } from "../../util/duration.js";
 import { roundMs } from "../../util/stats.js";
 import { closedFailure, type Inbox } from "./connection.js";
+import type { ProbeDeadline } from "./deadline.js";
 import { describeMatch, label, matches, RecentMessages, type CompiledMatch, type Received } from "./match.js";
 
 /** How many event labels a missing-event failure lists. */
@@ -27,9 +28,7 @@ export class Waiter {
 
   constructor(
     private readonly inbox: Inbox,
-    /** ms left before the check's own deadline. */
-    private readonly msLeft: () => number,
-    private readonly budgetLabel: string,
+    private readonly deadline: ProbeDeadline,
     private readonly onReceived?: (count: number) => void,
   ) {}
 
@@ -40,13 +39,12 @@ export class Waiter {
 
   async waitFor(match: CompiledMatch, withinMs: number | undefined, where: WaitPlace): Promise<Received> {
     const waitStart = performance.now();
-    const budgetMs = this.msLeft();
-    const limitedByBudget = withinMs === undefined || withinMs >= budgetMs;
-    const limitMs = Math.max(0, limitedByBudget ? budgetMs : withinMs);
-    const deadline = waitStart + limitMs;
+    // `within` gets its own timer; the budget's end is the deadline's signal (see deadline.ts).
+    const limitMs = withinMs !== undefined && withinMs < this.deadline.msLeft() ? withinMs : Number.POSITIVE_INFINITY;
+    const ends = waitStart + limitMs;
     const before = this.unmatched.total;
     for (;;) {
-      const event = await this.inbox.next(deadline - performance.now());
+      const event = await this.inbox.next(Math.min(ends - performance.now(), 2 ** 31 - 1), this.deadline.signal);
       if (event.type === "message") {
         this.received += 1;
         this.onReceived?.(this.received);
@@ -60,7 +58,9 @@ export class Waiter {
       }
       if (event.type === "closed") throw closedFailure(event.code, event.reason, where.stage, this.inScript ? this.arrivedLabels() : this.unmatched.excerpts());
       if (event.type === "error") throw event.error;
-      throw this.timeoutFailure(match, limitMs, limitedByBudget, where, this.unmatched.total - before);
+      if (this.deadline.signal.aborted && !this.deadline.expired) throw this.deadline.signal.reason;
+      const byBudget = this.deadline.expired;
+      throw this.timeoutFailure(match, byBudget ? performance.now() - waitStart : limitMs, byBudget, where, this.unmatched.total - before);
     }
   }
 
@@ -69,7 +69,7 @@ export class Waiter {
   }
 
   private timeoutFailure(match: CompiledMatch, waitedMs: number, byBudget: boolean, where: WaitPlace, unmatchedHere: number): ProbeFailure {
-    const limit = byBudget ? `${this.budgetLabel}; raise the check's timeout if the server needs longer` : where.withinKey;
+    const limit = byBudget ? `${this.deadline.label}; raise the check's timeout if the server needs longer` : where.withinKey;
     const wanted = describeMatch(match);
     const details: Record<string, MetricValue> = { waitedFor: wanted, waitedMs: roundMs(waitedMs) };
     if (this.unmatched.total) details.messagesInstead = this.unmatched.excerpts();
