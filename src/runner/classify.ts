@@ -158,6 +158,14 @@ function classifyNodeError(error: unknown, ctx: ClassifyContext): Omit<Classifie
         hint: "The server dropped the connection: protocol mismatch (TLS vs plaintext), a connection limit, or a proxy in between.",
       };
   }
+  if (code === "EPROTO" && /wrong version number|packet length too long|http request/i.test(err.message ?? "")) {
+    return {
+      class: "tls",
+      code: "ERR_SSL_WRONG_VERSION_NUMBER",
+      message: `TLS problem with ${where || "the target"}: ${TLS_CODES.ERR_SSL_WRONG_VERSION_NUMBER}`,
+      hint: tlsHint("ERR_SSL_WRONG_VERSION_NUMBER"),
+    };
+  }
   const tlsText = code ? TLS_CODES[code] : undefined;
   if (tlsText || (code && /^ERR_SSL_|^ERR_TLS_/.test(code)) || /certificate|SSL routines|TLS/i.test(err.message ?? "")) {
     return {

@@ -20,6 +20,7 @@ describe("classify (generic network, TLS and deadline rules)", () => {
     ["expired certificate", errno("CERT_HAS_EXPIRED"), ctx({ phase: "tls" }), "tls", /expired/],
     ["hostname mismatch", errno("ERR_TLS_CERT_ALTNAME_INVALID"), ctx({ phase: "tls" }), "tls", /does not match the host name/],
     ["plaintext server on a TLS port", errno("ERR_SSL_WRONG_VERSION_NUMBER"), ctx({ phase: "tls" }), "tls", /did not answer with TLS/],
+    ["bare EPROTO wrong version number", Object.assign(new Error("write EPROTO 40E7:error:0A00010B:SSL routines::wrong version number"), { code: "EPROTO" }), ctx({ phase: "tls" }), "tls", /did not answer with TLS/],
     ["unknown CA", errno("UNABLE_TO_VERIFY_LEAF_SIGNATURE"), ctx({ phase: "tls" }), "tls", /issuer is unknown/],
     ["budget spent during dns", new BudgetExceeded(2000, false), ctx({ phase: "dns" }), "dns", /DNS lookup db.internal:5432 did not answer within 2.00 s/],
     ["budget spent before TCP connected", new BudgetExceeded(2000, false), ctx({ phase: "connect", completedPhases: ["dns"] }), "unreachable", /no TCP connection to db.internal:5432 within 2.00 s/],
