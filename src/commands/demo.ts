@@ -6,6 +6,7 @@ import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { EXIT } from "../exit-codes.js";
 import { loadReporter } from "../reporters/index.js";
+import { EMULATOR_ENV } from "../gcp/resources.js";
 import { breaksJson, breaksText, findBreaks } from "../stack/breaks.js";
 import { durationFlag, listFlag } from "./flags.js";
 import { parseOutputFlags } from "./outputs.js";
@@ -69,10 +70,13 @@ export async function demoCommand(flags: DemoFlags, io: CommandIO, options: Demo
     }
     for (const entry of breaks) io.stderr(`break ${entry.name}: ${entry.description}\n`);
 
-    const loaded = await loadConfigFile(configFile, { env: { ...io.env, ...stack.env } });
+    // Every Google client of this run talks to the stack's emulator, whatever the
+    // shell exports: the demo never reaches a real project (or the metadata server).
+    const env = { ...io.env, ...stack.env, [EMULATOR_ENV]: stack.env.DEMO_GCP_EMULATOR_HOST };
+    const loaded = await loadConfigFile(configFile, { env });
     const relative = path.relative(io.cwd, configFile);
     loaded.file = relative.startsWith("..") ? configFile : relative;
-    const { exitCode } = await execute(loaded, flags, io, {
+    const { exitCode } = await execute(loaded, flags, { ...io, env }, {
       wait: options.wait,
       runOptions: { ...options.runOptions, lookup: stack.lookup },
     });

@@ -95,11 +95,15 @@ describe("infra-check demo (spawned)", () => {
     expect(result.stdout).toMatch(new RegExp(`^Root causes?:\\n(.*\\n)*  ${check} \\[${failureClass}\\]`, "m"));
   });
 
-  it("takes the output flags of run: --format json and --output junit=FILE", async () => {
+  it("takes the output flags of run (--format json, --output junit=FILE); its Google checks use its own emulator whatever the shell exports", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "infra-check-demo-test-"));
     try {
       const junit = path.join(dir, "demo.xml");
-      const result = await runCli(["demo", "--format", "json", "--output", `junit=${junit}`], { cwd: ROOT, timeoutMs: 30_000 });
+      const result = await runCli(["demo", "--format", "json", "--output", `junit=${junit}`], {
+        cwd: ROOT,
+        timeoutMs: 30_000,
+        env: { INFRA_CHECK_GCP_EMULATOR_HOST: "127.0.0.1:9" },
+      });
       expect(result.code, result.stdout).toBe(0);
       const report = JSON.parse(result.stdout) as RunReport;
       expect(report).toMatchObject({ env: "demo", ok: true, summary: { total: 7, pass: 7 } });
