@@ -254,6 +254,13 @@ export interface ProbeDefinition<K extends object = any> {
   secrets?(spec: CheckSpec<K>): string[];
   /** Hints by failure class, more specific than the generic ones. */
   hints?: Partial<Record<FailureClass, string | ((spec: CheckSpec<K>, failure: ClassifiedError) => string)>>;
+  /**
+   * Load heavy modules before any check's clock starts. Importing a client
+   * library is synchronous CPU work on the shared event loop: done inside a
+   * check it would be reported as other checks' latency. Best effort: a
+   * failure here surfaces when the check itself runs.
+   */
+  prepare?(specs: CheckSpec<K>[]): Promise<void>;
   /** Measure. Throw on failure (raw client errors are fine: the runner classifies them). */
   run(spec: CheckSpec<K>, ctx: ProbeContext): Promise<Measurement>;
   oneOff?: OneOffCommand;

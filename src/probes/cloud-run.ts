@@ -9,7 +9,7 @@
 // judged by judge() from the measurement (pure), so a saved report can be
 // re-judged: traffic → unhealthy, the rest → drift.
 import { z } from "zod";
-import { withGcp } from "../gcp/clients.js";
+import { preloadApis, withGcp } from "../gcp/clients.js";
 import { gcpCheckFields, gcpSettings, regionOf, resourceName, sameResource, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type Assertion, type CheckSpec, type MetricValue, type ProbeDefinition } from "../types.js";
 
@@ -165,6 +165,8 @@ const probe: ProbeDefinition<CloudRunFields> = {
     drift: (spec) =>
       `The serving revision's configuration differs from the expectation: redeploy with the right image / connector / env (gcloud run deploy ${shortName(spec.service)} --region ${regionOf(spec.service, spec.region)} …), or update the expectation.`,
   },
+
+  prepare: () => preloadApis(["services", "revisions"]),
 
   async run(spec, ctx) {
     const settings = gcpSettings(spec, ctx.deps);

@@ -4,7 +4,7 @@
 // host, port and authEnabled also feed the cross-checks with the `redis`
 // check that depends on it (src/evaluate/cross-checks.ts).
 import { z } from "zod";
-import { withGcp } from "../gcp/clients.js";
+import { preloadApis, withGcp } from "../gcp/clients.js";
 import { gcpCheckFields, gcpSettings, regionOf, resourceName, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
 
@@ -90,6 +90,8 @@ const probe: ProbeDefinition<MemorystoreFields> = {
     drift: (spec) =>
       `The instance differs from the expected configuration: compare with gcloud redis instances describe ${shortName(spec.instance)} --region ${regionOf(spec.instance, spec.region)}, then fix the instance (or its Terraform) or update the expectation. Clients configured with the old host/port/password break silently.`,
   },
+
+  prepare: () => preloadApis(["redis"]),
 
   async run(spec, ctx) {
     const settings = gcpSettings(spec, ctx.deps);

@@ -3,7 +3,7 @@
 // and its network, IP range and instance bounds can be pinned in `expect`
 // (a mismatch is drift).
 import { z } from "zod";
-import { withGcp } from "../gcp/clients.js";
+import { preloadApis, withGcp } from "../gcp/clients.js";
 import { gcpCheckFields, gcpSettings, regionOf, resourceName, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
 
@@ -54,6 +54,8 @@ const probe: ProbeDefinition<ConnectorFields> = {
     drift: (spec) =>
       `The connector differs from the expectation: compare with gcloud compute networks vpc-access connectors describe ${shortName(spec.connector)} --region ${regionOf(spec.connector, spec.region)}; a connector's network and range cannot change — recreate it, or update the expectation.`,
   },
+
+  prepare: () => preloadApis(["connectors"]),
 
   async run(spec, ctx) {
     const settings = gcpSettings(spec, ctx.deps);

@@ -126,8 +126,9 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
             endpoint: endpointOf(target),
             budgetMs,
           });
-      const failureDetails = (error as { details?: Measurement["details"] })?.details;
-      const failureMetrics = (error as { metrics?: Measurement["metrics"] })?.metrics;
+      // Only our own ProbeFailure carries evidence objects; client errors use these names for strings.
+      const failureDetails = plainObject((error as { details?: unknown })?.details) as Measurement["details"];
+      const failureMetrics = plainObject((error as { metrics?: unknown })?.metrics) as Measurement["metrics"];
       measurement = {
         phasesMs: { ...phases.phasesMs },
         metrics: { ...ctx.metrics, ...(failureMetrics ?? {}) },
@@ -164,12 +165,25 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
     };
   };
 
+  await prepareProbes(input, runDeadline - now());
+
   // Dependencies come first in the map so their promises exist when dependents look them up.
   for (const spec of topologicalOrder(input.checks)) results.set(spec.name, runOne(spec));
   const checks = await Promise.all(input.checks.map((spec) => results.get(spec.name)!));
 
   const report = buildReport(input, checks, { startedAt, durationMs: roundMs(now() - runStart), strict: options.strict ?? false });
   return redactor.deep(report);
+}
+
+/** Run each used kind's prepare() once, bounded by the run's deadline (half of what is left at most). */
+async function prepareProbes(input: RunInput, remainingMs: number): Promise<void> {
+  const preparations = [...input.probes.values()]
+    .filter((probe) => probe.prepare)
+    .map((probe) => probe.prepare!(input.checks.filter((spec) => spec.kind === probe.kind)).catch(() => undefined));
+  if (preparations.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(preparations), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, remainingMs / 2))))]);
+  clearTimeout(timer);
 }
 
 function isClassified(error: unknown): error is ClassifiedError {
@@ -180,6 +194,10 @@ function isClassified(error: unknown): error is ClassifiedError {
     typeof (error as ClassifiedError).class === "string" &&
     typeof (error as ClassifiedError).message === "string"
   );
+}
+
+function plainObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function mergeDetails(a?: Measurement["details"], b?: Measurement["details"]): Measurement["details"] {
