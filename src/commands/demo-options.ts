@@ -25,7 +25,7 @@ Examples:
   $ infra-check demo --break redis-auth       one incident: diagnosis + hint
   $ infra-check demo --break connector-down --break no-welcome
   $ infra-check demo --format json | jq .rootCauses
-  $ infra-check demo --keep                   leave it running; prints how to point your runs at it
+  $ infra-check demo --keep                   leave it running for your own runs
 
 Exit codes: those of a run (0 healthy, 1 a check failed — expected with
 --break), 2 for a usage error or when redis-server / PostgreSQL are not
