@@ -50,7 +50,8 @@ export async function main(argv: string[], io: CommandIO = processIO(), options:
     .enablePositionalOptions()
     .exitOverride()
     // Help wraps at 80 columns at most (readable on wide terminals; the same text the start-up fast path prints).
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
+    // Usage errors quote the argv they reject (`--password=…`): they go through the redactor too.
+    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(getProcessRedactor().text(text)), getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
     .addHelpText("after", MAIN_HELP);
   addRunOptions(program).action(async (env: string | undefined, flags: RunFlags) => {
     if (!env && !flags.config) {

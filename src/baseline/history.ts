@@ -125,7 +125,9 @@ export function parseReport(text: string, file: string): RunReport {
     raw = JSON.parse(text);
   } catch (error) {
     const empty = text.trim() === "";
-    throw new ConfigError(empty ? "empty file, expected an infra-check JSON report" : `not valid JSON (${(error as Error).message})`, { file });
+    // Node's message quotes the file's text, which may be anything: say only where it broke.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new ConfigError(empty ? "empty file, expected an infra-check JSON report" : `not valid JSON${position ? ` (at character ${position})` : ""}`, { file });
   }
   const result = reportShape.safeParse(raw);
   if (!result.success) {

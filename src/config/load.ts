@@ -9,6 +9,7 @@ import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopL
 import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
 import { parseExpectation } from "../evaluate/assertions.js";
 import { parseDurationMs } from "../util/duration.js";
+import { collectSecrets, redactUrl, Redactor, SECRET_KEY, setProcessRedactor } from "../redact.js";
 import type { CheckSpec, Expectation, ProbeDefinition, TlsSpec } from "../types.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -80,7 +81,14 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
       }),
     );
   }
-  const raw = document.toJS() as unknown;
+  let raw: unknown;
+  try {
+    raw = document.toJS();
+  } catch (error) {
+    // e.g. an unquoted value starting with `*` is read as an alias; never echo the value.
+    const reason = /alias/i.test((error as Error).message) ? "a value starting with * or & is read as a YAML alias/anchor: quote it" : "the document cannot be read";
+    throw new ConfigError(`invalid YAML: ${reason}`, { file });
+  }
   const envFromName = path.basename(file).replace(/\.ya?ml$/, "");
   return buildConfig(raw, { ...options, file, dir: path.dirname(path.resolve(file)), defaultEnv: envFromName });
 }
@@ -97,7 +105,16 @@ export interface BuildOptions extends LoadOptions {
 export async function buildConfig(raw: unknown, options: BuildOptions): Promise<LoadedConfig> {
   const { file } = options;
   const env = options.env ?? process.env;
-  const expand = (value: unknown, keyPath: string) => (options.noInterpolation ? value : interpolate(value, keyPath, env, fail));
+  // Secrets are known before anything is validated, so even a config error
+  // (which may quote what it found) never prints one.
+  const redactor = new Redactor(collectSecrets(raw));
+  setProcessRedactor(redactor);
+  const expand = (value: unknown, keyPath: string) => {
+    if (options.noInterpolation) return value;
+    const expanded = interpolate(value, keyPath, env, fail, (secret) => redactor.add(secret));
+    for (const secret of collectSecrets(expanded, keyPath.split(".").pop())) redactor.add(secret);
+    return expanded;
+  };
   const errors: ConfigError[] = [];
   const fail = (keyPath: string | undefined, message: string) => errors.push(new ConfigError(message, { file, keyPath }));
 
@@ -183,7 +200,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     regression: topLevel.regression,
     checks,
     probes,
-    secrets: secrets.filter((secret) => secret.length > 0),
+    secrets: [...secrets.filter((secret) => secret.length > 0), ...redactor.known()],
     notes,
   };
 }
@@ -240,10 +257,24 @@ function formatZodError(error: ZodError, prefix: string, input: unknown, file?: 
       });
     }
     const found = readPath(input, issue.path as PropertyKey[]);
-    if (found !== undefined && !/found/.test(message)) message += `, found ${JSON.stringify(found)}`;
+    const shown = showable(found, issue.path.length ? String(issue.path[issue.path.length - 1]) : "");
+    if (shown !== undefined && !/found/.test(message)) message += `, found ${shown}`;
     if (found === undefined && issue.code === "invalid_type") message = `missing required key (${message})`;
     return new ConfigError(message, { file, keyPath: segments.join(".") || undefined });
   });
+}
+
+/**
+ * What a config error may quote of the value it rejects: scalars only (an
+ * object may hold a password), never under a secret-looking key, URLs without
+ * their credentials.
+ */
+function showable(value: unknown, key: string): string | undefined {
+  if (value === undefined || value === null) return value === null ? "null" : undefined;
+  if (typeof value === "object") return Array.isArray(value) ? "a list" : "a mapping";
+  if (SECRET_KEY.test(key)) return `a ${typeof value} (not shown: secret)`;
+  if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return JSON.stringify(redactUrl(value));
+  return JSON.stringify(value);
 }
 
 function readPath(value: unknown, keys: PropertyKey[]): unknown {
@@ -255,6 +286,7 @@ function readPath(value: unknown, keys: PropertyKey[]): unknown {
   return current;
 }
 
+const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|AUTH|CRED|PWD/i;
 const PLACEHOLDER = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Replace ${VAR} and ${VAR:-default} in every string; `$$` is a literal `$`. */
@@ -263,21 +295,24 @@ export function interpolate(
   keyPath: string,
   env: NodeJS.ProcessEnv,
   fail: (keyPath: string, message: string) => void,
+  onSecret: (value: string) => void = () => undefined,
 ): unknown {
   if (typeof value === "string") {
     return value.replace(PLACEHOLDER, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === "$$") return "$";
       const found = env[name!];
+      // A variable named like a credential is one, wherever it is interpolated (a token command, a URL, a message).
+      if (found && SECRET_ENV.test(name!)) onSecret(found);
       if (found !== undefined && found !== "") return found;
       if (fallback !== undefined) return fallback;
       fail(keyPath, `environment variable ${name} is not set (referenced as \${${name}}); export it or write \${${name}:-default}`);
       return "";
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, `${keyPath}.${index}`, env, fail));
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, `${keyPath}.${index}`, env, fail, onSecret));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolate(item, keyPath ? `${keyPath}.${key}` : key, env, fail)]),
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, keyPath ? `${keyPath}.${key}` : key, env, fail, onSecret)]),
     );
   }
   return value;

@@ -10,7 +10,7 @@ import { ProbeFailure, type CheckSpec, type MetricValue, type ProbeDefinition } 
 import { fixedLookup, resolveHost } from "../net/resolve.js";
 import { tlsOptions } from "../net/tls.js";
 import { parseExpectation } from "../evaluate/assertions.js";
-import { redactUrl, SECRET_HEADER } from "../redact.js";
+import { collectSecrets, headerSecrets, redactUrl, SECRET_HEADER, urlSecrets } from "../redact.js";
 import { getPath } from "../util/json-path.js";
 import { roundMs } from "../util/stats.js";
 import { parseHeaderFlags } from "../commands/flags.js";
@@ -39,8 +39,9 @@ const httpProbe: ProbeDefinition<HttpFields> = {
   secrets: (spec) => [
     ...Object.entries(spec.headers)
       .filter(([name]) => SECRET_HEADER.test(name))
-      .flatMap(([, value]) => [value, value.replace(/^\s*\S+\s+/, "")]),
-    ...credentialsOf(spec.url),
+      .flatMap(([, value]) => [value, ...headerSecrets(value)]),
+    ...urlSecrets(spec.url),
+    ...collectSecrets(spec.body, "body"),
   ],
   defaultExpect: () => ({ status: { ...parseExpectation("~ ^2\\d\\d$"), source: "2xx" } }),
 
@@ -139,8 +140,13 @@ const httpProbe: ProbeDefinition<HttpFields> = {
     const text = response.body.toString("utf8");
     const wanted = [...Object.keys(spec.expect), ...Object.keys(spec.warn)];
     for (const metric of wanted.filter((name) => name.startsWith("header."))) {
-      const value = response.headers[metric.slice("header.".length).toLowerCase()];
-      if (value !== undefined) metrics[metric] = Array.isArray(value) ? value.join(", ") : value;
+      const name = metric.slice("header.".length).toLowerCase();
+      const value = response.headers[name];
+      if (value === undefined) continue;
+      const text = Array.isArray(value) ? value.join(", ") : value;
+      // A credential the server hands back (Set-Cookie, X-Auth-Token) is masked like ours.
+      if (SECRET_HEADER.test(name)) for (const secret of [text, ...headerSecrets(text)]) ctx.addSecret(secret);
+      metrics[metric] = text;
     }
     const jsonPaths = wanted.filter((name) => name.startsWith("json."));
     if (jsonPaths.length) {
@@ -198,17 +204,6 @@ const httpProbe: ProbeDefinition<HttpFields> = {
     },
   },
 };
-
-function credentialsOf(raw: string): string[] {
-  try {
-    const url = new URL(raw);
-    const found = [decodeURIComponent(url.password)];
-    for (const [key, value] of url.searchParams) if (/pass|token|secret|key|auth|sig|jwt/i.test(key)) found.push(value);
-    return found.filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();

@@ -19,6 +19,7 @@ import { tlsOptions } from "../net/tls.js";
 import { formatMs } from "../util/duration.js";
 import { percentile, roundMs } from "../util/stats.js";
 import { ProbeFailure, type CheckSpec, type MetricValue, type ProbeContext, type ProbeDefinition, type TlsSpec } from "../types.js";
+import { Redactor } from "../redact.js";
 
 const DEFAULT_PORT = 5432;
 const DEFAULT_SAMPLES = 5;
@@ -394,7 +395,7 @@ function oneOffCheck(argument: string | undefined, options: Record<string, unkno
   if (argument) {
     const text = /^postgres(ql)?:\/\//i.test(argument) ? argument : `postgres://${argument}`;
     const parsed = parseUrl(text);
-    if (typeof parsed === "string") throw new ConfigError(`${argument.replace(/:[^:@/]*@/, ":***@")}: ${parsed}`);
+    if (typeof parsed === "string") throw new ConfigError(`${new Redactor().text(argument)}: ${parsed}`);
     url = parsed;
     raw.url = text;
   }

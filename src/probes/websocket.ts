@@ -13,7 +13,7 @@ import { ConfigError } from "../config/errors.js";
 import { parseExpectation } from "../evaluate/assertions.js";
 import { parseHeaderFlags } from "../commands/flags.js";
 import { resolveHost } from "../net/resolve.js";
-import { redactUrl, SECRET_HEADER } from "../redact.js";
+import { headerSecrets, redactUrl, SECRET_HEADER, urlSecrets } from "../redact.js";
 import { formatMs, parseDurationMs } from "../util/duration.js";
 import { median, percentile, roundMs } from "../util/stats.js";
 import { ProbeFailure, type CheckSpec, type Measurement, type ProbeContext, type ProbeDefinition } from "../types.js";
@@ -110,9 +110,10 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
   secrets: (spec) => [
     ...Object.entries(spec.headers)
       .filter(([name]) => SECRET_HEADER.test(name))
-      .flatMap(([, value]) => [value, value.replace(/^\s*\S+\s+/, "")]),
+      .flatMap(([, value]) => [value, ...headerSecrets(value)]),
     ...tokenSecrets(spec.token),
     ...urlCredentials(spec.url),
+    ...urlSecrets(spec.url),
   ],
 
   defaultExpect(spec) {

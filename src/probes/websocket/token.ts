@@ -99,7 +99,8 @@ async function mintJwt(jwt: NonNullable<TokenSpec["jwt"]>): Promise<string> {
 
 async function runTokenCommand(command: string, deadline: ProbeDeadline): Promise<string> {
   const { spawn } = await import("node:child_process");
-  const shown = command.length > 80 ? command.slice(0, 80) + "…" : command;
+  // Only the program's name: the rest of a command line often carries credentials (headers, tokens).
+  const shown = command.trim().split(/\s+/)[0] ?? "";
   const startedAt = performance.now();
   return new Promise<string>((resolve, reject) => {
     let settled = false;
