@@ -55,42 +55,47 @@ export function exec(file, args, { env = process.env, timeoutMs = 600_000 } = {}
 
 /**
  * Median wall time (ms) of whole commands, with hyperfine when installed
- * (warm-up runs, shell-less), otherwise by spawning them in a loop.
- * A command is a string (split on spaces: no quoting) or { command, prepare }
- * where `prepare` is a shell command run before each timing run, untimed.
- * `env` is added to every command's environment. Asynchronous, so servers in
- * this process keep answering while their clients are timed.
+ * (shell-less), otherwise by spawning them. The commands are interleaved in
+ * rounds (each round times every command a few times), so a burst of load
+ * from other processes on a shared machine hits every command alike instead
+ * of one command's whole block. A command is a string (split on spaces: no
+ * quoting) or { command, prepare } where `prepare` is a shell command run
+ * before each timing run, untimed. `env` is added to every command's
+ * environment. Asynchronous, so servers in this process keep answering while
+ * their clients are timed.
  */
-export async function timeCommands(commands, { runs = 10, warmup = 3, env = {} } = {}) {
+export async function timeCommands(commands, { runs = 10, warmup = 3, env = {}, perRound = 3 } = {}) {
   const entries = commands.map((entry) => (typeof entry === "string" ? { command: entry } : entry));
   const environment = { ...process.env, ...env };
+  const times = entries.map(() => []);
+  const rounds = Math.ceil(runs / perRound);
   if (hasCommand("hyperfine")) {
     const dir = mkdtempSync(path.join(tmpdir(), "infra-check-bench-"));
     const file = path.join(dir, "hyperfine.json");
     const prepare = entries.some((entry) => entry.prepare) ? entries.flatMap((entry) => ["--prepare", entry.prepare ?? "true"]) : [];
     try {
-      await exec("hyperfine", ["-N", "-w", String(warmup), "-r", String(runs), ...prepare, "--export-json", file, "--style", "none", ...entries.map((entry) => entry.command)], { env: environment });
-      const parsed = JSON.parse(readFileSync(file, "utf8"));
-      return parsed.results.map((result) => ({ command: result.command, median: result.median * 1000, min: result.min * 1000, max: result.max * 1000, times: result.times.map((s) => s * 1000) }));
+      for (let round = 0; round < rounds; round += 1) {
+        const args = ["-N", "-w", String(round === 0 ? warmup : 0), "-r", String(perRound), ...prepare, "--export-json", file, "--style", "none"];
+        await exec("hyperfine", [...args, ...entries.map((entry) => entry.command)], { env: environment });
+        JSON.parse(readFileSync(file, "utf8")).results.forEach((result, i) => times[i].push(...result.times.map((s) => s * 1000)));
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }
-  const results = [];
-  for (const { command, prepare } of entries) {
-    const [file, ...args] = command.split(" ");
-    const timeOnce = async () => {
+  } else {
+    const timeOnce = async ({ command, prepare }) => {
+      const [file, ...args] = command.split(" ");
       if (prepare) await exec("sh", ["-c", prepare], { env: environment });
       const started = performance.now();
       await exec(file, args, { env: environment });
       return performance.now() - started;
     };
-    for (let i = 0; i < warmup; i += 1) await timeOnce();
-    const times = [];
-    for (let i = 0; i < runs; i += 1) times.push(await timeOnce());
-    results.push({ command, ...stats(times), times });
+    for (const entry of entries) for (let i = 0; i < warmup; i += 1) await timeOnce(entry);
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [i, entry] of entries.entries()) for (let j = 0; j < perRound; j += 1) times[i].push(await timeOnce(entry));
+    }
   }
-  return results;
+  return entries.map(({ command }, i) => ({ command, ...stats(times[i]), times: times[i] }));
 }
 
 /** Run the built CLI once (as a user would) and capture its output. */
