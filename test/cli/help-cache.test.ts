@@ -30,7 +30,7 @@ describe("help cache", () => {
     expect(files).toEqual(expect.arrayContaining(["dist/cli.js", "package.json", "commander:lib/help.js"]));
   });
 
-  it.each(CACHED_ARGS.map((args) => [args.join(" ") || "(no arguments)", args] as const))("`infra-check %s` (spawned, fast path) prints what commander prints", async (_name, args) => {
+  it.each(CACHED_ARGS.map((args) => [args.join(" "), args] as const))("`infra-check %s` (spawned, fast path) prints what commander prints", async (_name, args) => {
     const built = (await import(path.join(ROOT, "dist/help-cache.js"))) as typeof import("../../src/help-cache.js");
     expect(built.cachedOutput(args, { isTTY: false })).toBeDefined(); // the spawned launcher takes the fast path
     const fast = await runCli([...args]);
