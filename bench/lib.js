@@ -61,10 +61,10 @@ export function exec(file, args, { env = process.env, timeoutMs = 600_000 } = {}
  * of one command's whole block. A command is a string (split on spaces: no
  * quoting) or { command, prepare } where `prepare` is a shell command run
  * before each timing run, untimed. `env` is added to every command's
- * environment. Asynchronous, so servers in this process keep answering while
+ * environment; `ignoreExitCode` times commands that are meant to fail. Asynchronous, so servers in this process keep answering while
  * their clients are timed.
  */
-export async function timeCommands(commands, { runs = 10, warmup = 3, env = {}, perRound = 3 } = {}) {
+export async function timeCommands(commands, { runs = 10, warmup = 3, env = {}, perRound = 3, ignoreExitCode = false } = {}) {
   const entries = commands.map((entry) => (typeof entry === "string" ? { command: entry } : entry));
   const environment = { ...process.env, ...env };
   const times = entries.map(() => []);
@@ -75,7 +75,7 @@ export async function timeCommands(commands, { runs = 10, warmup = 3, env = {}, 
     const prepare = entries.some((entry) => entry.prepare) ? entries.flatMap((entry) => ["--prepare", entry.prepare ?? "true"]) : [];
     try {
       for (let round = 0; round < rounds; round += 1) {
-        const args = ["-N", "-w", String(round === 0 ? warmup : 0), "-r", String(perRound), ...prepare, "--export-json", file, "--style", "none"];
+        const args = ["-N", ...(ignoreExitCode ? ["-i"] : []), "-w", String(round === 0 ? warmup : 0), "-r", String(perRound), ...prepare, "--export-json", file, "--style", "none"];
         await exec("hyperfine", [...args, ...entries.map((entry) => entry.command)], { env: environment });
         JSON.parse(readFileSync(file, "utf8")).results.forEach((result, i) => times[i].push(...result.times.map((s) => s * 1000)));
       }
@@ -87,7 +87,9 @@ export async function timeCommands(commands, { runs = 10, warmup = 3, env = {}, 
       const [file, ...args] = command.split(" ");
       if (prepare) await exec("sh", ["-c", prepare], { env: environment });
       const started = performance.now();
-      await exec(file, args, { env: environment });
+      await exec(file, args, { env: environment }).catch((error) => {
+        if (!ignoreExitCode) throw error;
+      });
       return performance.now() - started;
     };
     for (const entry of entries) for (let i = 0; i < warmup; i += 1) await timeOnce(entry);

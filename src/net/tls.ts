@@ -1,9 +1,13 @@
 // The shared `tls:` block → Node TLS options. Certificate files are read here
 // (paths were resolved and checked when the config was loaded).
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import net from "node:net";
-import tls, { type ConnectionOptions } from "node:tls";
+import type { ConnectionOptions } from "node:tls";
 import type { TlsSpec } from "../types.js";
+
+// Loading tls costs ~15 ms of start-up: only when a certificate is checked.
+const require = createRequire(import.meta.url);
 
 /**
  * `hostname` is the name the user asked for; probes connect to the resolved
@@ -14,7 +18,7 @@ export function tlsOptions(spec: TlsSpec | undefined, hostname: string): Connect
   const name = spec?.servername ?? hostname;
   // SNI must not be an IP address (RFC 6066): send it only for names.
   if (name && !net.isIP(name)) options.servername = name;
-  options.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(name, cert);
+  options.checkServerIdentity = (_host, cert) => (require("node:tls") as typeof import("node:tls")).checkServerIdentity(name, cert);
   if (spec?.ca) options.ca = readFileSync(spec.ca);
   if (spec?.cert) options.cert = readFileSync(spec.cert);
   if (spec?.key) options.key = readFileSync(spec.key);
