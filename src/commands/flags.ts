@@ -10,6 +10,24 @@ export function durationFlag(flag: string, value: string | undefined): number | 
   return ms;
 }
 
+/** A count flag such as --samples: a whole number from `min` to `max`. */
+export function wholeNumberFlag(flag: string, value: unknown, min: number, max: number): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new ConfigError(`${flag}: expected a whole number from ${min} to ${max}, found "${String(value)}"`);
+  }
+  return number;
+}
+
+/** `--password-env VAR`: the password is read from that variable, so it never has to go on the command line. */
+export function passwordEnvFlag(variable: string, env: NodeJS.ProcessEnv): string {
+  const value = env[variable];
+  if (value === undefined || value === "") {
+    throw new ConfigError(`--password-env ${variable}: environment variable ${variable} is not set (export it first; the password itself never goes on the command line)`);
+  }
+  return value;
+}
+
 export function listFlag(value: string | string[] | undefined): string[] {
   const values = Array.isArray(value) ? value : value ? [value] : [];
   return values.flatMap((item) => item.split(",")).map((item) => item.trim()).filter(Boolean);

@@ -14,6 +14,7 @@ import { z } from "zod";
 import type { Client as PgClient, FieldDef } from "pg";
 import { secretValueSchema, tlsSchema, type SecretValue } from "../config/schema.js";
 import { ConfigError } from "../config/errors.js";
+import { passwordEnvFlag, wholeNumberFlag } from "../commands/flags.js";
 import { bareHost, resolveHost } from "../net/resolve.js";
 import { tlsOptions } from "../net/tls.js";
 import { formatMs } from "../util/duration.js";
@@ -409,10 +410,7 @@ function oneOffCheck(argument: string | undefined, options: Record<string, unkno
 
   const variable = options.passwordEnv as string | undefined;
   if (variable !== undefined) {
-    const value = env[variable];
-    if (value === undefined || value === "") {
-      throw new ConfigError(`--password-env ${variable}: environment variable ${variable} is not set (export it first; the password itself never goes on the command line)`);
-    }
+    const value = passwordEnvFlag(variable, env);
     if (urlPassword(url) !== undefined) throw new ConfigError(`--password-env ${variable}: the URL has a password too; keep only one`);
     raw.password = value;
   } else if (urlPassword(url) === undefined && env.PGPASSWORD) {
@@ -427,13 +425,7 @@ function oneOffCheck(argument: string | undefined, options: Record<string, unkno
   if (mode !== undefined || ca !== undefined) raw.ssl = { ...(mode !== undefined ? { mode } : {}), ...(ca !== undefined ? { ca } : {}) };
 
   if (options.query !== undefined) raw.query = options.query;
-  if (options.samples !== undefined) {
-    const samples = Number(options.samples);
-    if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) {
-      throw new ConfigError(`--samples: expected a whole number from 1 to ${MAX_SAMPLES}, found "${String(options.samples)}"`);
-    }
-    raw.samples = samples;
-  }
+  if (options.samples !== undefined) raw.samples = wholeNumberFlag("--samples", options.samples, 1, MAX_SAMPLES);
   return raw;
 }
 

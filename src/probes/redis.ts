@@ -10,7 +10,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { z } from "zod";
 import { secretValueSchema, tlsSchema } from "../config/schema.js";
-import { ConfigError } from "../config/errors.js";
+import { passwordEnvFlag, wholeNumberFlag } from "../commands/flags.js";
 import { bareHost, resolveHost } from "../net/resolve.js";
 import { tlsOptions } from "../net/tls.js";
 import { redactUrl } from "../redact.js";
@@ -188,20 +188,12 @@ const redisProbe: ProbeDefinition<RedisFields> = {
       const raw: Record<string, unknown> = { kind: "redis", url };
       const variable = options.passwordEnv as string | undefined;
       if (variable !== undefined) {
-        const value = env[variable];
-        if (value === undefined || value === "") throw new ConfigError(`--password-env ${variable}: environment variable ${variable} is not set (export it first; the password itself never goes on the command line)`);
-        raw.password = value;
+        raw.password = passwordEnvFlag(variable, env);
       } else if (!hasUrlPassword(url) && env.REDISCLI_AUTH) {
         raw.password = env.REDISCLI_AUTH;
       }
       if (options.user !== undefined) raw.username = options.user;
-      if (options.samples !== undefined) {
-        const samples = Number(options.samples);
-        if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) {
-          throw new ConfigError(`--samples: expected a whole number from 1 to ${MAX_SAMPLES}, found "${String(options.samples)}"`);
-        }
-        raw.samples = samples;
-      }
+      if (options.samples !== undefined) raw.samples = wholeNumberFlag("--samples", options.samples, 1, MAX_SAMPLES);
       if (options.write) raw.write = true;
       const tlsBlock: Record<string, unknown> = {};
       if (options.tlsCa) tlsBlock.ca = options.tlsCa;

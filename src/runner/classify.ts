@@ -112,7 +112,8 @@ const TLS_CODES: Record<string, string> = {
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "the server requires a client certificate (mutual TLS)",
 };
 
-function classifyNodeError(error: unknown, ctx: ClassifyContext): Omit<ClassifiedError, "phase"> | undefined {
+/** The generic Node network rules (DNS, refused, no route, reset, TLS), also what a library rule refines. */
+export function classifyNodeError(error: unknown, ctx: ClassifyContext): Omit<ClassifiedError, "phase"> | undefined {
   const err = unwrapAggregate(error) as (NodeJS.ErrnoException & { hostname?: string; address?: string; port?: number; reason?: string }) | undefined;
   if (!err || typeof err !== "object") return undefined;
   const code = err.code;

@@ -6,16 +6,16 @@
 // connections" log line — no polling, no sleeps. stop() removes everything.
 //
 // Throw-away by design: fsync and full-page writes are off, nothing survives stop().
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { chmod, chown, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { accessSync, constants, readdirSync, rmSync } from "node:fs";
-import net from "node:net";
+import { accessSync, constants, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { makeCerts, type CertSet } from "./certs.js";
+import { freePort } from "./free-port.js";
+import { killOnExit, startServerProcess, type ServerProcess } from "./server-process.js";
 
 const run = promisify(execFile);
 
@@ -122,10 +122,8 @@ const LOG_LINES_KEPT = 300;
 const READY_LINE = /database system is ready to accept connections/;
 const PORT_TAKEN = /could not bind IPv4 address.*Address already in use|could not create any TCP\/IP sockets|lock file .* already exists/i;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-
-/** Servers still running, killed if the process exits without stopping them. */
-const running = new Map<ChildProcess, string>();
-let exitHookInstalled = false;
+/** Sent to a cluster (or initdb) still running when this process exits: immediate shutdown, the postmaster takes its backends down with it. */
+const EXIT_SIGNAL = "SIGQUIT";
 
 /** The directory holding initdb and postgres; throws a PostgresServerError that says how to install them. */
 export function findPostgresBinDir(explicit?: string): string {
@@ -208,9 +206,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
           ...options.settings,
         }),
       ];
-      let launched: Launched;
+      let server: ServerProcess;
       try {
-        launched = await launch(owner, path.join(binDir, "postgres"), args, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+        server = await launch(owner, path.join(binDir, "postgres"), args, root, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
       } catch (error) {
         if (error instanceof PostgresServerError && PORT_TAKEN.test(error.logTail)) {
           lastError = error;
@@ -218,9 +216,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         }
         throw error;
       }
-      const { child, logs, waitForLog } = launched;
-      running.set(child, root);
-      installExitHook();
+      const { child, logs, waitForLog } = server;
       const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
       // Until `database` exists, setup statements run in "postgres".
       let created = database === "postgres";
@@ -245,7 +241,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       let stopped: Promise<void> | undefined;
       const certs = generatedCerts;
       const stop = (stopOptions: { mode?: "fast" | "smart" } = {}) =>
-        (stopped ??= stopChild(child, stopOptions.mode ?? "fast").finally(() => cleanup(root, certs)));
+        (stopped ??= stopServer(server, stopOptions.mode ?? "fast").finally(() => cleanup(root, certs)));
       try {
         for (const name of [...(database === "postgres" ? [] : [database]), ...(options.databases ?? [])]) {
           await sql(`CREATE DATABASE ${name}`, { database: "postgres" });
@@ -345,143 +341,42 @@ function spawnOptions(owner: OsOwner | undefined) {
 /** Run a tool (initdb) to completion; if this process exits meanwhile, the tool is killed and `root` removed. */
 async function runAs(owner: OsOwner | undefined, bin: string, args: string[], root: string): Promise<void> {
   const pending = run(bin, args, { ...spawnOptions(owner), cwd: "/" });
-  running.set(pending.child, root);
-  installExitHook();
+  const release = killOnExit(pending.child, EXIT_SIGNAL, root);
   try {
     await pending;
   } catch (error) {
     const failed = error as Error & { stderr?: string };
     throw new PostgresServerError(`${path.basename(bin)} failed: ${failed.message.split("\n")[0]}`, failed.stderr?.trim() ?? "");
   } finally {
-    running.delete(pending.child);
+    release();
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-interface Launched {
-  child: ChildProcess;
-  logs: () => string;
-  waitForLog: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
-}
-
-interface LogWaiter {
-  pattern: RegExp;
-  resolve: (line: string) => void;
-  reject: (error: Error) => void;
-}
-
-function launch(owner: OsOwner | undefined, bin: string, args: string[], startTimeoutMs: number): Promise<Launched> {
-  const lines: string[] = [];
-  const logs = () => lines.join("\n");
-  const waiters = new Set<LogWaiter>();
-  let exitReason: string | undefined;
-  const waitForLog = (pattern: RegExp, timeoutMs = 10_000) =>
-    new Promise<string>((resolve, reject) => {
-      if (exitReason) return reject(new PostgresServerError(`postgres already exited (${exitReason})`, logs()));
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new PostgresServerError(`postgres logged nothing matching ${pattern} within ${timeoutMs} ms`, logs()));
-      }, timeoutMs);
-      const waiter: LogWaiter = {
-        pattern,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      waiters.add(waiter);
-    });
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { ...spawnOptions(owner), cwd: "/", stdio: ["ignore", "pipe", "pipe"] });
-    let settled = false;
-    let partial = "";
-    const finish = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) {
-        child.kill("SIGKILL");
-        reject(error);
-      } else {
-        resolve({ child, logs, waitForLog });
-      }
-    };
-    const onData = (chunk: Buffer) => {
-      partial += chunk.toString("utf8");
-      const complete = partial.split("\n");
-      partial = complete.pop() ?? "";
-      for (const line of complete) {
-        lines.push(line);
-        if (lines.length > LOG_LINES_KEPT) lines.shift();
-        if (READY_LINE.test(line)) finish();
-        for (const waiter of waiters) {
-          if (waiter.pattern.test(line)) {
-            waiters.delete(waiter);
-            waiter.resolve(line);
-          }
-        }
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("error", (error) => finish(new PostgresServerError(`could not start ${bin}: ${error.message}`, logs())));
-    child.on("exit", (code, signal) => {
-      if (partial) lines.push(partial);
-      exitReason = signal ?? `exit code ${code}`;
-      for (const waiter of waiters) waiter.reject(new PostgresServerError(`postgres exited (${exitReason})`, logs()));
-      waiters.clear();
-      finish(new PostgresServerError(`postgres exited before it was ready (${exitReason})`, logs()));
-    });
-    const timer = setTimeout(() => finish(new PostgresServerError(`postgres was not ready within ${startTimeoutMs} ms`, logs())), startTimeoutMs);
+function launch(owner: OsOwner | undefined, bin: string, args: string[], root: string, startTimeoutMs: number): Promise<ServerProcess> {
+  return startServerProcess({
+    name: "postgres",
+    bin,
+    args,
+    spawnOptions: { ...spawnOptions(owner), cwd: "/" },
+    readyLine: READY_LINE,
+    notReady: "was not ready",
+    startTimeoutMs,
+    logLinesKept: LOG_LINES_KEPT,
+    error: (message, logTail) => new PostgresServerError(message, logTail),
+    exitSignal: EXIT_SIGNAL,
+    removeOnExit: root,
   });
 }
 
-async function stopChild(child: ChildProcess, mode: "fast" | "smart"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    running.delete(child);
-    return;
-  }
-  const exited = once(child, "exit");
+function stopServer(server: ServerProcess, mode: "fast" | "smart"): Promise<void> {
   // SIGTERM = smart shutdown (waits for sessions), SIGINT = fast (ends them).
-  child.kill(mode === "smart" ? "SIGTERM" : "SIGINT");
   // A smart shutdown waits for its sessions as long as they last; a fast one that lingers is killed.
-  const killTimer = mode === "fast" ? setTimeout(() => child.kill("SIGKILL"), FAST_STOP_GRACE_MS) : undefined;
-  try {
-    await exited;
-  } finally {
-    clearTimeout(killTimer);
-    running.delete(child);
-  }
+  return server.stop(mode === "smart" ? "SIGTERM" : "SIGINT", mode === "fast" ? FAST_STOP_GRACE_MS : undefined);
 }
 
 async function cleanup(root: string, certs: CertSet | undefined): Promise<void> {
   await rm(root, { recursive: true, force: true });
   await certs?.cleanup();
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const [child, root] of running) {
-      // SIGQUIT: immediate shutdown, the postmaster takes its backends down with it (initdb just ends).
-      child.kill("SIGQUIT");
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
 }
 
 function readdirSafe(dir: string): string[] {

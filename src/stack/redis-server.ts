@@ -2,13 +2,12 @@
 // process per call, on a loopback port, in its own temp dir, nothing persisted
 // unless asked. The configuration goes into a 0600 file in that dir, so
 // passwords never show up in `ps`.
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { makeCerts, type CertSet } from "./certs.js";
+import { freePort } from "./free-port.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 export interface RedisAclUser {
   name: string;
@@ -82,10 +81,6 @@ const STOP_GRACE_MS = 5_000;
 const PORT_ATTEMPTS = 5;
 const LOG_LINES_KEPT = 200;
 
-/** Servers still running, killed if the process exits without stopping them. */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
 export class RedisServerError extends Error {
   constructor(message: string, readonly logTail: string) {
     super(logTail ? `${message}\n--- redis-server log (last lines) ---\n${logTail}` : message);
@@ -115,7 +110,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       const confFile = path.join(dir, "redis.conf");
       await writeFile(confFile, configText({ ...options, host, port, dir, tlsFiles }), { mode: 0o600 });
       try {
-        const { child, logs, waitForLog } = await launch(options.bin ?? process.env.REDIS_SERVER ?? "redis-server", confFile, options.waitFor ?? "ready", options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+        const server = await launch(options.bin ?? process.env.REDIS_SERVER ?? "redis-server", confFile, options.waitFor ?? "ready", options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
         const certs = generatedCerts;
         let stopped: Promise<void> | undefined;
         return {
@@ -126,10 +121,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
           ...(options.password !== undefined ? { password: options.password } : {}),
           ...(tlsFiles ? { caCert: tlsFiles.ca } : {}),
           dir,
-          pid: child.pid!,
-          logs,
-          waitForLog,
-          stop: () => (stopped ??= stopChild(child).finally(() => cleanup(dir, certs))),
+          pid: server.child.pid!,
+          logs: server.logs,
+          waitForLog: server.waitForLog,
+          // A server stuck in a busy script ignores SIGTERM until the script yields.
+          stop: () => (stopped ??= server.stop("SIGTERM", STOP_GRACE_MS).finally(() => cleanup(dir, certs))),
         };
       } catch (error) {
         if (error instanceof RedisServerError && /Address already in use/i.test(error.logTail)) {
@@ -149,17 +145,6 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 async function cleanup(dir: string, certs: CertSet | undefined): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await certs?.cleanup();
-}
-
-/** A port the OS just reported free on `host`. */
-async function freePort(host: string): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, host);
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 /** redis.conf quoting: double quotes, backslash escapes (sdssplitargs rules). */
@@ -209,121 +194,16 @@ function configText(options: RedisServerOptions & { host: string; port: number; 
 const READY_LINE = /Ready to accept connections/;
 const LOADING_LINE = /Loading RDB produced by|DB loaded from disk|Ready to accept connections/;
 
-interface LogWaiter {
-  pattern: RegExp;
-  resolve: (line: string) => void;
-  reject: (error: Error) => void;
-}
-
-interface Launched {
-  child: ChildProcess;
-  logs: () => string;
-  waitForLog: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
-}
-
-function launch(bin: string, confFile: string, waitFor: "ready" | "loading", startTimeoutMs: number): Promise<Launched> {
-  const lines: string[] = [];
-  const logs = () => lines.join("\n");
-  const waiters = new Set<LogWaiter>();
-  let exitReason: string | undefined;
-  const waitForLog = (pattern: RegExp, timeoutMs = DEFAULT_START_TIMEOUT_MS) =>
-    new Promise<string>((resolve, reject) => {
-      if (exitReason) return reject(new RedisServerError(`redis-server already exited (${exitReason})`, logs()));
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new RedisServerError(`redis-server logged nothing matching ${pattern} within ${timeoutMs} ms`, logs()));
-      }, timeoutMs);
-      const waiter: LogWaiter = {
-        pattern,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      waiters.add(waiter);
-    });
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, [confFile], { stdio: ["ignore", "pipe", "pipe"] });
-    let settled = false;
-    let partial = "";
-    const wanted = waitFor === "loading" ? LOADING_LINE : READY_LINE;
-    const finish = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) {
-        child.kill("SIGKILL");
-        reject(error);
-      } else {
-        running.add(child);
-        installExitHook();
-        resolve({ child, logs, waitForLog });
-      }
-    };
-    const onData = (chunk: Buffer) => {
-      partial += chunk.toString("utf8");
-      const complete = partial.split("\n");
-      partial = complete.pop() ?? "";
-      for (const line of complete) {
-        lines.push(line);
-        if (lines.length > LOG_LINES_KEPT) lines.shift();
-        if (wanted.test(line)) finish();
-        for (const waiter of waiters) {
-          if (waiter.pattern.test(line)) {
-            waiters.delete(waiter);
-            waiter.resolve(line);
-          }
-        }
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      const message = error.code === "ENOENT"
-        ? `${bin} not found: install Redis (e.g. apt-get install redis-server) or set REDIS_SERVER to the binary`
-        : `could not start ${bin}: ${error.message}`;
-      finish(new RedisServerError(message, logs()));
-    });
-    child.on("exit", (code, signal) => {
-      running.delete(child);
-      if (partial) lines.push(partial);
-      exitReason = signal ?? `exit code ${code}`;
-      for (const waiter of waiters) waiter.reject(new RedisServerError(`redis-server exited (${exitReason})`, logs()));
-      waiters.clear();
-      finish(new RedisServerError(`redis-server exited before it was ready (${signal ?? `exit code ${code}`})`, logs()));
-    });
-    const timer = setTimeout(
-      () => finish(new RedisServerError(`redis-server did not report "${waitFor}" within ${startTimeoutMs} ms`, logs())),
-      startTimeoutMs,
-    );
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    running.delete(child);
-    return;
-  }
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  // A server stuck in a busy script ignores SIGTERM until the script yields.
-  const killTimer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(killTimer);
-    running.delete(child);
-  }
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const child of running) child.kill("SIGKILL");
+function launch(bin: string, confFile: string, waitFor: "ready" | "loading", startTimeoutMs: number): Promise<ServerProcess> {
+  return startServerProcess({
+    name: "redis-server",
+    bin,
+    args: [confFile],
+    readyLine: waitFor === "loading" ? LOADING_LINE : READY_LINE,
+    notReady: `did not report "${waitFor}"`,
+    startTimeoutMs,
+    logLinesKept: LOG_LINES_KEPT,
+    notFoundMessage: `${bin} not found: install Redis (e.g. apt-get install redis-server) or set REDIS_SERVER to the binary`,
+    error: (message, logTail) => new RedisServerError(message, logTail),
   });
 }

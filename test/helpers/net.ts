@@ -3,6 +3,7 @@
 import net from "node:net";
 import http from "node:http";
 import { once } from "node:events";
+import { freePort } from "../../src/stack/free-port.js";
 
 export interface Stoppable {
   port: number;
@@ -11,14 +12,8 @@ export interface Stoppable {
 }
 
 /** A port that was just free: connecting to it gives ECONNREFUSED. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
+export function closedPort(): Promise<number> {
+  return freePort("127.0.0.1");
 }
 
 /** Accepts TCP connections and never writes a byte (a hung server). */

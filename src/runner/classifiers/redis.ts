@@ -4,7 +4,7 @@
 // "Connection is closed."). Only checks of kind `redis` are judged here; TLS
 // certificate problems fall through to the generic rules, which know them.
 import type { ClassifiedError } from "../../types.js";
-import type { ClassifyContext } from "../classify.js";
+import { classifyNodeError, type ClassifyContext } from "../classify.js";
 import { formatMs } from "../../util/duration.js";
 
 type Rule = Omit<ClassifiedError, "phase">;
@@ -73,16 +73,6 @@ export function classifyRedisError(error: unknown, ctx: ClassifyContext): Classi
         message: `nothing listening at ${where}: connection refused`,
         hint: "The host answered but no Redis listens on that port: check the port (Memorystore: 6379, or 6378 with in-transit encryption), that redis-server runs, and its `bind` address.",
       };
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-    case "EADDRNOTAVAIL":
-    case "ETIMEDOUT":
-      return {
-        class: "unreachable",
-        code: err.code,
-        message: `no network path to ${where} (${err.code})`,
-        hint: UNREACHABLE_HINT,
-      };
     case "EPIPE":
     case "ECONNRESET":
       return {
@@ -92,6 +82,9 @@ export function classifyRedisError(error: unknown, ctx: ClassifyContext): Classi
         hint: "Redis closes connections it will not serve: at maxclients, in protected mode, or a TLS port receiving plaintext (use rediss://). A proxy or load balancer in between can do the same.",
       };
   }
+  // No route: the generic rule's verdict, with where to look when Redis sits behind a VPC.
+  const network = classifyNodeError(err, { ...ctx, endpoint: where });
+  if (network?.class === "unreachable") return { ...network, hint: UNREACHABLE_HINT };
   if (typeof err.message === "string" && CONNECTION_CLOSED.test(err.message)) {
     return {
       class: "protocol",
