@@ -9,7 +9,6 @@ import module from "node:module";
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { crc32 } from "node:zlib";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");
@@ -29,7 +28,7 @@ module.registerHooks({
 });
 
 const { main } = await import(pathToFileURL(path.join(dist, "cli.js")).href);
-const { CACHED_ARGS, HELP_CACHE_URL, HELP_WIDTH, helpWidth } = await import(pathToFileURL(path.join(dist, "help-cache.js")).href);
+const { CACHED_ARGS, HELP_CACHE_URL, HELP_WIDTH, helpWidth, packageVersion } = await import(pathToFileURL(path.join(dist, "help-cache.js")).href);
 
 // Render as a pipe would see it (80 columns), whatever terminal runs the build.
 if (helpWidth(process.stdout) !== HELP_WIDTH) process.stdout.columns = HELP_WIDTH;
@@ -50,19 +49,20 @@ for (const args of CACHED_ARGS) {
   entries[JSON.stringify(args)] = { stdout, stderr, exitCode };
 }
 
+const packages = {};
 function stamp(file) {
   const stat = statSync(file);
-  const stampOf = { size: stat.size, mtimeMs: stat.mtimeMs, crc32: crc32(readFileSync(file)) };
   const at = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
-  if (at === -1) return { path: path.relative(root, file).split(path.sep).join("/"), ...stampOf };
+  if (at === -1) return { path: path.relative(root, file).split(path.sep).join("/"), size: stat.size, mtimeMs: stat.mtimeMs, text: readFileSync(file, "utf8") };
   const [first, second, ...rest] = file.slice(at + "/node_modules/".length).split(path.sep);
   const pkg = first.startsWith("@") ? `${first}/${second}` : first;
   const inside = first.startsWith("@") ? rest : [second, ...rest];
-  return { pkg, path: inside.join("/"), ...stampOf };
+  packages[pkg] ??= packageVersion(pkg);
+  return { pkg, path: inside.join("/"), size: stat.size, mtimeMs: stat.mtimeMs };
 }
 // version.js reads package.json with fs, which no resolve hook sees.
 const files = [...[...loaded].map((url) => fileURLToPath(url)), path.join(root, "package.json")].sort().map(stamp);
 
 const target = fileURLToPath(HELP_CACHE_URL);
-writeFileSync(`${target}.${process.pid}.tmp`, JSON.stringify({ format: 1, width: HELP_WIDTH, files, entries }) + "\n");
+writeFileSync(`${target}.${process.pid}.tmp`, JSON.stringify({ format: 2, width: HELP_WIDTH, files, packages, entries }) + "\n");
 renameSync(`${target}.${process.pid}.tmp`, target);

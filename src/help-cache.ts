@@ -25,16 +25,23 @@ export const HELP_CACHE_URL = new URL("./help-cache.json", import.meta.url);
  */
 export const CACHED_ARGS: readonly (readonly string[])[] = [["--help"], ["-h"], ["--version"], ["-V"]];
 
-/** A file that took part in rendering the cached text. */
+/**
+ * A file that took part in rendering the cached text. Size and mtime decide
+ * when they match. When only the mtime differs (an unchanged `tsc` rebuild;
+ * npm normalises mtimes in packed tarballs), our own files are compared byte
+ * for byte with the stored text (a string comparison: hashing would need zlib
+ * or crypto, 3–8 ms to load, or a JS loop, ~3 ms cold), and a dependency's
+ * files by its installed version.
+ */
 export interface FileStamp {
   /** Path relative to the package root, or (with `pkg`) to that dependency's root. */
   path: string;
-  /** A dependency, located at run time through module resolution (its folder differs between a checkout and an install). */
+  /** A dependency, found where node would find it (its folder differs between a checkout and an install). */
   pkg?: string;
   size: number;
   mtimeMs: number;
-  /** Compared when the size matches but the mtime does not (npm normalises mtimes in packed tarballs). */
-  crc32: number;
+  /** Our own files: the content. */
+  text?: string;
 }
 
 export interface CachedOutput {
@@ -44,9 +51,11 @@ export interface CachedOutput {
 }
 
 export interface HelpCache {
-  format: 1;
+  format: 2;
   width: number;
   files: FileStamp[];
+  /** Version of each dependency in `files`, from its package.json. */
+  packages: Record<string, string>;
   /** Keyed by JSON.stringify(args). */
   entries: Record<string, CachedOutput>;
 }
@@ -88,19 +97,25 @@ export function locate(stamp: Pick<FileStamp, "path" | "pkg">): string | undefin
   return dir === undefined ? undefined : path.join(dir, stamp.path);
 }
 
-function crc32(bytes: Uint8Array): number | undefined {
-  // zlib.crc32 (node ≥ 22.2) through getBuiltinModule: a static zlib import would cost ~1.5 ms on every start.
-  const zlib = process.getBuiltinModule?.("node:zlib") as typeof import("node:zlib") | undefined;
-  return zlib?.crc32?.(bytes);
+/** The `version` in a dependency's package.json, or undefined. */
+export function packageVersion(pkg: string): string | undefined {
+  const dir = packageDir(pkg);
+  if (dir === undefined) return undefined;
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }
 
-export function stampUnchanged(stamp: FileStamp): boolean {
+export function stampUnchanged(stamp: FileStamp, packages: Record<string, string> = {}): boolean {
   const file = locate(stamp);
   if (!file) return false;
   const stat = statSync(file, { throwIfNoEntry: false });
   if (!stat || stat.size !== stamp.size) return false;
   if (stat.mtimeMs === stamp.mtimeMs) return true;
-  return crc32(readFileSync(file)) === stamp.crc32;
+  if (stamp.pkg) return packages[stamp.pkg] !== undefined && packageVersion(stamp.pkg) === packages[stamp.pkg];
+  return stamp.text !== undefined && readFileSync(file, "utf8") === stamp.text;
 }
 
 /**
@@ -116,8 +131,8 @@ export function cachedOutput(args: readonly string[], stdout: { isTTY?: boolean;
   } catch {
     return undefined; // no cache (built with plain tsc) or an unreadable one: commander is the source of truth
   }
-  if (cache.format !== 1 || cache.width !== HELP_WIDTH) return undefined;
+  if (cache.format !== 2 || cache.width !== HELP_WIDTH) return undefined;
   const entry = cache.entries[JSON.stringify(args)];
-  if (!entry || !cache.files.every(stampUnchanged)) return undefined;
+  if (!entry || !cache.files.every((stamp) => stampUnchanged(stamp, cache.packages))) return undefined;
   return entry;
 }

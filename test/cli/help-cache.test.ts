@@ -5,9 +5,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CACHED_ARGS, HELP_WIDTH, helpWidth, packageDir, stampUnchanged, type FileStamp } from "../../src/help-cache.js";
+import { CACHED_ARGS, HELP_WIDTH, helpWidth, packageDir, packageVersion, stampUnchanged, type FileStamp } from "../../src/help-cache.js";
 import { runCli } from "../helpers/cli.js";
 import { runMain } from "../helpers/main-io.js";
 
@@ -49,14 +48,14 @@ describe("help cache", () => {
     expect(helpWidth(stream)).toBe(width);
   });
 
-  it("a stamp matches only the same bytes (mtime alone does not decide)", () => {
+  it("our files: a stamp matches only the same bytes (mtime alone does not decide)", () => {
     const file = path.join(dir, "module.js");
     writeFileSync(file, "export const a = 1;\n");
     const stat = statSync(file);
     // Paths are relative to the package root (this one climbs out of it to the temp dir).
-    const stamp: FileStamp = { path: path.relative(ROOT, file), size: stat.size, mtimeMs: stat.mtimeMs, crc32: crc32(readFileSync(file)) };
+    const stamp: FileStamp = { path: path.relative(ROOT, file), size: stat.size, mtimeMs: stat.mtimeMs, text: readFileSync(file, "utf8") };
     expect(stampUnchanged(stamp)).toBe(true);
-    utimesSync(file, new Date(1e12), new Date(1e12)); // as npm pack leaves it: same bytes, another mtime
+    utimesSync(file, new Date(1e12), new Date(1e12)); // as npm pack or a rebuild leaves it: same bytes, another mtime
     expect(stampUnchanged(stamp)).toBe(true);
     writeFileSync(file, "export const a = 2;\n"); // same size, other bytes
     expect(stampUnchanged(stamp)).toBe(false);
@@ -64,6 +63,19 @@ describe("help cache", () => {
     expect(stampUnchanged({ ...stamp, mtimeMs: statSync(file).mtimeMs })).toBe(false); // other size
     rmSync(file);
     expect(stampUnchanged(stamp)).toBe(false);
+  });
+
+  it("dependencies: size and mtime, or size and the installed version", () => {
+    const file = path.join(ROOT, "node_modules/commander/lib/help.js");
+    const stat = statSync(file);
+    const version = packageVersion("commander");
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const stamp: FileStamp = { pkg: "commander", path: "lib/help.js", size: stat.size, mtimeMs: stat.mtimeMs };
+    expect(stampUnchanged(stamp, {})).toBe(true);
+    const moved = { ...stamp, mtimeMs: stat.mtimeMs - 1000 };
+    expect(stampUnchanged(moved, { commander: version! })).toBe(true);
+    expect(stampUnchanged(moved, { commander: "0.0.1" })).toBe(false);
+    expect(stampUnchanged({ ...stamp, size: stat.size + 1 }, { commander: version! })).toBe(false);
   });
 
   it("finds dependencies the way node does: nearest node_modules walking up", () => {
