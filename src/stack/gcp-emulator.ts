@@ -7,7 +7,8 @@
 // Resources are kept in the APIs' own proto3 JSON form (what `gcloud ...
 // --format=json` prints), validated strictly on the way in (a typo in a
 // fixture is an error, not a silently healthy default), and can be changed
-// while it runs — tests and `infra-check demo --break` flip states that way.
+// while it runs — tests and `infra-check demo --break` flip states that way,
+// at once or on the Nth matching call (afterCalls: a rollout that converges).
 // Faults reproduce Google's errors: NOT_FOUND, PERMISSION_DENIED with an
 // ErrorInfo (grpc-status-details-bin), UNAUTHENTICATED, UNAVAILABLE, or a
 // call that is never answered.
@@ -70,6 +71,14 @@ export interface GcpEmulatorState {
   setSecretVersionEnabled(version: string, enabled: boolean): void;
   /** Inject a fault for a resource name, an RPC name, or "*"; null removes it. */
   fail(target: string, fault: EmulatorFault | null): void;
+  /**
+   * Change the world on a request count, never on time: the first `count`
+   * calls matching `target` (a resource name, an RPC name, or "*") see the
+   * state as it is; `change` runs just before the next matching call is
+   * answered (once). E.g. a rollout that converges on the third GetService.
+   */
+  afterCalls(target: string, count: number, change: () => void): void;
+  /** Remove every injected fault and every pending afterCalls change. */
   clearFaults(): void;
 }
 
@@ -182,6 +191,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const authStrings = new Map<string, string>();
   const secretVersions = new Map<string, { version: number; data: Buffer; enabled: boolean }[]>();
   const faults = new Map<string, EmulatorFault>();
+  const pendingChanges: { target: string; callsLeft: number; change: () => void }[] = [];
   const calls: EmulatorCall[] = [];
 
   const convert = (json: Proto3Json) => {
@@ -243,8 +253,13 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       if (fault) faults.set(target, fault);
       else faults.delete(target);
     },
+    afterCalls(target, count, change) {
+      if (!Number.isInteger(count) || count < 0) throw new Error(`emulator: afterCalls needs a whole number of calls, got ${count}`);
+      pendingChanges.push({ target, callsLeft: count, change });
+    },
     clearFaults() {
       faults.clear();
+      pendingChanges.length = 0;
     },
   };
   for (const resource of options.resources ?? []) state.put(resource);
@@ -306,13 +321,26 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     return errorFor(fault.code, fault.message ?? defaults[fault.code], info);
   };
 
-  /** Wrap an RPC: log it, check credentials and faults, then answer. */
+  const applyPendingChanges = (method: string, name: string) => {
+    for (const pending of [...pendingChanges]) {
+      if (pending.target !== "*" && pending.target !== method && pending.target !== name) continue;
+      if (pending.callsLeft > 0) {
+        pending.callsLeft -= 1;
+        continue;
+      }
+      pendingChanges.splice(pendingChanges.indexOf(pending), 1);
+      pending.change();
+    }
+  };
+
+  /** Wrap an RPC: log it, apply changes due on this call, check credentials and faults, then answer. */
   const rpc =
     (method: string, field: "name" | "parent", answer: (name: string) => ReturnType<typeof errorFor> | { ok: unknown }) =>
     (call: { request: Record<string, string>; metadata: InstanceType<Grpc["Metadata"]> }, callback: Callback) => {
       const name = String(call.request[field] ?? "");
       const authorization = call.metadata.get("authorization")[0];
       calls.push({ method, name, authorized: authorization !== undefined });
+      applyPendingChanges(method, name);
       if (options.requireAuth && !/^Bearer \S+/.test(String(authorization ?? ""))) {
         return callback(injectedAuthError());
       }

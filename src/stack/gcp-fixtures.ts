@@ -55,6 +55,8 @@ export interface CloudStackControls {
   splitTraffic(percentOnLatest: number): void;
   /** A rollout in progress: the service is reconciling a generation it has not observed yet. */
   startRollout(): void;
+  /** The rollout started by startRollout() completes: generation observed, Ready again, no longer reconciling. */
+  finishRollout(): void;
   /** The Ready condition fails on the service itself (e.g. the route could not be programmed). */
   setServiceNotReady(message: string): void;
   setServiceEgress(egress: "ALL_TRAFFIC" | "PRIVATE_RANGES_ONLY"): void;
@@ -215,6 +217,13 @@ export function seedCloudStack(state: GcpEmulatorState, options: CloudStackOptio
         svc.generation = String(Number(svc.generation) + 1);
         svc.reconciling = true;
         svc.terminalCondition = { type: "Ready", state: "CONDITION_RECONCILING", message: "Deploying revision.", lastTransitionTime: TIME };
+      });
+    },
+    finishRollout() {
+      state.patch(service, (svc) => {
+        svc.observedGeneration = svc.generation;
+        svc.reconciling = false;
+        svc.terminalCondition = ready(TIME);
       });
     },
     setServiceNotReady(message) {

@@ -82,6 +82,39 @@ describe("the real clients against the emulator", () => {
     }
   });
 
+  it("afterCalls changes the world on a request count: N matching calls see the old state, the next one the change; other targets do not count", async () => {
+    const other = await startGcpEmulator();
+    const stack = seedCloudStack(other.state, stackOptions());
+    const { VpcAccessServiceClient } = await import("@google-cloud/vpc-access");
+    const client = new VpcAccessServiceClient(await clientOptions(other.port));
+    const call = { timeout: 5000, retry: null };
+    const state = async () => (await client.getConnector({ name: stack.names.connector }, call))[0].state;
+    try {
+      stack.setConnectorState("CREATING");
+      let applied = 0;
+      other.state.afterCalls(stack.names.connector, 2, () => {
+        applied += 1;
+        stack.setConnectorState("READY");
+      });
+      other.state.afterCalls("GetInstance", 0, () => stack.patchInstance({ tier: "STANDARD_HA" }));
+      expect([await state(), await state(), await state(), await state()]).toEqual(["CREATING", "CREATING", "READY", "READY"]);
+      expect(applied).toBe(1);
+      // The GetInstance change is still pending (no GetInstance yet) and clearFaults drops it.
+      other.state.clearFaults();
+      const { CloudRedisClient } = await import("@google-cloud/redis");
+      const redis = new CloudRedisClient(await clientOptions(other.port));
+      try {
+        expect((await redis.getInstance({ name: stack.names.instance }, call))[0].tier).toBe("BASIC");
+      } finally {
+        await redis.close();
+      }
+      expect(() => other.state.afterCalls("*", -1, () => undefined)).toThrow("whole number of calls");
+    } finally {
+      await client.close();
+      await other.stop();
+    }
+  });
+
   it("a fault limited with `times` clears itself; a hung call is released (CANCELLED) when the emulator stops", async () => {
     const other = await startGcpEmulator();
     seedCloudStack(other.state, stackOptions());
