@@ -252,8 +252,12 @@ export interface ProbeDefinition<K extends object = any> {
   target(spec: CheckSpec<K>): string;
   /** Secret values in the spec (passwords, tokens, header values) for redaction. */
   secrets?(spec: CheckSpec<K>): string[];
-  /** Hints by failure class, more specific than the generic ones. */
-  hints?: Partial<Record<FailureClass, string | ((spec: CheckSpec<K>, failure: ClassifiedError) => string)>>;
+  /**
+   * Hints by failure class, more specific than the generic ones. `measurement` is what the
+   * probe observed (absent when judging without one): e.g. the resource name it resolved
+   * from the config's defaults, which the spec alone does not hold.
+   */
+  hints?: Partial<Record<FailureClass, string | ((spec: CheckSpec<K>, failure: ClassifiedError, measurement?: Measurement) => string)>>;
   /**
    * Load heavy modules before any check's clock starts. Importing a client
    * library is synchronous CPU work on the shared event loop: done inside a

@@ -25,7 +25,7 @@ export function evaluate(spec: CheckSpec, measurement: Measurement, probe?: Prob
       status: "fail",
       // Assertions on metrics the failed probe never reached say nothing.
       assertions: assertions.filter((assertion) => assertion.actual !== undefined),
-      failure: { class: error.class, message: error.message, hint: hintFor(probe, spec, error), phase: error.phase, code: error.code },
+      failure: { class: error.class, message: error.message, hint: hintFor(probe, spec, error, measurement), phase: error.phase, code: error.code },
     };
   }
   const failed = assertions.filter((assertion) => !assertion.ok && assertion.severity === "fail");
@@ -67,7 +67,7 @@ function failureFrom(assertions: Assertion[], measurement: Measurement, spec: Ch
   const excerpt = measurement.details?.bodyExcerpt;
   if (typeof excerpt === "string" && failureClass !== "slow") message += ` — body: ${excerpt}`;
   const classified = { class: failureClass, message };
-  return { ...classified, hint: hintFor(probe, spec, classified) };
+  return { ...classified, hint: hintFor(probe, spec, classified, measurement) };
 }
 
 export function describeAssertion(assertion: Assertion): string {

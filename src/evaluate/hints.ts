@@ -1,7 +1,7 @@
 // What to do next, by failure class. Probe kinds refine these with their own
 // `hints` (src/probes/<kind>.ts); a classified error may carry a hint more
 // specific than both.
-import type { CheckSpec, ClassifiedError, FailureClass, ProbeDefinition } from "../types.js";
+import type { CheckSpec, ClassifiedError, FailureClass, Measurement, ProbeDefinition } from "../types.js";
 
 export const GENERIC_HINTS: Record<FailureClass, string> = {
   dns: "The name did not resolve: check the host name, the DNS record, and the resolver this runner uses.",
@@ -21,10 +21,10 @@ export const GENERIC_HINTS: Record<FailureClass, string> = {
   internal: "A bug in infra-check: re-run with --verbose and report it.",
 };
 
-export function hintFor(probe: ProbeDefinition | undefined, spec: CheckSpec, failure: ClassifiedError): string {
+export function hintFor(probe: ProbeDefinition | undefined, spec: CheckSpec, failure: ClassifiedError, measurement?: Measurement): string {
   if (failure.hint) return failure.hint;
   const specific = probe?.hints?.[failure.class];
-  if (typeof specific === "function") return specific(spec, failure);
+  if (typeof specific === "function") return specific(spec, failure, measurement);
   if (typeof specific === "string") return specific;
   return GENERIC_HINTS[failure.class];
 }

@@ -2,7 +2,7 @@
 // secret resolver, the gRPC classifier and the emulator. Pure: importing this
 // file loads no Google library (only src/gcp/clients.ts does, lazily).
 import { z } from "zod";
-import { ProbeFailure, type ProbeDeps } from "../types.js";
+import { ProbeFailure, type Measurement, type ProbeDeps } from "../types.js";
 
 /** The environment variable that points every Google client at a local emulator (like PUBSUB_EMULATOR_HOST). */
 export const EMULATOR_ENV = "INFRA_CHECK_GCP_EMULATOR_HOST";
@@ -126,6 +126,16 @@ export function secretVersionName(ref: string, settings: GcpSettings): string {
   throw new ProbeFailure("config", `secret reference "${ref}" is not projects/PROJECT/secrets/NAME[/versions/VERSION]`, {
     hint: "Copy the name from `gcloud secrets describe NAME --format='value(name)'`.",
   });
+}
+
+/**
+ * The full resource name a check measured (its `metric`, e.g. `connector`),
+ * else the name as configured. Hints see the spec, where a short name's
+ * project and region may come from the config's `gcp:` block instead.
+ */
+export function measuredResource(measurement: Measurement | undefined, metric: string, configured: string): string {
+  const value = measurement?.metrics[metric];
+  return typeof value === "string" && value.startsWith("projects/") ? value : configured;
 }
 
 /** The region for a command in a hint: from a full resource name, the check's own region, else a placeholder. */

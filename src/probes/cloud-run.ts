@@ -10,7 +10,7 @@
 // re-judged: traffic → unhealthy, the rest → drift.
 import { z } from "zod";
 import { preloadApis, withGcp } from "../gcp/clients.js";
-import { gcpCheckFields, gcpSettings, regionOf, resourceName, sameResource, shortName } from "../gcp/resources.js";
+import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, sameResource, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type Assertion, type CheckSpec, type MetricValue, type ProbeDefinition } from "../types.js";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -127,6 +127,7 @@ const probe: ProbeDefinition<CloudRunFields> = {
   schema,
   metrics: {
     names: [
+      "service",
       "uri",
       "ready",
       "reconciling",
@@ -160,10 +161,15 @@ const probe: ProbeDefinition<CloudRunFields> = {
   judge: (spec, measurement) => judgeService(spec, measurement.metrics),
 
   hints: {
-    unhealthy: (spec) =>
-      `The service is serving something other than what was deployed: inspect it (gcloud run services describe ${shortName(spec.service)} --region ${regionOf(spec.service, spec.region)}) and its newest revision's logs; move traffic with gcloud run services update-traffic ${shortName(spec.service)} --to-latest --region ${regionOf(spec.service, spec.region)}.`,
-    drift: (spec) =>
-      `The serving revision's configuration differs from the expectation: redeploy with the right image / connector / env (gcloud run deploy ${shortName(spec.service)} --region ${regionOf(spec.service, spec.region)} …), or update the expectation.`,
+    unhealthy: (spec, _failure, measurement) => {
+      const service = measuredResource(measurement, "service", spec.service);
+      const region = regionOf(service, spec.region);
+      return `The service is serving something other than what was deployed: inspect it (gcloud run services describe ${shortName(service)} --region ${region}) and its newest revision's logs; move traffic with gcloud run services update-traffic ${shortName(service)} --to-latest --region ${region}.`;
+    },
+    drift: (spec, _failure, measurement) => {
+      const service = measuredResource(measurement, "service", spec.service);
+      return `The serving revision's configuration differs from the expectation: redeploy with the right image / connector / env (gcloud run deploy ${shortName(service)} --region ${regionOf(service, spec.region)} …), or update the expectation.`;
+    },
   },
 
   prepare: () => preloadApis(["services", "revisions"]),
@@ -183,6 +189,7 @@ const probe: ProbeDefinition<CloudRunFields> = {
       const ready = terminal.state === "CONDITION_SUCCEEDED";
       const reconciling = Boolean(service.reconciling) || terminal.state === "CONDITION_RECONCILING" || terminal.state === "CONDITION_PENDING";
       Object.assign(ctx.metrics, {
+        service: service.name || name,
         uri: service.uri || null,
         ready,
         reconciling,

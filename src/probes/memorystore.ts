@@ -5,7 +5,7 @@
 // check that depends on it (src/evaluate/cross-checks.ts).
 import { z } from "zod";
 import { preloadApis, withGcp } from "../gcp/clients.js";
-import { gcpCheckFields, gcpSettings, regionOf, resourceName, shortName } from "../gcp/resources.js";
+import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
 
 const schema = z.strictObject({
@@ -87,8 +87,10 @@ const probe: ProbeDefinition<MemorystoreFields> = {
   assertionClass: (metric) => (metric === "state" ? "unhealthy" : "drift"),
 
   hints: {
-    drift: (spec) =>
-      `The instance differs from the expected configuration: compare with gcloud redis instances describe ${shortName(spec.instance)} --region ${regionOf(spec.instance, spec.region)}, then fix the instance (or its Terraform) or update the expectation. Clients configured with the old host/port/password break silently.`,
+    drift: (spec, _failure, measurement) => {
+      const instance = measuredResource(measurement, "instance", spec.instance);
+      return `The instance differs from the expected configuration: compare with gcloud redis instances describe ${shortName(instance)} --region ${regionOf(instance, spec.region)}, then fix the instance (or its Terraform) or update the expectation. Clients configured with the old host/port/password break silently.`;
+    },
   },
 
   prepare: () => preloadApis(["redis"]),

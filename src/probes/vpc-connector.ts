@@ -4,7 +4,7 @@
 // (a mismatch is drift).
 import { z } from "zod";
 import { preloadApis, withGcp } from "../gcp/clients.js";
-import { gcpCheckFields, gcpSettings, regionOf, resourceName, shortName } from "../gcp/resources.js";
+import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../gcp/resources.js";
 import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
 
 // `name:` as in the config (and gcloud); it becomes `connector` because every check already has a `name` (the check's own).
@@ -51,8 +51,10 @@ const probe: ProbeDefinition<ConnectorFields> = {
   assertionClass: (metric) => (metric === "state" ? "unhealthy" : "drift"),
 
   hints: {
-    drift: (spec) =>
-      `The connector differs from the expectation: compare with gcloud compute networks vpc-access connectors describe ${shortName(spec.connector)} --region ${regionOf(spec.connector, spec.region)}; a connector's network and range cannot change — recreate it, or update the expectation.`,
+    drift: (spec, _failure, measurement) => {
+      const connector = measuredResource(measurement, "connector", spec.connector);
+      return `The connector differs from the expectation: compare with gcloud compute networks vpc-access connectors describe ${shortName(connector)} --region ${regionOf(connector, spec.region)}; a connector's network and range cannot change — recreate it, or update the expectation.`;
+    },
   },
 
   prepare: () => preloadApis(["connectors"]),

@@ -206,6 +206,18 @@ describe("cloud-run check against the emulator", () => {
     expect(world.emulator.calls.map((call) => call.method)).toEqual(["GetService", "GetRevision", "GetRevision"]);
   });
 
+  it.each([
+    ["unhealthy (old revision serving)", (w: GcpWorld) => w.stack.serveOldRevision(), "unhealthy", ["gcloud run services describe backend-staging --region us-central1", "update-traffic backend-staging --to-latest --region us-central1"]],
+    ["drift (image)", (w: GcpWorld) => w.stack.setServiceImage(OLD_IMAGE), "drift", ["gcloud run deploy backend-staging --region us-central1"]],
+  ] as const)("the %s hint names the region from gcp: (the check names none), not a placeholder", async (_name, change, failureClass, commands) => {
+    change(world);
+    const result = await world.check({ kind: "cloud-run", service: SERVICE, expect: { image: `*:${SHA}` } });
+    expect(result.failure?.class).toBe(failureClass);
+    for (const command of commands) expect(result.failure?.hint).toContain(command);
+    expect(result.failure?.hint).not.toContain("REGION");
+    expect(result.metrics.service).toBe(`projects/${PROJECT}/locations/${REGION}/services/${SERVICE}`);
+  });
+
   it("NOT_FOUND: the service does not exist → not-found naming it, project and region", async () => {
     const result = await world.check({ kind: "cloud-run", service: "no-such-service" });
     expect(result.failure).toMatchObject({ class: "not-found", code: "NOT_FOUND", phase: "getService" });

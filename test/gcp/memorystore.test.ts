@@ -36,7 +36,8 @@ describe("memorystore check against the emulator", () => {
       "redisVersion",
       "transitEncryption",
     ]);
-    expect(result.failure?.hint).toContain("gcloud redis instances describe staging-redis-f1adc35c");
+    // The region comes from the gcp: block (the check names none): the hint is a command to paste, not a placeholder.
+    expect(result.failure?.hint).toContain("gcloud redis instances describe staging-redis-f1adc35c --region us-central1");
   });
 
   it("AUTH turned off → drift on authEnabled", async () => {

@@ -47,7 +47,8 @@ describe("vpc-connector check against the emulator", () => {
     });
     expect(result.failure?.class).toBe("drift");
     expect(result.failure?.message).toBe('network is "default", expected staging-vpc; ipCidrRange is "10.9.0.0/28", expected 10.8.0.0/28; maxInstances is 3, expected >= 5');
-    expect(result.failure?.hint).toContain("gcloud compute networks vpc-access connectors describe staging-connector");
+    // The region comes from the gcp: block (the check names none): the hint is a command to paste, not a placeholder.
+    expect(result.failure?.hint).toContain("gcloud compute networks vpc-access connectors describe staging-connector --region us-central1");
   });
 
   it("connector missing → not-found naming it", async () => {
