@@ -12,8 +12,25 @@
 // What the report says (documented in docs/ci.md):
 // - every check has `attempts` (the rounds it took part in);
 // - a check that passed after retries carries the label "passed after N attempts";
-// - a check that never passed keeps its last attempt's failure;
-// - `extras.wait` = { waitMs, attempts, passedAfterRetry, neverPassed }.
+// - a check that never passed keeps its last attempt's failure — unless the
+//   end of the wait squeezed that attempt: run on a smaller budget than the
+//   attempt before it, it failed differently (typically a timeout where the
+//   previous attempt saw the real state). Then the previous attempt's result
+//   is kept (`attempts` still counts both): a squeezed attempt measures the
+//   wait, not the check;
+// - of those, a cloud resource is labelled by the rule below: "never converged"
+//   or "converged but broken";
+// - `extras.wait` = { waitMs, attempts, passedAfterRetry, neverPassed,
+//   neverConverged, convergedButBroken }.
+//
+// Convergence rule: a kind whose resource can be mid-change reports a boolean
+// `converged` metric — cloud-run: the rollout has finished (even if its newest
+// revision failed); vpc-connector, memorystore: no operation in progress. The
+// reported attempt's value decides: false → "never converged" (the wait ran out
+// while it was still changing: a longer wait may help), true → "converged but
+// broken" (it settled in a bad state: waiting will not help). Checks without
+// the metric (data-plane kinds, or a failure before the state was read) get
+// neither label.
 import { buildReport, runChecks, type RunInput, type RunOptions } from "../runner/run-checks.js";
 import type { CheckResult, RunReport } from "../types.js";
 import { formatMs } from "../util/duration.js";
@@ -39,7 +56,14 @@ export interface WaitSummary {
   attempts: number;
   passedAfterRetry: string[];
   neverPassed: string[];
+  /** Never passed, and the reported attempt measured `converged: false`. */
+  neverConverged: string[];
+  /** Never passed, and the reported attempt measured `converged: true`. */
+  convergedButBroken: string[];
 }
+
+export const NEVER_CONVERGED = "never converged";
+export const CONVERGED_BUT_BROKEN = "converged but broken";
 
 export const MAX_BACKOFF_MS = 10_000;
 export const defaultBackoffMs = (retry: number): number => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (retry - 1));
@@ -60,6 +84,9 @@ export async function runWithWait(input: RunInput, runOptions: RunOptions, wait?
   const waitDeadline = waitStart + wait.waitMs;
   const done = new Map<string, CheckResult>();
   const attempts = new Map<string, number>();
+  /** The result of each check's attempt before its latest one (for a squeezed last attempt). */
+  const beforeLast = new Map<string, CheckResult>();
+  const latest = new Map<string, CheckResult>();
   let startedAt: string | undefined;
   let last: RunReport;
 
@@ -68,7 +95,13 @@ export async function runWithWait(input: RunInput, runOptions: RunOptions, wait?
     for (const spec of input.checks) if (!done.has(spec.name)) attempts.set(spec.name, (attempts.get(spec.name) ?? 0) + 1);
     last = await runChecks({ ...input, deadlineMs: Math.max(0, Math.min(input.deadlineMs, left)) }, { ...runOptions, previous: done });
     startedAt ??= last.startedAt;
-    for (const check of last.checks) if (isDone(check, strict)) done.set(check.name, check);
+    for (const check of last.checks) {
+      if (done.has(check.name)) continue;
+      if (isDone(check, strict)) done.set(check.name, check);
+      const previous = latest.get(check.name);
+      if (previous) beforeLast.set(check.name, previous);
+      latest.set(check.name, check);
+    }
 
     const pending = input.checks.filter((spec) => !done.has(spec.name)).map((spec) => spec.name);
     if (pending.length === 0) break;
@@ -82,12 +115,19 @@ export async function runWithWait(input: RunInput, runOptions: RunOptions, wait?
   }
 
   const rounds = Math.max(...attempts.values(), 1);
-  const checks = last.checks.map((check) => withAttempts(check, attempts.get(check.name) ?? 1, strict));
+  const checks = last.checks.map((check) => {
+    const previous = beforeLast.get(check.name);
+    const kept = !isDone(check, strict) && previous && squeezed(check, previous) ? previous : check;
+    if (kept !== check) runOptions.log?.(`--wait: ${check.name}: the last attempt, cut short by the end of the wait (${formatMs(check.budgetMs)} budget), failed with ${check.failure?.class}; reporting the attempt before it`);
+    return withAttempts(kept, attempts.get(check.name) ?? 1, strict);
+  });
   const summary: WaitSummary = {
     waitMs: wait.waitMs,
     attempts: rounds,
     passedAfterRetry: checks.filter((check) => isDone(check, strict) && (check.attempts ?? 1) > 1).map((check) => check.name),
     neverPassed: checks.filter((check) => !isDone(check, strict)).map((check) => check.name),
+    neverConverged: checks.filter((check) => check.labels?.includes(NEVER_CONVERGED)).map((check) => check.name),
+    convergedButBroken: checks.filter((check) => check.labels?.includes(CONVERGED_BUT_BROKEN)).map((check) => check.name),
   };
   return buildReport(input, checks, {
     startedAt: startedAt ?? new Date().toISOString(),
@@ -95,6 +135,16 @@ export async function runWithWait(input: RunInput, runOptions: RunOptions, wait?
     strict,
     extras: { ...(last.extras ?? {}), wait: summary },
   });
+}
+
+/** A last attempt that the end of the wait cut short: less budget than the attempt before, and a different failure. */
+function squeezed(last: CheckResult, previous: CheckResult): boolean {
+  return (
+    last.status === "fail" &&
+    previous.status === "fail" &&
+    last.budgetMs < previous.budgetMs &&
+    (last.failure?.class !== previous.failure?.class || last.failure?.code !== previous.failure?.code)
+  );
 }
 
 /** Passed (or, unless --strict, warned): never re-run. */
@@ -106,5 +156,15 @@ function withAttempts(check: CheckResult, attempts: number, strict: boolean): Ch
   if (attempts > 1 && isDone(check, strict)) {
     return { ...check, attempts, labels: [...(check.labels ?? []), `passed after ${attempts} attempts`] };
   }
+  const convergence = isDone(check, strict) ? undefined : convergenceLabel(check);
+  if (convergence) return { ...check, attempts, labels: [...(check.labels ?? []), convergence] };
   return { ...check, attempts };
+}
+
+/** The convergence rule above, for a check that never passed. */
+function convergenceLabel(check: CheckResult): string | undefined {
+  const converged = check.metrics.converged;
+  if (converged === false) return NEVER_CONVERGED;
+  if (converged === true) return CONVERGED_BUT_BROKEN;
+  return undefined;
 }

@@ -213,12 +213,16 @@ const probe: ProbeDefinition<CloudRunFields> = {
         ]),
       );
 
-      const converged = !reconciling && generation === observedGeneration && latestCreated === latestReady;
+      // Converged: the control plane has finished the latest change, whatever its outcome — a newest
+      // revision that failed ends a rollout as surely as one that serves. `--wait` reads this metric
+      // to tell "never converged" (waiting longer might help) from "converged but broken" (it won't).
+      const newestFailed = Boolean(latestCreated) && latestCreated !== latestReady && readyCondition(newest)?.state === "CONDITION_FAILED";
+      const converged = newestFailed || (!reconciling && generation === observedGeneration);
       ctx.metrics.converged = converged;
       const primary = primaryRevision(serving, servingRevisions, latestReady);
       if (primary) Object.assign(ctx.metrics, revisionMetrics(primary, name));
 
-      const notServing = stateFailure({ service, terminal, ready, reconciling, generation, observedGeneration, latestReady, latestCreated, newest });
+      const notServing = stateFailure({ service, terminal, ready, converged, generation, observedGeneration, latestReady, latestCreated, newest });
       if (notServing) throw notServing;
       if (!primary) {
         throw new ProbeFailure("unhealthy", `service ${shortName(name)} sends no traffic to any revision (${trafficText(serving) || "no traffic targets"})`, {
@@ -360,11 +364,15 @@ function conditionText(condition: Condition | undefined | null): string {
   return `${condition.state ?? "STATE_UNSPECIFIED"}${reason}${condition.message ? `: ${condition.message}` : ""}`;
 }
 
+function readyCondition(revision: RunRevision | undefined): Condition | undefined {
+  return revision?.conditions?.find((condition) => condition.type === "Ready");
+}
+
 function stateFailure(state: {
     service: RunService;
     terminal: Condition;
     ready: boolean;
-    reconciling: boolean;
+    converged: boolean;
     generation: number;
     observedGeneration: number;
     latestReady: string;
@@ -373,7 +381,7 @@ function stateFailure(state: {
 }): ProbeFailure | undefined {
   const name = shortName(state.service.name);
   const region = state.service.name.split("/")[3];
-  const newestReady = state.newest?.conditions?.find((condition) => condition.type === "Ready");
+  const newestReady = readyCondition(state.newest);
   const logs = `gcloud run revisions describe ${shortName(state.latestCreated)} --region ${region}; its logs say why`;
 
   if (state.latestCreated && state.latestCreated !== state.latestReady && newestReady?.state === "CONDITION_FAILED") {
@@ -383,12 +391,12 @@ function stateFailure(state: {
       { code: "REVISION_FAILED", hint: `Fix the newest revision (${logs}), then redeploy; until then the previous revision keeps serving.` },
     );
   }
-  if (state.reconciling || state.generation !== state.observedGeneration) {
+  if (!state.converged) {
     const pending = state.latestCreated !== state.latestReady ? `; newest revision ${shortName(state.latestCreated)} is not ready yet` : "";
     return new ProbeFailure(
       "unhealthy",
       `service ${name} has not converged: a rollout is in progress (generation ${state.generation}, observed ${state.observedGeneration}, Ready ${conditionText(state.terminal)})${pending}`,
-      { code: "NOT_CONVERGED", hint: "A deployment is still rolling out: re-run when it settles, or use --wait to poll until it converges within the deadline." },
+      { code: "NOT_CONVERGED", hint: "A deployment is still rolling out: re-run when it settles, or poll until it converges with --wait DURATION (a longer one if a wait already ran out)." },
     );
   }
   if (!state.ready) {

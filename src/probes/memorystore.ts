@@ -48,6 +48,9 @@ const STATE_MEANING: Record<string, string> = {
   STATE_UNSPECIFIED: "in no reported state",
 };
 
+/** States of an operation in progress: polling (--wait) may still see the instance settle. */
+const CONVERGING = new Set(["CREATING", "UPDATING", "DELETING", "REPAIRING", "MAINTENANCE", "IMPORTING", "FAILING_OVER"]);
+
 /** Enum values carry their type's prefix in the API; configs use the short form. */
 function transitEncryption(mode: string | undefined): string | null {
   if (!mode || mode === "TRANSIT_ENCRYPTION_MODE_UNSPECIFIED") return null;
@@ -79,12 +82,13 @@ const probe: ProbeDefinition<MemorystoreFields> = {
       "locationId",
       "currentLocationId",
       "maintenanceVersion",
+      "converged",
     ],
   },
 
   target: (spec) => `instance ${spec.instance}${spec.project || spec.region ? ` in ${[spec.project, spec.region].filter(Boolean).join("/")}` : ""}`,
 
-  assertionClass: (metric) => (metric === "state" ? "unhealthy" : "drift"),
+  assertionClass: (metric) => (metric === "state" || metric === "converged" ? "unhealthy" : "drift"),
 
   hints: {
     drift: (spec, _failure, measurement) => {
@@ -122,6 +126,8 @@ const probe: ProbeDefinition<MemorystoreFields> = {
       locationId: instance.locationId || null,
       currentLocationId: instance.currentLocationId || null,
       maintenanceVersion: instance.maintenanceVersion || null,
+      // Read by --wait to tell "never converged" from "converged but broken".
+      converged: !instance.state || instance.state === "STATE_UNSPECIFIED" ? null : !CONVERGING.has(instance.state),
     };
     if (metrics.state !== "READY") {
       const region = name.split("/")[3];

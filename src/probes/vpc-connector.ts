@@ -38,17 +38,20 @@ const STATE_MEANING: Record<string, string> = {
   STATE_UNSPECIFIED: "the API reports no state",
 };
 
+/** States of an operation in progress: polling (--wait) may still see the connector settle. */
+const CONVERGING = new Set(["CREATING", "UPDATING", "DELETING"]);
+
 const probe: ProbeDefinition<ConnectorFields> = {
   kind: "vpc-connector",
   summary: "Serverless VPC Access connector: state and configuration",
   schema,
   metrics: {
-    names: ["state", "connector", "network", "ipCidrRange", "subnet", "minInstances", "maxInstances", "minThroughput", "maxThroughput", "machineType", "connectedProjects"],
+    names: ["state", "connector", "network", "ipCidrRange", "subnet", "minInstances", "maxInstances", "minThroughput", "maxThroughput", "machineType", "connectedProjects", "converged"],
   },
 
   target: (spec) => `connector ${spec.connector}${spec.project || spec.region ? ` in ${[spec.project, spec.region].filter(Boolean).join("/")}` : ""}`,
 
-  assertionClass: (metric) => (metric === "state" ? "unhealthy" : "drift"),
+  assertionClass: (metric) => (metric === "state" || metric === "converged" ? "unhealthy" : "drift"),
 
   hints: {
     drift: (spec, _failure, measurement) => {
@@ -78,6 +81,8 @@ const probe: ProbeDefinition<ConnectorFields> = {
       maxThroughput: connector.maxThroughput ?? null,
       machineType: connector.machineType || null,
       connectedProjects: connector.connectedProjects ?? [],
+      // Read by --wait to tell "never converged" from "converged but broken" (ERROR is settled).
+      converged: !connector.state || connector.state === "STATE_UNSPECIFIED" ? null : !CONVERGING.has(connector.state),
     };
     if (metrics.state !== "READY") {
       const region = name.split("/")[3];

@@ -10,7 +10,9 @@ import type http from "node:http";
 import { httpServer, silentServer } from "../helpers/net.js";
 import { runMain } from "../helpers/main-io.js";
 import { REPORT_MARGIN_MS } from "../../src/runner/deadline.js";
-import { defaultBackoffMs } from "../../src/commands/wait.js";
+import { defaultBackoffMs, runWithWait } from "../../src/commands/wait.js";
+import { buildConfig } from "../../src/config/load.js";
+import { Redactor } from "../../src/redact.js";
 import type { RunReport } from "../../src/types.js";
 
 /** Paths that answer 503 for their first `failures` requests, then 200. */
@@ -80,7 +82,7 @@ describe("--wait", () => {
     expect(byName(report, "static").labels).toBeUndefined();
     expect(routes.count("/api")).toBe(3);
     expect(routes.count("/static")).toBe(1);
-    expect(report.extras?.wait).toEqual({ waitMs: 10_000, attempts: 3, passedAfterRetry: ["api"], neverPassed: [] });
+    expect(report.extras?.wait).toEqual({ waitMs: 10_000, attempts: 3, passedAfterRetry: ["api"], neverPassed: [], neverConverged: [], convergedButBroken: [] });
   });
 
   it("a check blocked by a failing dependency runs once the dependency passes", async () => {
@@ -106,9 +108,54 @@ describe("--wait", () => {
     // The last attempt's failure, not the first: the body carries the request number.
     expect(down.failure!.message).toContain(`"request":${requests}`);
     expect(byName(report, "up").attempts).toBe(1);
-    expect(report.extras?.wait).toMatchObject({ waitMs, attempts: requests, passedAfterRetry: [], neverPassed: ["down"] });
+    expect(report.extras?.wait).toMatchObject({ waitMs, attempts: requests, passedAfterRetry: [], neverPassed: ["down"], neverConverged: [], convergedButBroken: [] });
+    // An http check reports no convergence: neither "never converged" nor "converged but broken".
+    expect(down.labels).toBeUndefined();
     expect(report.durationMs).toBeLessThanOrEqual(waitMs + REPORT_MARGIN_MS);
     expect(elapsedMs).toBeLessThan(waitMs + 500);
+  });
+
+  it("a last attempt squeezed by the end of the wait (less budget, another failure) does not hide the failure seen before it", async () => {
+    let served = 0;
+    app.setHandler((_req, res) => {
+      served += 1;
+      // The third request is never answered: only the squeezed budget ends that attempt.
+      if (served >= 3) return;
+      res.statusCode = 503;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ status: "starting", request: served }));
+    });
+    try {
+      const loaded = await buildConfig({ deadline: "30s", checks: { api: { kind: "http", url: app.url("/api") } } }, { dir: root, defaultEnv: "wait", env: {} });
+      // The clock jumps to 400 ms before the end of the wait just before attempt 3: that attempt gets ~330 ms, not 5 s.
+      let offsetMs = 0;
+      let startMs: number | undefined;
+      const now = () => {
+        const at = performance.now() + offsetMs;
+        startMs ??= at;
+        return at;
+      };
+      const waitMs = 60_000;
+      const logs: string[] = [];
+      const report = await runWithWait(
+        { env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes },
+        { now, redactor: new Redactor(loaded.secrets), log: (line) => logs.push(line) },
+        {
+          waitMs,
+          backoffMs: () => 20,
+          onRetry: ({ attempt }) => {
+            if (attempt === 3) offsetMs += startMs! + waitMs - 400 - now();
+          },
+        },
+      );
+      const api = byName(report, "api");
+      expect(served).toBe(3);
+      expect(api).toMatchObject({ status: "fail", attempts: 3, failure: { class: "server-error" } });
+      expect(api.failure!.message).toContain('"request":2');
+      expect(logs.some((line) => /api: the last attempt, cut short by the end of the wait \(.* budget\), failed with timeout; reporting the attempt before it/.test(line))).toBe(true);
+    } finally {
+      app.setHandler((req, res) => routes.handle(req, res));
+    }
   });
 
   it("the wait bounds a hanging check even when its timeout and the deadline are longer", async () => {

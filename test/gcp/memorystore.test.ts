@@ -18,7 +18,7 @@ describe("memorystore check against the emulator", () => {
   it("READY and as planned → pass, with the issue's metrics", async () => {
     const result = await world.check({ kind: "memorystore", instance: "staging-redis-f1adc35c", expect: PLANNED });
     expect(result.status, JSON.stringify(result.failure)).toBe("pass");
-    expect(result.metrics).toMatchObject({ ...PLANNED, state: "READY" });
+    expect(result.metrics).toMatchObject({ ...PLANNED, state: "READY", converged: true });
     expect(result.assertions).toHaveLength(7);
   });
 
@@ -57,6 +57,8 @@ describe("memorystore check against the emulator", () => {
     expect(result.failure?.message).toContain(says);
     expect(result.failure?.message).toContain("Scheduled maintenance in progress");
     expect(result.assertions).toMatchObject([{ metric: "tier", ok: true }]);
+    // An operation in progress: with --wait, "never converged" if it outlasts the wait.
+    expect(result.metrics.converged).toBe(false);
   });
 
   it("NOT_FOUND → not-found naming the instance", async () => {

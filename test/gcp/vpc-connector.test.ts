@@ -21,21 +21,23 @@ describe("vpc-connector check against the emulator", () => {
     });
     expect(result.status, JSON.stringify(result.failure)).toBe("pass");
     expect(result.target).toBe("connector staging-connector");
-    expect(result.metrics).toMatchObject({ state: "READY", network: "staging-vpc", connector: `projects/${PROJECT}/locations/${REGION}/connectors/staging-connector` });
+    expect(result.metrics).toMatchObject({ state: "READY", converged: true, network: "staging-vpc", connector: `projects/${PROJECT}/locations/${REGION}/connectors/staging-connector` });
     expect(Object.keys(result.phasesMs)).toEqual(["client", "connect", "getConnector"]);
   });
 
   it.each([
-    ["ERROR", "is in state ERROR, not READY", "deleted and recreated"],
-    ["CREATING", "still being created", "--wait"],
-    ["DELETING", "being deleted", "--wait"],
-  ] as const)("state %s → unhealthy with the state", async (state, says, hint) => {
+    ["ERROR", "is in state ERROR, not READY", "deleted and recreated", true],
+    ["CREATING", "still being created", "--wait", false],
+    ["DELETING", "being deleted", "--wait", false],
+  ] as const)("state %s → unhealthy with the state", async (state, says, hint, converged) => {
     world.stack.setConnectorState(state);
     const result = await world.check({ kind: "vpc-connector", name: "staging-connector" });
     expect(result.failure).toMatchObject({ class: "unhealthy", code: state });
     expect(result.failure?.message).toContain(says);
     expect(result.failure?.hint).toContain(hint);
     expect(result.metrics.state).toBe(state);
+    // ERROR has settled (waiting will not fix it); an operation in progress has not.
+    expect(result.metrics.converged).toBe(converged);
   });
 
   it("network / IP range / instance drift → drift, every mismatch listed", async () => {
