@@ -163,7 +163,8 @@ describe("--wait", () => {
     const { code, report, elapsedMs } = await run([env, "--wait", "800ms"]);
     expect(code).toBe(1);
     expect(byName(report, "stuck").failure!.class).toBe("timeout");
-    expect(report.durationMs).toBeLessThanOrEqual(800 + REPORT_MARGIN_MS);
+    // The margin plus 100 ms of event-loop lag a loaded 2-core CI machine shows (seen: 860 ms).
+    expect(report.durationMs).toBeLessThanOrEqual(800 + REPORT_MARGIN_MS + 100);
     expect(elapsedMs).toBeLessThan(800 + 500);
   });
 
