@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/. The compile cache makes the
-// second and later starts skip V8's parse/compile of our modules.
+// Thin launcher: the CLI runs from the start-up bundle (dist-bundle/, built
+// from dist/ by rolldown.config.mjs). The compile cache makes the second and
+// later starts skip V8's parse/compile of it.
 import module from "node:module";
 // A static import: the first dynamic import() costs ~4 ms of loader set-up.
 import { cachedOutput } from "../dist/help-cache.js";
@@ -18,7 +19,7 @@ if (cached) {
   process.stdout.write(cached.stdout);
   process.exitCode = cached.exitCode;
 } else {
-  const { main, installProcessHandlers } = await import("../dist/cli.js");
+  const { main, installProcessHandlers } = await import("../dist-bundle/cli.js");
   installProcessHandlers();
   process.exitCode = await main(process.argv);
 }

@@ -17,9 +17,10 @@ import type { LookupFn } from "../types.js";
 import { findBreaks, type BreakDefinition, type DemoControls, type DemoPlan } from "./breaks.js";
 import { HEALTHY } from "./health-server.js";
 import { findPostgresBinDir } from "./postgres.js";
+import { PACKAGE_ROOT } from "../package-root.js";
 
 /** config/demo.yaml of this package (dist/stack/index.js → ../../config). */
-export const DEMO_CONFIG = path.resolve(import.meta.dirname, "../../config/demo.yaml");
+export const DEMO_CONFIG = path.join(PACKAGE_ROOT, "config", "demo.yaml");
 
 /** The values config/demo.yaml reads as ${DEMO_…}. */
 export const DEMO_PROJECT = "demo-project";

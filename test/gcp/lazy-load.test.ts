@@ -12,7 +12,7 @@ import { BIN } from "../helpers/cli.js";
 import { httpServer } from "../helpers/net.js";
 import { startGcpWorld, PROJECT, REGION, type GcpWorld } from "./harness.js";
 
-const GOOGLE = /\/node_modules\/(@google-cloud\/|google-gax\/|@grpc\/|google-auth-library\/|gcp-metadata\/)|\/dist\/gcp\/(clients|secrets)\.js/;
+const GOOGLE = /\/node_modules\/(@google-cloud\/|google-gax\/|@grpc\/|google-auth-library\/|gcp-metadata\/)|\/dist\/gcp\/(clients|secrets)\.js|\/dist-bundle\/(clients|secrets)-[\w-]+\.js/;
 
 const HOOK = `
 import module from "node:module";
@@ -72,7 +72,8 @@ describe("Google modules load only when a Google check or secret reference runs"
       { INFRA_CHECK_GCP_EMULATOR_HOST: world.gcp.emulatorHost },
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.modules.some((url) => url.endsWith("/dist/probes/http.js"))).toBe(true);
+    // The http probe did load (dist/probes/http.js, or its chunk in the start-up bundle): the recorder works.
+    expect(result.modules.some((url) => /\/dist\/probes\/http\.js$|\/dist-bundle\/http-[\w-]+\.js$/.test(url))).toBe(true);
     expect(result.modules.filter((url) => GOOGLE.test(url))).toEqual([]);
   });
 
@@ -83,7 +84,9 @@ describe("Google modules load only when a Google check or secret reference runs"
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const google = result.modules.filter((url) => GOOGLE.test(url));
-    for (const expected of ["/dist/gcp/clients.js", "/node_modules/@google-cloud/run/", "/node_modules/google-gax/", "/node_modules/@grpc/grpc-js/"]) {
+    // Our Google module: dist/gcp/clients.js, or its chunk in the start-up bundle the launcher runs.
+    expect(google.some((url) => /\/dist\/gcp\/clients\.js|\/dist-bundle\/clients-[\w-]+\.js/.test(url)), "our gcp clients module").toBe(true);
+    for (const expected of ["/node_modules/@google-cloud/run/", "/node_modules/google-gax/", "/node_modules/@grpc/grpc-js/"]) {
       expect(google.some((url) => url.includes(expected)), expected).toBe(true);
     }
     // The other APIs' clients stay unloaded.
