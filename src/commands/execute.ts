@@ -15,7 +15,7 @@ import { runWithWait, type WaitOptions } from "./wait.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
-  runOptions?: Pick<RunOptions, "lookup" | "deps" | "now">;
+  runOptions?: Pick<RunOptions, "lookup" | "deps" | "now" | "clockStartMs">;
   /** --wait backoff schedule (tests use a short one). */
   wait?: Pick<WaitOptions, "backoffMs">;
 }

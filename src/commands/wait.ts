@@ -80,7 +80,7 @@ export async function runWithWait(input: RunInput, runOptions: RunOptions, wait?
   const now = runOptions.now ?? (() => performance.now());
   const backoff = wait.backoffMs ?? defaultBackoffMs;
   const strict = runOptions.strict ?? false;
-  const waitStart = now();
+  const waitStart = runOptions.clockStartMs ?? now();
   const waitDeadline = waitStart + wait.waitMs;
   const done = new Map<string, CheckResult>();
   const attempts = new Map<string, number>();
@@ -93,7 +93,8 @@ export async function runWithWait(input: RunInput, runOptions: RunOptions, wait?
   for (let attempt = 1; ; attempt += 1) {
     const left = waitDeadline - now();
     for (const spec of input.checks) if (!done.has(spec.name)) attempts.set(spec.name, (attempts.get(spec.name) ?? 0) + 1);
-    last = await runChecks({ ...input, deadlineMs: Math.max(0, Math.min(input.deadlineMs, left)) }, { ...runOptions, previous: done });
+    // Each attempt's clock starts now; the wait's own deadline already counts from the process start.
+    last = await runChecks({ ...input, deadlineMs: Math.max(0, Math.min(input.deadlineMs, left)) }, { ...runOptions, clockStartMs: undefined, previous: done });
     startedAt ??= last.startedAt;
     for (const check of last.checks) {
       if (done.has(check.name)) continue;

@@ -46,6 +46,12 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Clock in ms (performance.now by default). */
   now?: () => number;
+  /**
+   * When the run's clock started, in `now()` time (default: when runChecks is
+   * called). The CLI passes its process start, so --deadline bounds the whole
+   * process — start-up and config loading included — not just the checks.
+   */
+  clockStartMs?: number;
   /** Results of checks that already passed in an earlier attempt (--wait): treated as done. */
   previous?: ReadonlyMap<string, CheckResult>;
 }
@@ -56,7 +62,7 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
   const lookup = options.lookup ?? systemLookup;
   const lane = new SamplingLane();
   const startedAt = new Date().toISOString();
-  const runStart = now();
+  const runStart = options.clockStartMs ?? now();
   const runDeadline = runStart + input.deadlineMs;
   const results = new Map<string, Promise<CheckResult>>();
 
