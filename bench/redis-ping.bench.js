@@ -4,12 +4,11 @@
 // checks against slow in-process servers plus other redis checks), which is
 // what the sampling lane is there for.
 import http from "node:http";
-import net from "node:net";
 import { once } from "node:events";
 import { buildConfig } from "../dist/config/load.js";
 import { runChecks } from "../dist/runner/run-checks.js";
 import { startRedisServer } from "../dist/stack/redis-server.js";
-import { median } from "./lib.js";
+import { median, rawRedisPingP50 } from "./lib.js";
 
 export const title = "redis probe PING p50 vs a raw-socket PING p50 (same server, same run)";
 
@@ -18,43 +17,8 @@ const PASSWORD = "bench-Redis-pa55";
 const HTTP_DELAYS_MS = [2, 5, 10, 20, 40, 80];
 const OTHER_REDIS_CHECKS = 3;
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
 /** p50 of `count` PINGs on one raw TCP connection (after AUTH and a warm-up PING). */
-async function rawPingP50(port, count) {
-  const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
-  await once(socket, "connect");
-  const roundTrip = (command) =>
-    new Promise((resolve, reject) => {
-      let reply = "";
-      const onData = (chunk) => {
-        reply += chunk.toString("latin1");
-        if (reply.endsWith("\r\n")) {
-          socket.off("data", onData);
-          if (reply.startsWith("-")) reject(new Error(reply.trim()));
-          else resolve(reply);
-        }
-      };
-      socket.on("data", onData);
-      socket.write(command);
-    });
-  try {
-    await roundTrip(`*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(PASSWORD)}\r\n${PASSWORD}\r\n`);
-    await roundTrip("*1\r\n$4\r\nPING\r\n");
-    const times = [];
-    for (let i = 0; i < count; i += 1) {
-      const started = performance.now();
-      await roundTrip("*1\r\n$4\r\nPING\r\n");
-      times.push(performance.now() - started);
-    }
-    return percentile(times, 50);
-  } finally {
-    socket.destroy();
-  }
-}
+const rawPingP50 = (port, count) => rawRedisPingP50(port, PASSWORD, count);
 
 async function runRedisCheck(checks) {
   const loaded = await buildConfig({ deadline: "20s", checks }, { dir: process.cwd(), defaultEnv: "bench", env: {} });
