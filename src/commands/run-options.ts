@@ -44,7 +44,7 @@ export function addRunOptions(command: Command): Command {
     .option("--only <names>", "run only these checks (comma-separated, repeatable)", collect)
     .option("--skip <names>", "skip these checks (comma-separated, repeatable)", collect)
     .option("-t, --timeout <duration>", "default per-check budget, e.g. 2s (a check's own timeout wins)")
-    .option("-d, --deadline <duration>", "budget of the whole run, e.g. 20s (default: config's deadline, else 30s)")
+    .option("-d, --deadline <duration>", "budget of the whole command, counted from its start, e.g. 20s (default: config's deadline, else 30s)")
     .option("--history <dir>", "append this run's JSON report to DIR, one file per run (default: config's history.dir)")
     .option("--baseline <dir|file>", "compare timings with a history DIR (median of the last passing runs) or one saved report FILE; regressions warn, or fail with regression.action: fail");
   return addOutputOptions(command);
