@@ -62,7 +62,10 @@ export function resolveEnvConfig(envName: string, cwd = process.cwd()): string {
   throw new ConfigError(`no config for environment "${envName}" (looked for config/${envName}.yaml); ${hint}`);
 }
 
-export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfigFile(path_: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  // Messages name the file as the user would type it: relative to the working directory when inside it.
+  const relative = path.relative(process.cwd(), path_);
+  const file = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : path_;
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -90,7 +93,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
     throw new ConfigError(`invalid YAML: ${reason}`, { file });
   }
   const envFromName = path.basename(file).replace(/\.ya?ml$/, "");
-  return buildConfig(raw, { ...options, file, dir: path.dirname(path.resolve(file)), defaultEnv: envFromName });
+  return buildConfig(raw, { ...options, file, dir: path.dirname(path.resolve(path_)), defaultEnv: envFromName });
 }
 
 export interface BuildOptions extends LoadOptions {
