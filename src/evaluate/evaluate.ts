@@ -11,12 +11,13 @@ export interface Judgement {
   failure: Failure | null;
 }
 
-export function evaluate(spec: CheckSpec, measurement: Measurement, probe?: ProbeDefinition): Judgement {
+/** `extra`: assertions computed elsewhere from the same measurement (cross-checks with dependencies). */
+export function evaluate(spec: CheckSpec, measurement: Measurement, probe?: ProbeDefinition, extra: Assertion[] = []): Judgement {
   const expectations: Record<string, Expectation> = { ...(probe?.defaultExpect?.(spec) ?? {}), ...spec.expect };
   const assertions: Assertion[] = [
     ...assert(expectations, measurement, "fail", spec, probe),
     ...assert(spec.warn, measurement, "warn", spec, probe),
-    ...(measurement.error ? [] : (probe?.judge?.(spec, measurement) ?? [])),
+    ...(measurement.error ? [] : [...(probe?.judge?.(spec, measurement) ?? []), ...extra]),
   ];
 
   if (measurement.error) {

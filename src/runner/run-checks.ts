@@ -148,12 +148,9 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
       if (!controller.signal.aborted) controller.abort(new Error("check finished"));
     }
     const durationMs = roundMs(now() - checkStart);
-    const judgement = evaluate(spec, measurement, probe);
+    // Cross-checks judge this measurement against the dependencies' results, in the same pure step.
     const cross = measurement.error ? [] : afterRun(spec, measurement, dependencies);
-    if (cross.length) {
-      const merged = evaluate(spec, measurement, { ...probe, judge: (s, m) => [...(probe.judge?.(s, m) ?? []), ...cross] });
-      Object.assign(judgement, merged);
-    }
+    const judgement = evaluate(spec, measurement, probe, cross);
     return {
       name: spec.name,
       kind: spec.kind,
