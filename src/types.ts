@@ -277,6 +277,8 @@ export class ProbeFailure extends Error {
   readonly hint?: string;
   readonly details?: Record<string, MetricValue>;
   readonly metrics?: Record<string, MetricValue>;
+  /** The phase the failure belongs to, when it is not the one in progress (e.g. "preflight"). */
+  readonly phase?: string;
   constructor(
     failureClass: FailureClass,
     message: string,
@@ -286,6 +288,7 @@ export class ProbeFailure extends Error {
       cause?: unknown;
       details?: Record<string, MetricValue>;
       metrics?: Record<string, MetricValue>;
+      phase?: string;
     } = {},
   ) {
     super(message, { cause: options.cause });
@@ -295,6 +298,7 @@ export class ProbeFailure extends Error {
     this.hint = options.hint;
     this.details = options.details;
     this.metrics = options.metrics;
+    this.phase = options.phase;
   }
 }
 

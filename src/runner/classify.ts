@@ -30,7 +30,7 @@ const CONNECTED_AFTER = new Set(["connect", "tls", "upgrade", "auth", "startup"]
 export function classify(error: unknown, ctx: ClassifyContext): ClassifiedError {
   const phase = ctx.phase;
   if (error instanceof ProbeFailure) {
-    return { class: error.failureClass, message: error.message, code: error.code, hint: error.hint, phase };
+    return { class: error.failureClass, message: error.message, code: error.code, hint: error.hint, phase: error.phase ?? phase };
   }
   if (error instanceof BudgetExceeded || isAbort(error)) return classifyTimeout(ctx, error);
   for (const rule of LIBRARY_RULES) {

@@ -1,17 +1,17 @@
 // The runner: runs checks concurrently (respecting dependsOn), gives each a
 // budget inherited from the run deadline, and is the one place that catches
 // and classifies what probes throw. Its output is redacted before anyone sees it.
-import type {
-  CheckResult,
-  CheckSpec,
-  ClassifiedError,
-  LookupFn,
-  Measurement,
-  ProbeContext,
-  ProbeDefinition,
-  ProbeDeps,
-  RootCause,
-  RunReport,
+import {
+  ProbeFailure,
+  type CheckResult,
+  type CheckSpec,
+  type LookupFn,
+  type Measurement,
+  type ProbeContext,
+  type ProbeDefinition,
+  type ProbeDeps,
+  type RootCause,
+  type RunReport,
 } from "../types.js";
 import { BudgetExceeded, checkBudget, raceAbort } from "./deadline.js";
 import { createPhaseTimer } from "./phase-timer.js";
@@ -113,7 +113,8 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
     try {
       if (budgetMs <= 0) throw new BudgetExceeded(0, true);
       const contradiction = preflight(spec, dependencies);
-      if (contradiction) throw contradiction;
+      // A contradiction between the check's inputs is its failure, found without connecting.
+      if (contradiction) throw new ProbeFailure(contradiction.class, contradiction.message, { code: contradiction.code, hint: contradiction.hint, phase: contradiction.phase ?? "preflight" });
       const resolved = await raceAbort(resolveSecretRefs(spec, ctx), controller.signal);
       measurement = await raceAbort(probe.run(resolved, ctx), controller.signal);
       measurement = {
@@ -123,15 +124,13 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
         details: mergeDetails(ctx.details, measurement.details),
       };
     } catch (error) {
-      const classified = isClassified(error)
-        ? error
-        : classify(error, {
-            kind: spec.kind,
-            phase: phases.current,
-            completedPhases: Object.keys(phases.phasesMs),
-            endpoint: endpointOf(target),
-            budgetMs,
-          });
+      const classified = classify(error, {
+        kind: spec.kind,
+        phase: phases.current,
+        completedPhases: Object.keys(phases.phasesMs),
+        endpoint: endpointOf(target),
+        budgetMs,
+      });
       // Only our own ProbeFailure carries evidence objects; client errors use these names for strings.
       const failureDetails = plainObject((error as { details?: unknown })?.details) as Measurement["details"];
       const failureMetrics = plainObject((error as { metrics?: unknown })?.metrics) as Measurement["metrics"];
@@ -187,16 +186,6 @@ async function prepareProbes(input: RunInput, remainingMs: number): Promise<void
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(preparations), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, remainingMs / 2))))]);
   clearTimeout(timer);
-}
-
-function isClassified(error: unknown): error is ClassifiedError {
-  return (
-    error !== null &&
-    typeof error === "object" &&
-    !(error instanceof Error) &&
-    typeof (error as ClassifiedError).class === "string" &&
-    typeof (error as ClassifiedError).message === "string"
-  );
 }
 
 function plainObject(value: unknown): Record<string, unknown> | undefined {
