@@ -1,4 +1,4 @@
-// Modules loaded by the built CLI (bench/support/record-modules.mjs records
+// Modules loaded by the built CLI (scripts/record-modules.mjs records
 // every module it resolves): a run of redis, postgres, websocket and http
 // checks must not load any Google Cloud client (@google-cloud/*, google-gax:
 // 130–220 ms to import). For contrast, the same count for a run that has a
@@ -13,7 +13,7 @@ import { ROOT, runCli, startBenchStack } from "./lib.js";
 
 export const title = "modules loaded: a run without Google Cloud checks loads no @google-cloud/* or google-gax";
 
-const RECORDER = path.join(ROOT, "bench/support/record-modules.mjs");
+const RECORDER = path.join(ROOT, "scripts/record-modules.mjs");
 const GOOGLE = /\/node_modules\/(@google-cloud\/|google-gax\/|@grpc\/|google-auth-library\/)/;
 
 const DATA_PLANE = {
@@ -36,7 +36,7 @@ async function closedPort() {
 /** Modules the spawned CLI resolved for these arguments: { all, files, google, code }. */
 async function modulesFor(args, { env, dir, name }) {
   const file = path.join(dir, `${name}.modules.txt`);
-  const result = await runCli(args, { env: { ...env, BENCH_MODULES_FILE: file, METADATA_SERVER_DETECTION: "none" }, nodeArgs: ["--import", RECORDER] });
+  const result = await runCli(args, { env: { ...env, RECORD_MODULES_FILE: file, METADATA_SERVER_DETECTION: "none" }, nodeArgs: ["--import", RECORDER] });
   const urls = readFileSync(file, "utf8").split("\n").filter(Boolean);
   const files = urls.filter((url) => url.startsWith("file:") && url !== `file://${RECORDER}`);
   return { all: urls, files, google: files.filter((url) => GOOGLE.test(url)), code: result.code, stdout: result.stdout };

@@ -14,26 +14,13 @@ import { startGcpWorld, PROJECT, REGION, type GcpWorld } from "./harness.js";
 
 const GOOGLE = /\/node_modules\/(@google-cloud\/|google-gax\/|@grpc\/|google-auth-library\/|gcp-metadata\/)|\/dist\/gcp\/(clients|secrets)\.js|\/dist-bundle\/(clients|secrets)-[\w-]+\.js/;
 
-const HOOK = `
-import module from "node:module";
-import { writeFileSync } from "node:fs";
-const seen = new Set();
-module.registerHooks({
-  resolve(specifier, context, nextResolve) {
-    const result = nextResolve(specifier, context);
-    seen.add(result.url);
-    return result;
-  },
-});
-process.on("exit", () => writeFileSync(process.env.RECORD_MODULES_FILE, [...seen].join("\\n") + "\\n"));
-`;
+const RECORDER = path.resolve(import.meta.dirname, "../../scripts/record-modules.mjs");
 
 let dir: string;
 let health: Awaited<ReturnType<typeof httpServer>>;
 let world: GcpWorld;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "infra-check-lazy-"));
-  await writeFile(path.join(dir, "record.mjs"), HOOK);
   health = await httpServer((_req, res) => {
     res.setHeader("content-type", "application/json");
     res.end('{"status":"healthy"}');
@@ -49,7 +36,7 @@ async function modulesLoadedBy(name: string, config: string, env: NodeJS.Process
   const configFile = path.join(dir, `${name}.yaml`);
   const record = path.join(dir, `${name}.modules`);
   await writeFile(configFile, config);
-  const child = spawn(process.execPath, ["--import", path.join(dir, "record.mjs"), BIN, "run", "--config", configFile, "--verbose"], {
+  const child = spawn(process.execPath, ["--import", RECORDER, BIN, "run", "--config", configFile, "--verbose"], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", METADATA_SERVER_DETECTION: "none", RECORD_MODULES_FILE: record, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
