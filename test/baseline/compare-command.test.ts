@@ -4,27 +4,15 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { main } from "../../src/cli.js";
-import type { CommandIO } from "../../src/commands/io.js";
+import { runMain, type MainResult } from "../helpers/main-io.js";
 import { runCli } from "../helpers/cli.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/history");
 const OLD = "runs/2025-03-12T10-00-00.000Z_staging_00000000000c.json";
 const NEW = "regressed.json";
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CommandIO = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    env: {},
-    cwd: FIXTURES,
-  };
-  const code = await main(["node", "infra-check", "compare", ...args], io);
-  return { code, stdout, stderr };
+function cli(args: string[]): Promise<MainResult> {
+  return runMain(["compare", ...args], { cwd: FIXTURES });
 }
 
 describe("infra-check compare", () => {

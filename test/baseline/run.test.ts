@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { main } from "../../src/cli.js";
-import type { CommandIO } from "../../src/commands/io.js";
+import { runMain, type MainResult } from "../helpers/main-io.js";
 import type { RunReport } from "../../src/types.js";
 import { httpServer } from "../helpers/net.js";
 
@@ -37,19 +36,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function cli(args: string[], cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CommandIO = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    env: { NO_COLOR: "1" },
-    cwd,
-  };
-  const code = await main(["node", "infra-check", ...args], io);
-  return { code, stdout, stderr };
+function cli(args: string[], cwd = root): Promise<MainResult> {
+  return runMain(args, { cwd });
 }
 
 function writeConfig(folder: string, extra: string): string {
