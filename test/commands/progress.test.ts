@@ -6,10 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { closedPort, httpServer } from "../helpers/net.js";
-import { runMain } from "../helpers/main-io.js";
+import { captureIO, runMain } from "../helpers/main-io.js";
 import { createProgress } from "../../src/commands/progress.js";
 import { Redactor } from "../../src/redact.js";
-import type { CommandIO } from "../../src/commands/io.js";
 import type { CheckResult } from "../../src/types.js";
 
 const CLEAR = "\r\x1b[2K";
@@ -80,8 +79,7 @@ describe("nothing on stderr", () => {
 });
 
 it("scrubs secrets and control characters from what it shows", () => {
-  let stderr = "";
-  const io: CommandIO = { stdout: () => undefined, stderr: (text) => void (stderr += text), stdoutIsTTY: false, stderrIsTTY: true, env: { NO_COLOR: "1" }, cwd: "/" };
+  const io = captureIO({ stderrIsTTY: true, cwd: "/" });
   const progress = createProgress(io, {}, new Redactor(["s3cr3t-value"]));
   const result: CheckResult = {
     name: "db",
@@ -99,6 +97,6 @@ it("scrubs secrets and control characters from what it shows", () => {
   progress.onEvent({ type: "start", name: "db", kind: "postgres", budgetMs: 100 });
   progress.onEvent({ type: "end", result });
   progress.finish();
-  expect(stderr).not.toContain("s3cr3t-value");
-  expect(stderr).toContain("✖ db postgres 5.0 ms auth: password *** rejected �[2Jcleared\n");
+  expect(io.err()).not.toContain("s3cr3t-value");
+  expect(io.err()).toContain("✖ db postgres 5.0 ms auth: password *** rejected �[2Jcleared\n");
 });

@@ -11,13 +11,18 @@ export interface MainResult {
   elapsedMs: number;
 }
 
-export async function runMain(
-  args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; stderrIsTTY?: boolean; stdoutIsTTY?: boolean; execute?: ExecuteOptions },
-): Promise<MainResult> {
+export interface CaptureOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stderrIsTTY?: boolean;
+  stdoutIsTTY?: boolean;
+}
+
+/** A CommandIO that keeps what is written; `out()` / `err()` read it back. */
+export function captureIO(options: CaptureOptions = {}): CommandIO & { out: () => string; err: () => string } {
   let stdout = "";
   let stderr = "";
-  const io: CommandIO = {
+  return {
     stdout: (text) => {
       stdout += text;
     },
@@ -27,9 +32,15 @@ export async function runMain(
     stdoutIsTTY: options.stdoutIsTTY ?? false,
     stderrIsTTY: options.stderrIsTTY ?? false,
     env: { NO_COLOR: "1", ...options.env },
-    cwd: options.cwd,
+    cwd: options.cwd ?? process.cwd(),
+    out: () => stdout,
+    err: () => stderr,
   };
+}
+
+export async function runMain(args: string[], options: CaptureOptions & { cwd: string; execute?: ExecuteOptions }): Promise<MainResult> {
+  const io = captureIO(options);
   const started = performance.now();
   const code = await main(["node", "infra-check", ...args], io, options.execute);
-  return { code, stdout, stderr, elapsedMs: performance.now() - started };
+  return { code, stdout: io.out(), stderr: io.err(), elapsedMs: performance.now() - started };
 }

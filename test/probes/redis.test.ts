@@ -10,7 +10,7 @@ import { startRedisServer, type RedisServer } from "../../src/stack/redis-server
 import { makeCerts, type CertSet } from "../../src/stack/certs.js";
 import { loadReporter } from "../../src/reporters/index.js";
 import { main } from "../../src/cli.js";
-import type { CommandIO } from "../../src/commands/io.js";
+import { captureIO } from "../helpers/main-io.js";
 import type { LookupFn, RunReport } from "../../src/types.js";
 import type { RunOptions } from "../../src/runner/run-checks.js";
 
@@ -397,20 +397,6 @@ describe("redis probe: deadlines", () => {
 
 // ------------------------------------------------------------------ secrets
 
-function captureIO(env: NodeJS.ProcessEnv = {}): CommandIO & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: (text) => (out += text),
-    stderr: (text) => (err += text),
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    env,
-    cwd: process.cwd(),
-    out: () => out,
-    err: () => err,
-  };
-}
 
 async function rendered(report: RunReport): Promise<string> {
   const json = (await loadReporter("json"))(report, { color: false, verbose: true });
@@ -437,7 +423,7 @@ describe("redis probe: secrets never leave the process", () => {
 
   it("the one-off command reads --password-env, and prints neither the value (json, table, verbose)", async () => {
     for (const format of ["json", "table"]) {
-      const io = captureIO({ MY_REDIS_PW: WRONG });
+      const io = captureIO({ env: { MY_REDIS_PW: WRONG } });
       const code = await main(["node", "infra-check", "redis", secured.url, "--password-env", "MY_REDIS_PW", "--samples", "1", "--format", format, "--verbose"], io);
       expect(code).toBe(1);
       expect(io.out()).toMatch(/WRONGPASS/);
@@ -450,7 +436,7 @@ describe("redis probe: secrets never leave the process", () => {
 
 describe("infra-check redis URL", () => {
   it("passes with --password-env and --user, exit 0", async () => {
-    const io = captureIO({ PROBE_PW: PROBE_USER.password });
+    const io = captureIO({ env: { PROBE_PW: PROBE_USER.password } });
     const code = await main(["node", "infra-check", "redis", secured.url, "--user", "probe", "--password-env", "PROBE_PW", "--samples", "3", "--format", "json"], io);
     expect(code).toBe(0);
     const report = JSON.parse(io.out()) as RunReport;
@@ -458,7 +444,7 @@ describe("infra-check redis URL", () => {
   });
 
   it("honours REDISCLI_AUTH like redis-cli", async () => {
-    const io = captureIO({ REDISCLI_AUTH: PASSWORD });
+    const io = captureIO({ env: { REDISCLI_AUTH: PASSWORD } });
     expect(await main(["node", "infra-check", "redis", secured.url, "--samples", "1"], io)).toBe(0);
     expect(io.out()).not.toContain(PASSWORD);
   });
@@ -470,7 +456,7 @@ describe("infra-check redis URL", () => {
   });
 
   it("TLS flags: --tls-ca, --servername", async () => {
-    const io = captureIO({ REDISCLI_AUTH: PASSWORD });
+    const io = captureIO({ env: { REDISCLI_AUTH: PASSWORD } });
     const code = await main(["node", "infra-check", "redis", `rediss://127.0.0.1:${secure.port}`, "--tls-ca", secure.caCert!, "--servername", "localhost", "--samples", "1"], io);
     expect(code).toBe(0);
   });

@@ -8,7 +8,7 @@ import { classify } from "../../src/runner/classify.js";
 import { buildConfig } from "../../src/config/load.js";
 import { loadReporter } from "../../src/reporters/index.js";
 import { main } from "../../src/cli.js";
-import type { CommandIO } from "../../src/commands/io.js";
+import { captureIO } from "../helpers/main-io.js";
 
 let chat: ChatServer;
 let certs: CertSet;
@@ -564,10 +564,8 @@ describe("chat server faults by name (infra-check demo --break)", () => {
 
 describe("infra-check ws (one-off)", () => {
   const capture = () => {
-    let stdout = "";
-    let stderr = "";
-    const io: CommandIO = { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTTY: false, stderrIsTTY: false, env: { CHAT_TOKEN: chat.token, NO_COLOR: "1" }, cwd: process.cwd() };
-    return { io, out: () => stdout, err: () => stderr };
+    const io = captureIO({ env: { CHAT_TOKEN: chat.token } });
+    return { io, out: io.out, err: io.err };
   };
 
   it("runs the golden path from flags and exits 0", async () => {
