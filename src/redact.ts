@@ -5,6 +5,8 @@
 // userinfo, Authorization values, password=…) is masked even when we never
 // knew the value (client libraries echo connection strings in errors).
 
+import { CUT } from "./util/excerpt.js";
+
 export const MASK = "***";
 /** Shorter values would mask ordinary words; they are still never printed on purpose. */
 const MIN_SECRET_LENGTH = 3;
@@ -32,8 +34,6 @@ export const SECRET_HEADER = /auth|token|secret|passw|key|cookie|session|signatu
 /** Keys whose string values are secrets wherever they appear in a config or a message body. */
 export const SECRET_KEY = /pass(word)?|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|credential|signature|^auth$|cookie|session/i;
 
-/** The marker our excerpts end with when they cut text short. */
-const CUT = "…";
 /** A secret cut by an excerpt still shows this many characters at most. */
 const MIN_PREFIX = 4;
 

@@ -15,6 +15,7 @@ import { ProbeFailure, type ProbeContext } from "../types.js";
 import { raceAbort } from "../runner/deadline.js";
 import { formatMs } from "../util/duration.js";
 import { GCP_CALL, splitHostPort, type GcpCallInfo, type GcpSettings } from "./resources.js";
+import { excerpt } from "../util/excerpt.js";
 
 type GaxModule = typeof import("google-gax");
 /** grpc-js as google-gax bundles it: the one copy every client and the emulator must share. */
@@ -197,9 +198,7 @@ function applicationDefaultCredentials(ctx: ProbeContext): Promise<InstanceType<
 }
 
 function firstSentence(message: string): string {
-  const flat = message.replace(/\s+/g, " ").trim();
-  const cut = flat.replace(/(Browse to|See) https?:\/\/\S+.*$/, "").trim();
-  return cut.length > 300 ? cut.slice(0, 300) + "…" : cut;
+  return excerpt(message.replace(/\s+/g, " ").replace(/(Browse to|See) https?:\/\/\S+.*$/, ""), 300);
 }
 
 /**

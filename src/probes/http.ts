@@ -12,6 +12,7 @@ import { tlsOptions } from "../net/tls.js";
 import { parseExpectation } from "../evaluate/assertions.js";
 import { collectSecrets, headerSecrets, redactUrl, SECRET_HEADER, urlSecrets } from "../redact.js";
 import { getPath } from "../util/json-path.js";
+import { excerpt } from "../util/excerpt.js";
 import { roundMs } from "../util/stats.js";
 import { parseHeaderFlags } from "../commands/flags.js";
 
@@ -161,8 +162,8 @@ const httpProbe: ProbeDefinition<HttpFields> = {
       } catch {
         throw new ProbeFailure(
           "protocol",
-          `expected a JSON body (for ${jsonPaths.join(", ")}) but got ${response.truncated ? "a truncated" : "a non-JSON"} body (status ${response.status}, ${contentType ?? "no content-type"}): ${excerpt(text)}`,
-          { metrics, details: { bodyExcerpt: excerpt(text) } },
+          `expected a JSON body (for ${jsonPaths.join(", ")}) but got ${response.truncated ? "a truncated" : "a non-JSON"} body (status ${response.status}, ${contentType ?? "no content-type"}): ${excerpt(text, EXCERPT_CHARS)}`,
+          { metrics, details: { bodyExcerpt: excerpt(text, EXCERPT_CHARS) } },
         );
       }
       for (const path of jsonPaths) {
@@ -173,7 +174,7 @@ const httpProbe: ProbeDefinition<HttpFields> = {
     return {
       phasesMs: {},
       metrics,
-      details: text ? { bodyExcerpt: excerpt(text) } : undefined,
+      details: text ? { bodyExcerpt: excerpt(text, EXCERPT_CHARS) } : undefined,
     };
   },
 
@@ -210,9 +211,5 @@ const httpProbe: ProbeDefinition<HttpFields> = {
   },
 };
 
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > EXCERPT_CHARS ? flat.slice(0, EXCERPT_CHARS) + "…" : flat;
-}
 
 export default httpProbe;

@@ -23,6 +23,7 @@ import { compileMatch, shortMatch } from "./websocket/match.js";
 import { Waiter } from "./websocket/waiter.js";
 import { ProbeDeadline, watchAbort } from "./websocket/deadline.js";
 import { DEFAULT_CONCURRENCY_CAP, DEFAULT_SUCCESS_RATE, runLoad } from "./websocket/load.js";
+import { cut } from "../util/excerpt.js";
 
 /** How long the closing handshake may take before the socket is destroyed. */
 const CLOSE_WAIT_MS = 1000;
@@ -413,7 +414,7 @@ function parseJsonFlag(flag: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new ConfigError(`${flag}: expected a JSON message, e.g. '{"type":"user_message","payload":{"content":"hi"}}' (plain text: '"hello"'), found ${text.length > 60 ? text.slice(0, 60) + "…" : text}`);
+    throw new ConfigError(`${flag}: expected a JSON message, e.g. '{"type":"user_message","payload":{"content":"hi"}}' (plain text: '"hello"'), found ${cut(text, 60)}`);
   }
 }
 

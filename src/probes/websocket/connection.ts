@@ -11,6 +11,7 @@ import { ProbeFailure, type TlsSpec } from "../../types.js";
 import { fixedLookup } from "../../net/resolve.js";
 import { tlsOptions } from "../../net/tls.js";
 import { formatMs } from "../../util/duration.js";
+import { excerpt } from "../../util/excerpt.js";
 import { toReceived, type Received } from "./match.js";
 import { closeClass, closeHint, closeMeaning } from "./close-codes.js";
 import { DEADLINE_EXPIRED, watchAbort } from "./deadline.js";
@@ -316,8 +317,7 @@ function readExcerpt(response: IncomingMessage, limitMs: number): Promise<string
       clearTimeout(timer);
       response.removeAllListeners("data");
       response.destroy();
-      const flat = Buffer.concat(chunks).subarray(0, BODY_EXCERPT_BYTES).toString("utf8").replace(/\s+/g, " ").trim();
-      resolve(flat.length > BODY_EXCERPT_CHARS ? flat.slice(0, BODY_EXCERPT_CHARS) + "…" : flat);
+      resolve(excerpt(Buffer.concat(chunks).subarray(0, BODY_EXCERPT_BYTES).toString("utf8"), BODY_EXCERPT_CHARS));
     };
     const timer = setTimeout(finish, limitMs);
     response.on("data", (chunk: Buffer) => {

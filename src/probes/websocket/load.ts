@@ -8,6 +8,7 @@ import { ProbeFailure, type CheckSpec, type ClassifiedError, type Measurement, t
 import { classify } from "../../runner/classify.js";
 import { parseDurationMs } from "../../util/duration.js";
 import { percentile, roundMs } from "../../util/stats.js";
+import { cut } from "../../util/excerpt.js";
 import type { TlsSpec } from "../../types.js";
 import { closeNormally, endpointOf, openSocket, type PhaseSink } from "./connection.js";
 import { compileMatch } from "./match.js";
@@ -169,5 +170,5 @@ function describeCounts(failures: Record<string, number>): string {
 function summarize(failures: Record<string, number>, firstMessage: Map<string, string>): string {
   const [topClass] = Object.entries(failures).sort((a, b) => b[1] - a[1])[0];
   const text = `${describeCounts(failures)}; e.g. ${topClass}: ${firstMessage.get(topClass)}`;
-  return text.length > SUMMARY_CHARS ? text.slice(0, SUMMARY_CHARS) + "…" : text;
+  return cut(text, SUMMARY_CHARS);
 }

@@ -5,6 +5,7 @@
 import type { Expectation, MetricValue } from "../../types.js";
 import { parseExpectation, satisfies } from "../../evaluate/assertions.js";
 import { getPath } from "../../util/json-path.js";
+import { excerpt as textExcerpt } from "../../util/excerpt.js";
 
 /** How many non-matching messages a failure quotes, and how much of each. */
 export const KEEP_MESSAGES = 5;
@@ -59,8 +60,7 @@ export function shortMatch(match: CompiledMatch): string {
 /** A bounded, single-line excerpt of a message. */
 export function excerpt(message: Received, chars = EXCERPT_CHARS): string {
   if (message.binaryBytes !== undefined) return `<binary message, ${message.binaryBytes} bytes>`;
-  const flat = (message.text ?? "").replace(/\s+/g, " ").trim();
-  const body = flat.length > chars ? flat.slice(0, chars) + "…" : flat;
+  const body = textExcerpt(message.text ?? "", chars);
   return message.isJson ? body : `${body} (not JSON)`;
 }
 

@@ -7,6 +7,7 @@ import { durationSchema, secretValueSchema } from "../../config/schema.js";
 import { ProbeFailure, type ProbeContext } from "../../types.js";
 import { watchAbort, type ProbeDeadline } from "./deadline.js";
 import { parseDurationMs, formatMs } from "../../util/duration.js";
+import { cut } from "../../util/excerpt.js";
 
 export const DEFAULT_JWT_TTL = "5m";
 const COMMAND_OUTPUT_LIMIT_BYTES = 64 * 1024;
@@ -192,7 +193,7 @@ async function runTokenCommand(command: string, deadline: ProbeDeadline): Promis
 function lastLineOf(text: string): string {
   const lines = text.split("\n").map((line) => line.trim()).filter(Boolean);
   const last = lines.at(-1) ?? "";
-  return last.length > STDERR_EXCERPT_CHARS ? last.slice(0, STDERR_EXCERPT_CHARS) + "…" : last;
+  return cut(last, STDERR_EXCERPT_CHARS);
 }
 
 /** Put the token where the server expects it. */
