@@ -50,8 +50,8 @@ function node(args, env) {
 }
 
 export default async function ({ runs, log }) {
-  const { startGcpEmulator } = await import("../dist/stack/gcp-emulator.js");
-  const { seedCloudStack } = await import("../dist/stack/gcp-fixtures.js");
+  const { startGcpEmulator } = await import("../dist/demo/gcp-emulator.js");
+  const { seedCloudStack } = await import("../dist/demo/gcp-fixtures.js");
   const emulator = await startGcpEmulator();
   const health = http.createServer((_req, res) => res.end('{"status":"healthy"}'));
   health.listen(0, "127.0.0.1");

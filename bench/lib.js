@@ -120,15 +120,15 @@ export function runCli(args, { env = {}, cwd = ROOT, nodeArgs = [], timeoutMs = 
 
 /**
  * The data plane of the chat product on loopback, from the shared local stack
- * (src/stack/): one redis-server, one PostgreSQL cluster (role `app`, database
+ * (src/demo/): one redis-server, one PostgreSQL cluster (role `app`, database
  * `app`), the WebSocket chat server (whose /health is the HTTP target).
  * `env` holds the BENCH_* variables the configs interpolate (passwords included).
  */
 export async function startBenchStack() {
   const [{ startRedisServer }, { startPostgres }, { startChatServer }] = await Promise.all([
-    import("../dist/stack/redis-server.js"),
-    import("../dist/stack/postgres.js"),
-    import("../dist/stack/chat-server.js"),
+    import("../dist/demo/redis-server.js"),
+    import("../dist/demo/postgres.js"),
+    import("../dist/demo/chat-server.js"),
   ]);
   const redisPassword = "bench-Redis-pa55";
   const pgPassword = "bench-Pg-pa55";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { buildConfig } from "../dist/config/load.js";
 import { runChecks } from "../dist/runner/run-checks.js";
-import { startPostgres } from "../dist/stack/postgres.js";
+import { startPostgres } from "../dist/demo/postgres.js";
 import { median } from "./lib.js";
 
 export const title = "postgres probe SELECT 1 p50 and connect time vs pgbench (same server, same run)";

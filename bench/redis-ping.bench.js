@@ -7,7 +7,7 @@ import http from "node:http";
 import { once } from "node:events";
 import { buildConfig } from "../dist/config/load.js";
 import { runChecks } from "../dist/runner/run-checks.js";
-import { startRedisServer } from "../dist/stack/redis-server.js";
+import { startRedisServer } from "../dist/demo/redis-server.js";
 import { median, rawRedisPingP50 } from "./lib.js";
 
 export const title = "redis probe PING p50 vs a raw-socket PING p50 (same server, same run)";

@@ -58,7 +58,7 @@ process.stdout.write(JSON.stringify({ metrics: { openAllMs, successRate: 100 }, 
 
 const SERVER_SCRIPT = `
 import net from "node:net";
-import { startChatServer } from ${JSON.stringify(dist("stack/chat-server.js"))};
+import { startChatServer } from ${JSON.stringify(dist("demo/chat-server.js"))};
 const chat = await startChatServer({ token: "bench-token" });
 const echo = net.createServer((socket) => { socket.setNoDelay(true); socket.on("error", () => {}); socket.on("data", (chunk) => socket.write(chunk)); });
 echo.listen(0, "127.0.0.1");

@@ -1,5 +1,5 @@
 // The exit-code contract (documented in --help and README).
-import type { RunReport } from "./types.js";
+import type { RunReport } from "./report/schema.js";
 
 export const EXIT = {
   /** Every check passed (warnings allowed unless --strict). */

@@ -9,7 +9,8 @@
 // not of normal service. A metric regresses when it is both `factor` times the
 // baseline and `minDelta` above it, so loopback jitter (0.1 → 0.3 ms) never
 // counts while 420 ms → 1.31 s does.
-import type { Assertion, CheckResult, Failure, RunReport, Status } from "../types.js";
+import type { Assertion, Failure, Status } from "../diagnose/vocabulary.js";
+import type { CheckResult, RunReport } from "../report/schema.js";
 import { buildReport } from "../runner/run-checks.js";
 import { formatMs, parseDurationMs } from "../util/duration.js";
 import { median, roundMs } from "../util/stats.js";

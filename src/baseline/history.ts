@@ -9,9 +9,9 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, access } from "no
 import { constants } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../config/errors.js";
+import { ConfigError } from "../util/errors.js";
 import type { LoadedConfig } from "../config/load.js";
-import type { RunReport } from "../types.js";
+import type { RunReport } from "../report/schema.js";
 import { applyBaseline, type BaselineSource, type RegressionConfig } from "./compare.js";
 
 export const DEFAULT_KEEP = 50;

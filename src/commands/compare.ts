@@ -3,7 +3,7 @@
 // the diff itself is the pure diffReports().
 import path from "node:path";
 import { Chalk } from "chalk";
-import { ConfigError } from "../config/errors.js";
+import { ConfigError } from "../util/errors.js";
 import { readReportFile } from "../baseline/history.js";
 import { DEFAULT_REGRESSION, diffReports, formatRatio, type CheckDiff, type MetricDiff, type ReportDiff } from "../baseline/compare.js";
 import { formatMs, parseDurationMs } from "../util/duration.js";

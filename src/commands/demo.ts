@@ -1,4 +1,4 @@
-// `infra-check demo`: start the local stack (src/stack/index.ts), run
+// `infra-check demo`: start the local stack (src/demo/index.ts), run
 // config/demo.yaml against it through the same pipeline as `infra-check run`,
 // print the report, stop everything — also on Ctrl-C. `--break NAME` injects
 // incidents, `--keep` leaves the stack up for the user's own runs.
@@ -7,13 +7,13 @@ import { loadConfigFile } from "../config/load.js";
 import { EXIT } from "../exit-codes.js";
 import { loadReporter } from "../reporters/index.js";
 import { EMULATOR_ENV } from "../gcp/resources.js";
-import { breaksJson, breaksText, findBreaks } from "../stack/breaks.js";
-import { durationFlag, listFlag } from "./flags.js";
+import { breaksJson, breaksText, findBreaks } from "../demo/breaks.js";
+import { durationFlag, listFlag } from "../util/flags.js";
 import { parseOutputFlags } from "./outputs.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import type { CommandIO } from "./io.js";
 import type { DemoFlags } from "./demo-options.js";
-import type { LocalStack } from "../stack/index.js";
+import type { LocalStack } from "../demo/index.js";
 
 /** Signals that end the demo: the stack is stopped first, then the process exits 128 + signal number. */
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
@@ -37,7 +37,7 @@ export async function demoCommand(flags: DemoFlags, io: CommandIO, options: Demo
   parseOutputFlags(flags.output, io.cwd);
   durationFlag("--wait", flags.wait);
 
-  const { startLocalStack, StackUnavailableError, DEMO_CONFIG } = await import("../stack/index.js");
+  const { startLocalStack, StackUnavailableError, DEMO_CONFIG } = await import("../demo/index.js");
   const configFile = flags.config ? path.resolve(io.cwd, flags.config) : DEMO_CONFIG;
   const controller = new AbortController();
   let stack: LocalStack | undefined;

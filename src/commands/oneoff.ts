@@ -2,11 +2,11 @@
 // a probe's flags become a single-check config, run through the same pipeline.
 import type { Command } from "commander";
 import { buildConfig } from "../config/load.js";
-import { durationFlag, parseExpectFlags } from "./flags.js";
+import { durationFlag, parseExpectFlags } from "../util/flags.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import { addOutputOptions, type RunFlags } from "./run-options.js";
 import type { CommandIO } from "./io.js";
-import type { ProbeDefinition } from "../types.js";
+import type { ProbeDefinition } from "../probes/api.js";
 import { REPORT_MARGIN_MS } from "../runner/deadline.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -12,10 +12,10 @@ import { randomBytes } from "node:crypto";
 import { appendFile, mkdir, rename, stat, unlink, writeFile, access } from "node:fs/promises";
 import { constants } from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../config/errors.js";
+import { ConfigError } from "../util/errors.js";
 import { FORMATS, isFormat, loadReporter, type FormatName } from "../reporters/index.js";
 import type { Redactor } from "../redact.js";
-import type { ReporterOptions, RunReport } from "../types.js";
+import type { ReporterOptions, RunReport } from "../report/schema.js";
 
 export interface OutputTarget {
   format: FormatName;

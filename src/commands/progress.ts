@@ -6,7 +6,7 @@
 // touches stdout, which carries the report (possibly JSON or XML).
 import { Chalk } from "chalk";
 import type { RunEvent } from "../runner/run-checks.js";
-import type { Status } from "../types.js";
+import type { Status } from "../diagnose/vocabulary.js";
 import { formatMs } from "../util/duration.js";
 import { useColor, type CommandIO } from "./io.js";
 import type { RetryInfo } from "./wait.js";

@@ -1,7 +1,7 @@
 // `infra-check <env>` / `infra-check run [env] [--config FILE]`.
-import { ConfigError } from "../config/errors.js";
+import { ConfigError } from "../util/errors.js";
 import { loadConfigFile, resolveEnvConfig } from "../config/load.js";
-import { durationFlag, listFlag } from "./flags.js";
+import { durationFlag, listFlag } from "../util/flags.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import type { CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { z, type ZodType } from "zod";
 import { CHECK_NAME, baseCheckSchema, expectationSchema, topLevelSchema } from "../config/schema.js";
 import { PROBES, PROBE_KINDS, loadProbe } from "../probes/index.js";
-import { ConfigError } from "../config/errors.js";
+import { ConfigError } from "../util/errors.js";
 import { EXIT } from "../exit-codes.js";
 import type { CommandIO } from "./io.js";
 

@@ -32,7 +32,7 @@
 // the metric (data-plane kinds, or a failure before the state was read) get
 // neither label.
 import { buildReport, runChecks, type RunInput, type RunOptions } from "../runner/run-checks.js";
-import type { CheckResult, RunReport } from "../types.js";
+import type { CheckResult, RunReport } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
 
 export interface WaitOptions {

@@ -4,13 +4,14 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { ZodError, ZodType } from "zod";
-import { ConfigError, ConfigErrors } from "./errors.js";
+import { ConfigError, ConfigErrors } from "../util/errors.js";
 import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopLevelConfig } from "./schema.js";
 import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
-import { parseExpectation } from "../evaluate/assertions.js";
+import { parseExpectation } from "../evaluate/expectations.js";
 import { parseDurationMs } from "../util/duration.js";
 import { collectSecrets, redactUrl, Redactor, SECRET_KEY, setProcessRedactor } from "../redact.js";
-import type { CheckSpec, Expectation, ProbeDefinition, TlsSpec } from "../types.js";
+import type { Expectation } from "../diagnose/vocabulary.js";
+import type { CheckSpec, ProbeDefinition, TlsSpec } from "../probes/api.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
 export const DEFAULT_DEADLINE_MS = 30_000;

@@ -3,7 +3,7 @@
 // check has. The JSON Schema (`infra-check schema`) is generated from these.
 import { z } from "zod";
 import { parseDurationMs } from "../util/duration.js";
-import { parseExpectation } from "../evaluate/assertions.js";
+import { parseExpectation } from "../evaluate/expectations.js";
 
 export const durationSchema = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
   if (parseDurationMs(value) === undefined) {

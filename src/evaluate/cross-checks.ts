@@ -10,7 +10,9 @@
 //   `vpc-connector` check it depends on checks → `drift`.
 // The redis spec is read through `url` and `password` only.
 import net from "node:net";
-import type { Assertion, CheckResult, CheckSpec, ClassifiedError, Measurement, MetricValue } from "../types.js";
+import type { Assertion, ClassifiedError, MetricValue } from "../diagnose/vocabulary.js";
+import type { CheckResult } from "../report/schema.js";
+import type { CheckSpec, Measurement } from "../probes/api.js";
 import { sameResource, shortName } from "../gcp/resources.js";
 
 interface Endpoint {

@@ -1,7 +1,8 @@
 // Pure judgement: (spec, measurement) → status, assertions, failure. No I/O,
 // so a saved report's measurements can be re-judged offline.
-import type { Assertion, CheckSpec, Expectation, FailureClass, Failure, Measurement, MetricValue, ProbeDefinition, Status } from "../types.js";
-import { satisfies } from "./assertions.js";
+import type { Assertion, Expectation, FailureClass, Failure, MetricValue, Status } from "../diagnose/vocabulary.js";
+import type { CheckSpec, Measurement, ProbeDefinition } from "../probes/api.js";
+import { satisfies } from "./expectations.js";
 import { hintFor } from "./hints.js";
 import { formatMs } from "../util/duration.js";
 

@@ -1,7 +1,8 @@
 // What to do next, by failure class. Probe kinds refine these with their own
 // `hints` (src/probes/<kind>.ts); a classified error may carry a hint more
 // specific than both.
-import type { CheckSpec, ClassifiedError, FailureClass, Measurement, ProbeDefinition } from "../types.js";
+import type { ClassifiedError, FailureClass } from "../diagnose/vocabulary.js";
+import type { CheckSpec, Measurement, ProbeDefinition } from "../probes/api.js";
 
 export const GENERIC_HINTS: Record<FailureClass, string> = {
   dns: "The name did not resolve: check the host name, the DNS record, and the resolver this runner uses.",

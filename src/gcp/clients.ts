@@ -11,7 +11,7 @@
 // client call fails *and* the library leaks an unhandled rejection, so a
 // missing ADC must become one clear `auth` failure here instead.
 import { createRequire } from "node:module";
-import { ProbeFailure, type ProbeContext } from "../types.js";
+import { ProbeFailure, type ProbeContext } from "../probes/api.js";
 import { raceAbort } from "../runner/deadline.js";
 import { formatMs } from "../util/duration.js";
 import { GCP_CALL, splitHostPort, type GcpCallInfo, type GcpSettings } from "./resources.js";
@@ -142,7 +142,7 @@ export function loadGax(): Promise<GaxModule> {
 }
 
 /**
- * What the emulator (src/stack/gcp-emulator.ts) needs to speak the real APIs:
+ * What the emulator (src/demo/gcp-emulator.ts) needs to speak the real APIs:
  * the grpc-js copy the clients use, protobufjs, the proto3-JSON converter and
  * the protos.json shipped inside each client package.
  */

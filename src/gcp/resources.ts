@@ -2,7 +2,7 @@
 // secret resolver, the gRPC classifier and the emulator. Pure: importing this
 // file loads no Google library (only src/gcp/clients.ts does, lazily).
 import { z } from "zod";
-import { ProbeFailure, type Measurement, type ProbeDeps } from "../types.js";
+import { ProbeFailure, type Measurement, type ProbeDeps } from "../probes/api.js";
 
 /** The environment variable that points every Google client at a local emulator (like PUBSUB_EMULATOR_HOST). */
 export const EMULATOR_ENV = "INFRA_CHECK_GCP_EMULATOR_HOST";

@@ -3,7 +3,7 @@
 // registers the value for redaction; a failure here is that check's failure,
 // classified like any Google API error (not-found names the secret,
 // permission names the role to grant).
-import { ProbeFailure, type ProbeContext } from "../types.js";
+import { ProbeFailure, type ProbeContext } from "../probes/api.js";
 import type { SecretValue } from "../config/schema.js";
 import { withGcp } from "./clients.js";
 import { gcpSettings, resourceName, secretVersionName } from "./resources.js";

@@ -3,7 +3,9 @@
 // the libuv threadpool so a stuck resolver does not starve other lookups.)
 import dns from "node:dns";
 import net from "node:net";
-import type { LookupFn } from "../types.js";
+
+/** Bounded, abortable name resolution; injectable for tests. */
+export type LookupFn = (hostname: string, signal: AbortSignal) => Promise<{ address: string; family: 4 | 6 }[]>;
 
 export const systemLookup: LookupFn = (hostname, signal) => {
   const family = net.isIP(hostname);

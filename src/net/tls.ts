@@ -4,7 +4,16 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import type { TlsSpec } from "../types.js";
+
+/** TLS options shared by every kind (`tls:` block). Paths are already resolved against the config file. */
+export interface TlsSpec {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  /** Opt-in: accept any certificate. */
+  insecure?: boolean;
+}
 
 // Loading tls costs ~15 ms of start-up: only when a certificate is checked.
 const require = createRequire(import.meta.url);

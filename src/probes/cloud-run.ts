@@ -11,7 +11,8 @@
 import { z } from "zod";
 import { preloadApis, withGcp } from "../gcp/clients.js";
 import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, sameResource, shortName } from "../gcp/resources.js";
-import { ProbeFailure, type Assertion, type CheckSpec, type MetricValue, type ProbeDefinition } from "../types.js";
+import { type Assertion, type MetricValue } from "../diagnose/vocabulary.js";
+import { ProbeFailure, type CheckSpec, type ProbeDefinition } from "./api.js";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 

@@ -6,15 +6,16 @@ import type http from "node:http";
 import type { Socket } from "node:net";
 import { z } from "zod";
 import { tlsSchema } from "../config/schema.js";
-import { ProbeFailure, type CheckSpec, type MetricValue, type ProbeDefinition } from "../types.js";
+import { type MetricValue } from "../diagnose/vocabulary.js";
+import { ProbeFailure, type CheckSpec, type ProbeDefinition } from "./api.js";
 import { fixedLookup, resolveHost } from "../net/resolve.js";
 import { tlsOptions } from "../net/tls.js";
-import { parseExpectation } from "../evaluate/assertions.js";
+import { parseExpectation } from "../evaluate/expectations.js";
 import { collectSecrets, headerSecrets, redactUrl, SECRET_HEADER, urlSecrets } from "../redact.js";
 import { getPath } from "../util/json-path.js";
 import { excerpt } from "../util/excerpt.js";
 import { roundMs } from "../util/stats.js";
-import { parseHeaderFlags } from "../commands/flags.js";
+import { parseHeaderFlags } from "../util/flags.js";
 
 // require(), not an ES import: importing node:http builds its ES module facade,
 // which reads every export, lazy getters included, and so loads undici (~14 ms

@@ -1,7 +1,7 @@
 // The registry: the only list of probe kinds. Each entry loads its module
 // lazily, so a run only pays for the kinds it uses (and --help for none).
 // Adding a kind = its own file + one line here.
-import type { ProbeDefinition } from "../types.js";
+import type { ProbeDefinition } from "./api.js";
 
 interface RegistryEntry {
   /** One-off triage command (`infra-check <command> <arg>`). */

@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { preloadApis, withGcp } from "../gcp/clients.js";
 import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../gcp/resources.js";
-import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
+import { type MetricValue } from "../diagnose/vocabulary.js";
+import { ProbeFailure, type ProbeDefinition } from "./api.js";
 
 const schema = z.strictObject({
   instance: z.string().min(1).meta({ description: "Instance ID (with gcp.project / gcp.region) or projects/P/locations/R/instances/I" }),

@@ -13,13 +13,14 @@ import path from "node:path";
 import { z } from "zod";
 import type { Client as PgClient, FieldDef } from "pg";
 import { secretValueSchema, tlsSchema, type SecretValue } from "../config/schema.js";
-import { ConfigError } from "../config/errors.js";
-import { passwordEnvFlag, wholeNumberFlag } from "../commands/flags.js";
+import { ConfigError } from "../util/errors.js";
+import { passwordEnvFlag, wholeNumberFlag } from "../util/flags.js";
 import { bareHost, resolveHost } from "../net/resolve.js";
 import { tlsOptions } from "../net/tls.js";
 import { formatMs } from "../util/duration.js";
 import { percentile, roundMs } from "../util/stats.js";
-import { ProbeFailure, type CheckSpec, type MetricValue, type ProbeContext, type ProbeDefinition, type TlsSpec } from "../types.js";
+import { type MetricValue } from "../diagnose/vocabulary.js";
+import { ProbeFailure, type CheckSpec, type ProbeContext, type ProbeDefinition, type TlsSpec } from "./api.js";
 import { Redactor } from "../redact.js";
 
 const DEFAULT_PORT = 5432;

@@ -10,12 +10,13 @@ import net from "node:net";
 import tls from "node:tls";
 import { z } from "zod";
 import { secretValueSchema, tlsSchema } from "../config/schema.js";
-import { passwordEnvFlag, wholeNumberFlag } from "../commands/flags.js";
+import { passwordEnvFlag, wholeNumberFlag } from "../util/flags.js";
 import { bareHost, resolveHost } from "../net/resolve.js";
 import { tlsOptions } from "../net/tls.js";
 import { redactUrl } from "../redact.js";
 import { percentile, roundMs } from "../util/stats.js";
-import { ProbeFailure, type CheckSpec, type MetricValue, type ProbeContext, type ProbeDefinition } from "../types.js";
+import { type MetricValue } from "../diagnose/vocabulary.js";
+import { ProbeFailure, type CheckSpec, type ProbeContext, type ProbeDefinition } from "./api.js";
 import type { Redis as RedisClient } from "ioredis";
 
 const DEFAULT_PORT = 6379;

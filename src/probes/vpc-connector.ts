@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { preloadApis, withGcp } from "../gcp/clients.js";
 import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../gcp/resources.js";
-import { ProbeFailure, type MetricValue, type ProbeDefinition } from "../types.js";
+import { type MetricValue } from "../diagnose/vocabulary.js";
+import { ProbeFailure, type ProbeDefinition } from "./api.js";
 
 // `name:` as in the config (and gcloud); it becomes `connector` because every check already has a `name` (the check's own).
 const schema = z

@@ -9,14 +9,14 @@
 // runner's generic "no answer within the budget".
 import { z } from "zod";
 import { durationSchema, expectationSchema, tlsSchema } from "../config/schema.js";
-import { ConfigError } from "../config/errors.js";
-import { parseExpectation } from "../evaluate/assertions.js";
-import { parseHeaderFlags } from "../commands/flags.js";
+import { ConfigError } from "../util/errors.js";
+import { parseExpectation } from "../evaluate/expectations.js";
+import { parseHeaderFlags } from "../util/flags.js";
 import { resolveHost } from "../net/resolve.js";
 import { headerSecrets, redactUrl, SECRET_HEADER, urlSecrets } from "../redact.js";
 import { formatMs, parseDurationMs } from "../util/duration.js";
 import { median, percentile, roundMs } from "../util/stats.js";
-import { ProbeFailure, type CheckSpec, type Measurement, type ProbeContext, type ProbeDefinition } from "../types.js";
+import { ProbeFailure, type CheckSpec, type Measurement, type ProbeContext, type ProbeDefinition } from "./api.js";
 import { applyToken, obtainToken, tokenHeaderName, tokenSchema, tokenSecrets } from "./websocket/token.js";
 import { closedFailure, closeNormally, openSocket, type Inbox, type OpenedSocket } from "./websocket/connection.js";
 import { compileMatch, shortMatch } from "./websocket/match.js";

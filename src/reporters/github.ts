@@ -6,7 +6,7 @@
 // names the environment, check and failure class.
 // The Markdown summary for $GITHUB_STEP_SUMMARY is appended by the output
 // writer (src/commands/outputs.ts), since a reporter only returns text.
-import type { CheckResult, Reporter, RunReport } from "../types.js";
+import type { CheckResult, Reporter, RunReport } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
 
 const github: Reporter = (report) => {

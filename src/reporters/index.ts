@@ -1,7 +1,7 @@
 // Output formats: one file each, loaded lazily. A reporter is a pure
 // (report, options) → string; it never decides the exit code.
-import type { Reporter } from "../types.js";
-import { ConfigError } from "../config/errors.js";
+import type { Reporter } from "../report/schema.js";
+import { ConfigError } from "../util/errors.js";
 
 export const REPORTERS = {
   table: () => import("./table.js"),

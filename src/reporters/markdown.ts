@@ -4,7 +4,8 @@
 // Cell text comes from servers and client libraries: Markdown punctuation is
 // backslash-escaped (a `|` would otherwise split the cell, `<b>` would render)
 // and newlines become <br> so a multi-line message stays in its row.
-import type { CheckResult, Reporter, Status } from "../types.js";
+import type { Status } from "../diagnose/vocabulary.js";
+import type { CheckResult, Reporter } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
 
 const EMOJI: Record<Status, string> = { pass: "✅", warn: "⚠️", fail: "❌", blocked: "⛔" };

@@ -12,7 +12,8 @@
 //   infra_check_run_ok{env}                            1 when the run's exit code is 0
 //   infra_check_run_duration_seconds{env}
 //   infra_check_run_timestamp_seconds{env}             when the run started (alert on staleness)
-import type { CheckResult, MetricValue, Reporter } from "../types.js";
+import type { MetricValue } from "../diagnose/vocabulary.js";
+import type { CheckResult, Reporter } from "../report/schema.js";
 
 type Labels = Record<string, string>;
 interface Family {

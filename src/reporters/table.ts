@@ -1,7 +1,8 @@
 // Human-readable report for terminals: one row per check, the diagnosis and
 // the hint under failures, a summary line and the root causes.
 import { Chalk } from "chalk";
-import type { CheckResult, Reporter, Status } from "../types.js";
+import type { Status } from "../diagnose/vocabulary.js";
+import type { CheckResult, Reporter } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
 import { describeAssertion } from "../evaluate/evaluate.js";
 import { describeRegression, type BaselineBlock } from "../baseline/compare.js";

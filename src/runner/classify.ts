@@ -3,7 +3,8 @@
 // in ./classifiers/<client>.ts and are consulted before the generic Node
 // network rules, because they know better (e.g. ioredis hides ECONNREFUSED
 // behind "Connection is closed").
-import { ProbeFailure, type ClassifiedError } from "../types.js";
+import { type ClassifiedError } from "../diagnose/vocabulary.js";
+import { ProbeFailure } from "../probes/api.js";
 import { BudgetExceeded } from "./deadline.js";
 import { formatMs } from "../util/duration.js";
 import { classifyRedisError } from "./classifiers/redis.js";

@@ -1,4 +1,4 @@
-import type { PhaseTimer } from "../types.js";
+import type { PhaseTimer } from "../probes/api.js";
 import { roundMs } from "../util/stats.js";
 
 export function createPhaseTimer(now: () => number = performance.now.bind(performance)): PhaseTimer {

@@ -1,18 +1,8 @@
 // The runner: runs checks concurrently (respecting dependsOn), gives each a
 // budget inherited from the run deadline, and is the one place that catches
 // and classifies what probes throw. Its output is redacted before anyone sees it.
-import {
-  ProbeFailure,
-  type CheckResult,
-  type CheckSpec,
-  type LookupFn,
-  type Measurement,
-  type ProbeContext,
-  type ProbeDefinition,
-  type ProbeDeps,
-  type RootCause,
-  type RunReport,
-} from "../types.js";
+import type { CheckResult, RootCause, RunExtras, RunReport } from "../report/schema.js";
+import { ProbeFailure, type CheckSpec, type LookupFn, type Measurement, type ProbeContext, type ProbeDefinition, type ProbeDeps } from "../probes/api.js";
 import { BudgetExceeded, checkBudget, raceAbort } from "./deadline.js";
 import { createPhaseTimer } from "./phase-timer.js";
 import { SamplingLane } from "./sampling-lane.js";
@@ -244,7 +234,7 @@ export function endpointOf(target: string): string | undefined {
 export function buildReport(
   input: Pick<RunInput, "env" | "file" | "deadlineMs">,
   checks: CheckResult[],
-  run: { startedAt: string; durationMs: number; strict: boolean; extras?: Record<string, unknown> },
+  run: { startedAt: string; durationMs: number; strict: boolean; extras?: RunExtras },
 ): RunReport {
   const summary = { total: checks.length, pass: 0, warn: 0, fail: 0, blocked: 0 };
   for (const check of checks) summary[check.status] += 1;

@@ -1,7 +1,7 @@
 // Secret references in a spec ({ secret: … } / { memorystoreAuth: … }) are
 // resolved at run time, inside the check's budget, so a missing secret is that
 // check's classified failure. Google clients load only when a reference exists.
-import type { CheckSpec, ProbeContext } from "../types.js";
+import type { CheckSpec, ProbeContext } from "../probes/api.js";
 import type { SecretValue } from "../config/schema.js";
 
 type SecretRef = Exclude<SecretValue, string>;

@@ -1,4 +1,4 @@
-import type { MetricValue } from "../types.js";
+import type { MetricValue } from "../diagnose/vocabulary.js";
 
 /** Read a dotted path (`payload.event`, `items.0.id`) from a parsed JSON value. */
 export function getPath(value: unknown, path: string): MetricValue | undefined {

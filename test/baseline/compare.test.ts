@@ -16,7 +16,7 @@ import {
   type BaselineBlock,
   type BaselineSource,
 } from "../../src/baseline/compare.js";
-import type { CheckResult, RunReport } from "../../src/types.js";
+import type { CheckResult, RunReport } from "../../src/report/schema.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/history");
 const load = (file: string) => JSON.parse(readFileSync(file, "utf8")) as RunReport;

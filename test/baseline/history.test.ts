@@ -18,7 +18,7 @@ import {
   readHistory,
   readReportFile,
 } from "../../src/baseline/history.js";
-import type { RunReport } from "../../src/types.js";
+import type { RunReport } from "../../src/report/schema.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/history");
 const DIST_HISTORY = path.resolve(import.meta.dirname, "../../dist/baseline/history.js");

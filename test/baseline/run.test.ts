@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runMain, type MainResult } from "../helpers/main-io.js";
-import type { RunReport } from "../../src/types.js";
+import type { RunReport } from "../../src/report/schema.js";
 import { httpServer } from "../helpers/net.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/history");

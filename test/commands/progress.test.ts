@@ -9,7 +9,7 @@ import { closedPort, httpServer } from "../helpers/net.js";
 import { captureIO, runMain } from "../helpers/main-io.js";
 import { createProgress } from "../../src/commands/progress.js";
 import { Redactor } from "../../src/redact.js";
-import type { CheckResult } from "../../src/types.js";
+import type { CheckResult } from "../../src/report/schema.js";
 
 const CLEAR = "\r\x1b[2K";
 let app: Awaited<ReturnType<typeof httpServer>>;

@@ -13,7 +13,7 @@ import { REPORT_MARGIN_MS } from "../../src/runner/deadline.js";
 import { defaultBackoffMs, runWithWait } from "../../src/commands/wait.js";
 import { buildConfig } from "../../src/config/load.js";
 import { Redactor } from "../../src/redact.js";
-import type { RunReport } from "../../src/types.js";
+import type { RunReport } from "../../src/report/schema.js";
 
 /** Paths that answer 503 for their first `failures` requests, then 200. */
 class FlippingRoutes {

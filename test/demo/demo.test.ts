@@ -9,8 +9,8 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { BIN, runCli } from "../helpers/cli.js";
-import { BREAKS, BREAK_NAMES } from "../../src/stack/breaks.js";
-import type { RunReport } from "../../src/types.js";
+import { BREAKS, BREAK_NAMES } from "../../src/demo/breaks.js";
+import type { RunReport } from "../../src/report/schema.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CHECKS = ["backend", "connector", "cache-instance", "cache", "db", "chat", "health"];

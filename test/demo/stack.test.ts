@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import net from "node:net";
 import path from "node:path";
-import { startLocalStack, stackLookup, StackUnavailableError } from "../../src/stack/index.js";
+import { startLocalStack, stackLookup, StackUnavailableError } from "../../src/demo/index.js";
 
 // The stack makes its temp dirs under os.tmpdir(), i.e. $TMPDIR: a private one shows what it leaves behind.
 const originalTmp = process.env.TMPDIR;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseExpectation, satisfies } from "../../src/evaluate/assertions.js";
+import { parseExpectation, satisfies } from "../../src/evaluate/expectations.js";
 import { parseDurationMs } from "../../src/util/duration.js";
 
 describe("parseExpectation", () => {

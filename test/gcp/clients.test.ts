@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGcpWorld, PROJECT, REGION, type GcpWorld } from "./harness.js";
 import { blackholePort, closedPort, httpServer, silentServer } from "../helpers/net.js";
 import { runCli } from "../helpers/cli.js";
-import { makeCerts, type CertSet } from "../../src/stack/certs.js";
-import { startGcpEmulator } from "../../src/stack/gcp-emulator.js";
-import { seedCloudStack } from "../../src/stack/gcp-fixtures.js";
+import { makeCerts, type CertSet } from "../../src/demo/certs.js";
+import { startGcpEmulator } from "../../src/demo/gcp-emulator.js";
+import { seedCloudStack } from "../../src/demo/gcp-fixtures.js";
 import { stackOptions } from "./harness.js";
 
 let world: GcpWorld;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpWorld, IMAGE, OLD_IMAGE, PROJECT, REGION, SHA, type GcpWorld } from "./harness.js";
 import { imageMatches } from "../../src/probes/cloud-run.js";
 import { buildConfig } from "../../src/config/load.js";
-import type { FailureClass } from "../../src/types.js";
+import type { FailureClass } from "../../src/diagnose/vocabulary.js";
 
 let world: GcpWorld;
 beforeAll(async () => {

@@ -16,7 +16,8 @@ import { runWithWait, type RetryInfo } from "../../src/commands/wait.js";
 import { REPORT_MARGIN_MS } from "../../src/runner/deadline.js";
 import { Redactor } from "../../src/redact.js";
 import type { RunEvent } from "../../src/runner/run-checks.js";
-import type { CheckResult, RunReport, Status } from "../../src/types.js";
+import type { Status } from "../../src/diagnose/vocabulary.js";
+import type { CheckResult, RunReport } from "../../src/report/schema.js";
 
 const SERVICE = "backend-staging";
 

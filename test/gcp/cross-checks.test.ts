@@ -6,9 +6,10 @@ import net from "node:net";
 import { once } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpWorld, AUTH_STRING, type GcpWorld } from "./harness.js";
-import { startRedisServer, type RedisServer } from "../../src/stack/redis-server.js";
+import { startRedisServer, type RedisServer } from "../../src/demo/redis-server.js";
 import { preflight, afterRun } from "../../src/evaluate/cross-checks.js";
-import type { CheckResult, CheckSpec } from "../../src/types.js";
+import type { CheckResult } from "../../src/report/schema.js";
+import type { CheckSpec } from "../../src/probes/api.js";
 
 let world: GcpWorld;
 let redis: RedisServer;

@@ -2,8 +2,8 @@
 // Get/List through the real client libraries, injected faults, state changes
 // while running, and a clean stop (also with a call still hanging).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGcpEmulator, type GcpEmulator } from "../../src/stack/gcp-emulator.js";
-import { seedCloudStack } from "../../src/stack/gcp-fixtures.js";
+import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator.js";
+import { seedCloudStack } from "../../src/demo/gcp-fixtures.js";
 import { loadGax } from "../../src/gcp/clients.js";
 import { stackOptions, PROJECT, REGION } from "./harness.js";
 
@@ -23,7 +23,8 @@ async function clientOptions(port = emulator.port) {
     apiEndpoint: "127.0.0.1",
     port,
     sslCreds: gax.grpc.credentials.createInsecure(),
-    authClient: new gax.googleAuthLibrary.PassThroughClient(),
+    // The auth types of gax and of the client packages differ in version; the object is what both accept at run time.
+    authClient: new gax.googleAuthLibrary.PassThroughClient() as never,
     "grpc.enable_http_proxy": 0,
   };
 }

@@ -1,10 +1,10 @@
 // A Google Cloud emulator seeded with the chat product's cloud side, and a
 // way to run checks against it through the real runner (config validation,
 // classification, evaluation end to end) with the real client libraries.
-import { startGcpEmulator, type GcpEmulator } from "../../src/stack/gcp-emulator.js";
-import { seedCloudStack, type CloudStackControls, type CloudStackOptions } from "../../src/stack/gcp-fixtures.js";
+import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator.js";
+import { seedCloudStack, type CloudStackControls, type CloudStackOptions } from "../../src/demo/gcp-fixtures.js";
 import { runConfig } from "../helpers/run.js";
-import type { CheckResult, RunReport } from "../../src/types.js";
+import type { CheckResult, RunReport } from "../../src/report/schema.js";
 import type { RunOptions } from "../../src/runner/run-checks.js";
 
 export const PROJECT = "acme-staging";

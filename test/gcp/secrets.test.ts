@@ -4,7 +4,7 @@
 // reports. The resolved value never appears in any output.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpWorld, AUTH_STRING, PROJECT, type GcpWorld } from "./harness.js";
-import { startRedisServer, type RedisServer } from "../../src/stack/redis-server.js";
+import { startRedisServer, type RedisServer } from "../../src/demo/redis-server.js";
 
 const SECRET = `projects/${PROJECT}/secrets/redis-password-staging`;
 const PASSWORD = "s3cr3t-from-secret-manager";

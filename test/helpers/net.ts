@@ -3,7 +3,7 @@
 import net from "node:net";
 import http from "node:http";
 import { once } from "node:events";
-import { freePort } from "../../src/stack/free-port.js";
+import { freePort } from "../../src/demo/free-port.js";
 
 export interface Stoppable {
   port: number;

@@ -1,8 +1,8 @@
 // PostgreSQL fixtures for the probe tests: the clusters' roles, a check
 // builder for them, and sessions held open to fill connection slots or keep a
-// smart shutdown waiting. Real servers only (src/stack/postgres.ts).
+// smart shutdown waiting. Real servers only (src/demo/postgres.ts).
 import pg from "pg";
-import type { PostgresServer } from "../../src/stack/postgres.js";
+import type { PostgresServer } from "../../src/demo/postgres.js";
 
 /** Login roles every test cluster gets; passwords contain characters a URL must encode. */
 export const ROLES = {

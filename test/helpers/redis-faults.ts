@@ -8,7 +8,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { startRedisServer, type RedisServer } from "../../src/stack/redis-server.js";
+import { startRedisServer, type RedisServer } from "../../src/demo/redis-server.js";
 
 /** A side connection for setting a server up (not the client under test). */
 export function adminClient(server: RedisServer, options: { password?: string } = {}): Redis {

@@ -3,7 +3,7 @@
 import { buildConfig } from "../../src/config/load.js";
 import { runChecks, type RunOptions } from "../../src/runner/run-checks.js";
 import { Redactor } from "../../src/redact.js";
-import type { CheckResult, RunReport } from "../../src/types.js";
+import type { CheckResult, RunReport } from "../../src/report/schema.js";
 
 export async function runConfig(raw: Record<string, unknown>, options: RunOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<RunReport> {
   const loaded = await buildConfig(raw, { dir: process.cwd(), defaultEnv: "test", env: options.env ?? {} });

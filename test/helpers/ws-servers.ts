@@ -6,7 +6,8 @@ import { once } from "node:events";
 import { buildConfig } from "../../src/config/load.js";
 import { runChecks, type RunOptions } from "../../src/runner/run-checks.js";
 import { Redactor } from "../../src/redact.js";
-import type { CheckResult, LookupFn, RunReport } from "../../src/types.js";
+import type { CheckResult, RunReport } from "../../src/report/schema.js";
+import type { LookupFn } from "../../src/probes/api.js";
 
 export interface WsRun {
   result: CheckResult;

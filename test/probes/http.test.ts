@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { blackholePort, closedPort, httpServer, silentServer } from "../helpers/net.js";
 import { runCheck, runConfig } from "../helpers/run.js";
-import { makeCerts, type CertSet } from "../../src/stack/certs.js";
-import type { LookupFn } from "../../src/types.js";
+import { makeCerts, type CertSet } from "../../src/demo/certs.js";
+import type { LookupFn } from "../../src/probes/api.js";
 
 let app: Awaited<ReturnType<typeof httpServer>>;
 let certs: CertSet;

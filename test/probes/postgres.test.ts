@@ -9,12 +9,12 @@ import { blackholePort, closedPort, silentServer } from "../helpers/net.js";
 import { runCheck } from "../helpers/run.js";
 import { runMain } from "../helpers/main-io.js";
 import { holdSessions, pgCheck, ROLES } from "../helpers/postgres-fixtures.js";
-import { startPostgres, type PostgresServer } from "../../src/stack/postgres.js";
-import { makeCerts, type CertSet } from "../../src/stack/certs.js";
+import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
+import { makeCerts, type CertSet } from "../../src/demo/certs.js";
 import { buildConfig } from "../../src/config/load.js";
 import { classifyPostgresError } from "../../src/runner/classifiers/postgres.js";
 import { metricValue } from "../../src/probes/postgres.js";
-import type { LookupFn } from "../../src/types.js";
+import type { LookupFn } from "../../src/probes/api.js";
 
 let certs: CertSet;
 /** TLS with a certificate for localhost/127.0.0.1 signed by certs' CA; a hostssl-only role; a role no line covers. */

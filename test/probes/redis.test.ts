@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blackholePort, closedPort, silentServer } from "../helpers/net.js";
 import { runCheck, runConfig } from "../helpers/run.js";
 import { adminClient, blockWithScript, breakSnapshots, latencyProxy, loadingRedis, stallingProxy } from "../helpers/redis-faults.js";
-import { startRedisServer, type RedisServer } from "../../src/stack/redis-server.js";
-import { makeCerts, type CertSet } from "../../src/stack/certs.js";
+import { startRedisServer, type RedisServer } from "../../src/demo/redis-server.js";
+import { makeCerts, type CertSet } from "../../src/demo/certs.js";
 import { loadReporter } from "../../src/reporters/index.js";
 import { main } from "../../src/cli.js";
 import { captureIO } from "../helpers/main-io.js";
-import type { LookupFn, RunReport } from "../../src/types.js";
+import type { RunReport } from "../../src/report/schema.js";
+import type { LookupFn } from "../../src/probes/api.js";
 import type { RunOptions } from "../../src/runner/run-checks.js";
 
 const PASSWORD = "s3cr3t-Redis-pa55";

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { startChatServer, parseChatFault, AGENT_EVENTS, type ChatServer } from "../../src/stack/chat-server.js";
-import { makeCerts, type CertSet } from "../../src/stack/certs.js";
+import { startChatServer, parseChatFault, AGENT_EVENTS, type ChatServer } from "../../src/demo/chat-server.js";
+import { makeCerts, type CertSet } from "../../src/demo/certs.js";
 import { blackholePort, closedPort, silentServer } from "../helpers/net.js";
 import { failingLookup, loopbackLookup, rawUpgradeServer, runWsCheck } from "../helpers/ws-servers.js";
 import { classifyWebsocketError } from "../../src/runner/classifiers/websocket.js";

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import junit from "../../src/reporters/junit.js";
-import type { RunReport } from "../../src/types.js";
+import type { RunReport } from "../../src/report/schema.js";
 import { closedPort, httpServer } from "../helpers/net.js";
 import { runMain } from "../helpers/main-io.js";
 import { FIXTURES, loadFixture } from "./fixtures.js";

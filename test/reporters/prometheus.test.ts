@@ -3,7 +3,7 @@
 // families not interleaved; label values escaped; values parse as floats).
 import { describe, expect, it } from "vitest";
 import prometheus, { escapeLabelValue, formatValue } from "../../src/reporters/prometheus.js";
-import type { RunReport } from "../../src/types.js";
+import type { RunReport } from "../../src/report/schema.js";
 import { loadFixture } from "./fixtures.js";
 
 describe("escaping and values", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classify, type ClassifyContext } from "../../src/runner/classify.js";
 import { BudgetExceeded } from "../../src/runner/deadline.js";
-import { ProbeFailure } from "../../src/types.js";
+import { ProbeFailure } from "../../src/probes/api.js";
 
 const ctx = (over: Partial<ClassifyContext> = {}): ClassifyContext => ({ kind: "http", completedPhases: [], budgetMs: 2000, endpoint: "db.internal:5432", ...over });
 const errno = (code: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${code} something`), { code, ...extra });

@@ -1,6 +1,6 @@
 // Close codes (RFC 6455 §7.4 and the IANA registry) explained, and the
 // failure class each one gives when the server closes before the check is done.
-import type { FailureClass } from "../../types.js";
+import type { FailureClass } from "../../diagnose/vocabulary.js";
 
 const MEANINGS: Record<number, string> = {
   1000: "normal closure",

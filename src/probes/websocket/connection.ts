@@ -7,7 +7,7 @@ import type { ClientRequest, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { ClientOptions } from "ws";
-import { ProbeFailure, type TlsSpec } from "../../types.js";
+import { ProbeFailure, type TlsSpec } from "../api.js";
 import { fixedLookup } from "../../net/resolve.js";
 import { tlsOptions } from "../../net/tls.js";
 import { formatMs } from "../../util/duration.js";

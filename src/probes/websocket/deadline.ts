@@ -8,7 +8,7 @@
 // shorter delay, whenever that turn ran long (a loaded machine). Created in
 // the same turn, ours always expires first.
 import { setMaxListeners } from "node:events";
-import type { ProbeContext } from "../../types.js";
+import type { ProbeContext } from "../api.js";
 import { formatMs } from "../../util/duration.js";
 
 /** How far before the check's budget the probe gives up on its own. */

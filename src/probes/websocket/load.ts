@@ -4,12 +4,13 @@
 // own queueing. Established connections stay open until every one has been
 // tried (N users at once), then all are closed normally.
 import type WebSocket from "ws";
-import { ProbeFailure, type CheckSpec, type ClassifiedError, type Measurement, type MetricValue, type ProbeContext } from "../../types.js";
+import { type ClassifiedError, type MetricValue } from "../../diagnose/vocabulary.js";
+import { ProbeFailure, type CheckSpec, type Measurement, type ProbeContext } from "../api.js";
 import { classify } from "../../runner/classify.js";
 import { parseDurationMs } from "../../util/duration.js";
 import { percentile, roundMs } from "../../util/stats.js";
 import { cut } from "../../util/excerpt.js";
-import type { TlsSpec } from "../../types.js";
+import type { TlsSpec } from "../api.js";
 import { closeNormally, endpointOf, openSocket, type PhaseSink } from "./connection.js";
 import { compileMatch } from "./match.js";
 import { Waiter } from "./waiter.js";

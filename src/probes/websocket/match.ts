@@ -2,8 +2,8 @@
 // of dotted JSON paths to expectations (the operators of `expect`). A message
 // that is not JSON never matches. Messages that do not match are kept
 // (bounded) so a failure can say what arrived instead.
-import type { Expectation, MetricValue } from "../../types.js";
-import { parseExpectation, satisfies } from "../../evaluate/assertions.js";
+import type { Expectation, MetricValue } from "../../diagnose/vocabulary.js";
+import { parseExpectation, satisfies } from "../../evaluate/expectations.js";
 import { getPath } from "../../util/json-path.js";
 import { excerpt as textExcerpt } from "../../util/excerpt.js";
 

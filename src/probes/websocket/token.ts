@@ -4,7 +4,7 @@
 // the moment it exists, and goes out as a header or a query parameter.
 import { z } from "zod";
 import { durationSchema, secretValueSchema } from "../../config/schema.js";
-import { ProbeFailure, type ProbeContext } from "../../types.js";
+import { ProbeFailure, type ProbeContext } from "../api.js";
 import { watchAbort, type ProbeDeadline } from "./deadline.js";
 import { parseDurationMs, formatMs } from "../../util/duration.js";
 import { cut } from "../../util/excerpt.js";

@@ -1,6 +1,7 @@
 // Waiting for messages that match, on one connection, with a deadline; what
 // arrived instead is remembered so the failure can quote it.
-import { ProbeFailure, type MetricValue } from "../../types.js";
+import { type MetricValue } from "../../diagnose/vocabulary.js";
+import { ProbeFailure } from "../api.js";
 import { formatMs } from "../../util/duration.js";
 import { roundMs } from "../../util/stats.js";
 import { closedFailure, type Inbox } from "./connection.js";

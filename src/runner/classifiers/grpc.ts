@@ -2,7 +2,7 @@
 // theirs when it carries a numeric gRPC status code; src/gcp/clients.ts tags
 // it with the API, RPC, resource and endpoint of the call, so messages name
 // what was asked of whom, and hints name the IAM role or the command to run.
-import type { ClassifiedError } from "../../types.js";
+import type { ClassifiedError } from "../../diagnose/vocabulary.js";
 import type { ClassifyContext } from "../classify.js";
 import { gcpCallOf, roleForPermission, shortName, type GcpCallInfo } from "../../gcp/resources.js";
 import { formatMs } from "../../util/duration.js";

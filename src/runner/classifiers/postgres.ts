@@ -2,7 +2,7 @@
 // SQLSTATE (`code`), which says exactly which layer refused us; pg's own
 // client-side errors only have their text. Anything not recognised here falls
 // through to the generic Node network rules (ECONNREFUSED, TLS codes, …).
-import type { ClassifiedError, FailureClass } from "../../types.js";
+import type { ClassifiedError, FailureClass } from "../../diagnose/vocabulary.js";
 import type { ClassifyContext } from "../classify.js";
 import { formatMs } from "../../util/duration.js";
 

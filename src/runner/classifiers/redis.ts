@@ -3,7 +3,7 @@
 // wraps transport failures in its own texts ("Command timed out",
 // "Connection is closed."). Only checks of kind `redis` are judged here; TLS
 // certificate problems fall through to the generic rules, which know them.
-import type { ClassifiedError } from "../../types.js";
+import type { ClassifiedError } from "../../diagnose/vocabulary.js";
 import { classifyNodeError, type ClassifyContext } from "../classify.js";
 import { formatMs } from "../../util/duration.js";
 

@@ -4,7 +4,7 @@
 // errors ws raises on its own: frames that break the protocol, handshake
 // headers a proxy mangled, and the same handshake texts when they reach the
 // runner some other way (e.g. load mode, or a future caller).
-import type { ClassifiedError } from "../../types.js";
+import type { ClassifiedError } from "../../diagnose/vocabulary.js";
 import type { ClassifyContext } from "../classify.js";
 import { formatMs } from "../../util/duration.js";
 

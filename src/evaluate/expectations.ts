@@ -1,6 +1,6 @@
 // Expectations as written in configs (`"< 200ms"`, `healthy`, `"~ ^2\\d\\d$"`)
 // and the pure comparison of a measured value against one.
-import type { ExpectOp, Expectation, MetricValue } from "../types.js";
+import type { ExpectOp, Expectation, MetricValue } from "../diagnose/vocabulary.js";
 import { parseDurationMs } from "../util/duration.js";
 
 const OPERATOR = /^\s*(<=|>=|==|!=|<|>|~)\s*(.*)$/s;

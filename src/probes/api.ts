@@ -1,51 +1,13 @@
-// The central types of infra-check. Everything that crosses a module boundary
-// (config → runner → evaluate → reporters) is declared here.
-
+// The probe contract: what a kind declares (its config schema, metrics,
+// judgement, diagnoses, one-off flags) and what the runner hands it while it
+// runs (the budget, phases, the sampling lane, where to put observations).
 import type { ZodType } from "zod";
+import type { Assertion, ClassifiedError, Expectation, FailureClass, MetricValue } from "../diagnose/vocabulary.js";
+import type { CheckResult } from "../report/schema.js";
+import type { LookupFn } from "../net/resolve.js";
+import type { TlsSpec } from "../net/tls.js";
 
-/** The closed vocabulary of why a check failed. Hints and reporters switch on it. */
-export const FAILURE_CLASSES = [
-  "dns",
-  "refused",
-  "unreachable",
-  "tls",
-  "auth",
-  "permission",
-  "not-found",
-  "protocol",
-  "server-error",
-  "timeout",
-  "slow",
-  "unhealthy",
-  "drift",
-  "config",
-  "internal",
-] as const;
-export type FailureClass = (typeof FAILURE_CLASSES)[number];
-
-export type Status = "pass" | "warn" | "fail" | "blocked";
-
-export type MetricValue = number | string | boolean | null | MetricValue[] | { [key: string]: MetricValue };
-
-/** A parsed expectation: `"< 200ms"` → { op: "<", value: 200 }. */
-export type ExpectOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "~";
-export interface Expectation {
-  op: ExpectOp;
-  /** Number (durations already converted to ms, percentages to fractions), string, boolean, null, or a regex source for `~`. */
-  value: number | string | boolean | null;
-  /** The expectation as written in the config, for messages. */
-  source: string;
-}
-
-/** TLS options shared by every probe kind (`tls:` block). Paths are already resolved against the config file. */
-export interface TlsSpec {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  servername?: string;
-  /** Opt-in: accept any certificate. */
-  insecure?: boolean;
-}
+export type { LookupFn, TlsSpec };
 
 /** Fields every check has, whatever its kind. */
 export interface CheckSpecBase {
@@ -62,18 +24,6 @@ export interface CheckSpecBase {
 /** One validated check: common fields plus the kind's own fields. */
 export type CheckSpec<K extends object = Record<string, unknown>> = CheckSpecBase & K;
 
-/** Why a measurement failed, as decided by classify(). */
-export interface ClassifiedError {
-  class: FailureClass;
-  message: string;
-  /** Low-level evidence: errno code, SQLSTATE, gRPC status, HTTP status, close code. */
-  code?: string;
-  /** The phase that was in progress when it failed. */
-  phase?: string;
-  /** A hint more specific than the default for (class, kind). */
-  hint?: string;
-}
-
 /** What a probe observed. Serialisable; judged later by evaluate(). */
 export interface Measurement {
   /** Phases that happened, in order of completion. Phases that never happened are absent, not zero. */
@@ -86,82 +36,6 @@ export interface Measurement {
   labels?: string[];
 }
 
-export interface Assertion {
-  metric: string;
-  op: ExpectOp;
-  expected: string;
-  actual: MetricValue | undefined;
-  ok: boolean;
-  severity: "fail" | "warn";
-  /** The class a failed assertion gives the check (slow for timings, unhealthy, drift …). */
-  class?: FailureClass;
-}
-
-export interface Failure {
-  class: FailureClass;
-  message: string;
-  hint: string;
-  phase?: string;
-  code?: string;
-}
-
-export interface CheckResult {
-  name: string;
-  kind: string;
-  /** Redacted, human-readable target (URL without credentials, resource name). */
-  target: string;
-  status: Status;
-  durationMs: number;
-  budgetMs: number;
-  phasesMs: Record<string, number>;
-  metrics: Record<string, MetricValue>;
-  assertions: Assertion[];
-  failure: Failure | null;
-  blockedBy: string[];
-  details?: Record<string, MetricValue>;
-  labels?: string[];
-  /** How many times the check ran (with --wait). */
-  attempts?: number;
-  /** Set by baseline comparison (issue 10). */
-  baseline?: Record<string, unknown>;
-}
-
-export interface RootCause {
-  check: string;
-  class: FailureClass;
-  message: string;
-  /** Checks that were blocked because of this one (transitively). */
-  blocks: string[];
-}
-
-export interface RunSummary {
-  total: number;
-  pass: number;
-  warn: number;
-  fail: number;
-  blocked: number;
-}
-
-export interface RunReport {
-  schemaVersion: 1;
-  tool: { name: "infra-check"; version: string };
-  env: string;
-  configFile?: string;
-  startedAt: string;
-  durationMs: number;
-  deadlineMs: number;
-  ok: boolean;
-  strict: boolean;
-  summary: RunSummary;
-  rootCauses: RootCause[];
-  checks: CheckResult[];
-  /** Free-form run-level information added by optional features (wait, baseline). */
-  extras?: Record<string, unknown>;
-}
-
-// ---------------------------------------------------------------- probes
-
-export type LookupFn = (hostname: string, signal: AbortSignal) => Promise<{ address: string; family: 4 | 6 }[]>;
 
 export interface PhaseTimer {
   /** Time `fn` as phase `name`; the phase is recorded only when it completes. */
@@ -302,8 +176,3 @@ export class ProbeFailure extends Error {
   }
 }
 
-export type Reporter = (report: RunReport, options: ReporterOptions) => string;
-export interface ReporterOptions {
-  color: boolean;
-  verbose: boolean;
-}

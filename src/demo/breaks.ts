@@ -8,8 +8,8 @@
 // - `apply`: on the running stack — a chat server fault, a cloud resource's
 //   state, the /health document.
 // Breaks never edit config/demo.yaml: they change the world the config describes.
-import { ConfigError } from "../config/errors.js";
-import type { FailureClass } from "../types.js";
+import { ConfigError } from "../util/errors.js";
+import type { FailureClass } from "../diagnose/vocabulary.js";
 import type { ChatFault } from "./chat-server.js";
 import type { HealthState } from "./health-server.js";
 
@@ -43,7 +43,7 @@ export interface DemoPlan {
   resolverFailures: Map<string, "ENOTFOUND" | "EAI_AGAIN">;
 }
 
-/** The running pieces a break may act on (see src/stack/index.ts). */
+/** The running pieces a break may act on (see src/demo/index.ts). */
 export interface DemoControls {
   setChatFault(fault: ChatFault | null): void;
   setHealth(state: HealthState): void;

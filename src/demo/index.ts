@@ -1,7 +1,7 @@
 // The local stack of `infra-check demo`, the demo tests and the benchmarks:
 // every piece of the chat product of INCIDENTS.md, on ephemeral loopback
 // ports, started concurrently (PostgreSQL's initdb is the long pole), with
-// the incidents of src/stack/breaks.ts injected on request.
+// the incidents of src/demo/breaks.ts injected on request.
 //
 // It returns the variables config/demo.yaml needs (ports, passwords,
 // emulator address), a resolver for the names the breaks make unresolvable,
@@ -13,13 +13,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { systemLookup } from "../net/resolve.js";
-import type { LookupFn } from "../types.js";
+import type { LookupFn } from "../probes/api.js";
 import { findBreaks, type BreakDefinition, type DemoControls, type DemoPlan } from "./breaks.js";
 import { HEALTHY } from "./health-server.js";
 import { findPostgresBinDir } from "./postgres.js";
 import { PACKAGE_ROOT } from "../package-root.js";
 
-/** config/demo.yaml of this package (dist/stack/index.js → ../../config). */
+/** config/demo.yaml of this package (dist/demo/index.js → ../../config). */
 export const DEMO_CONFIG = path.join(PACKAGE_ROOT, "config", "demo.yaml");
 
 /** The values config/demo.yaml reads as ${DEMO_…}. */
@@ -27,7 +27,7 @@ export const DEMO_PROJECT = "demo-project";
 export const DEMO_REGION = "us-central1";
 
 export interface LocalStackOptions {
-  /** Break names (src/stack/breaks.ts). */
+  /** Break names (src/demo/breaks.ts). */
   breaks?: readonly string[];
   /** Aborting stops whatever has started and rejects. */
   signal?: AbortSignal;

@@ -289,7 +289,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 /** pg_hba.conf: local socket and the superuser's own line first, then the caller's lines (or the open default). */
 function hbaText(superuser: string, lines: string[] | undefined): string {
   return [
-    "# written by infra-check's PostgreSQL stack (src/stack/postgres.ts)",
+    "# written by infra-check's PostgreSQL stack (src/demo/postgres.ts)",
     "local all all scram-sha-256",
     `host all ${superuser} 127.0.0.1/32 scram-sha-256`,
     ...(lines ?? ["host all all 127.0.0.1/32 scram-sha-256", "host all all ::1/128 scram-sha-256"]),

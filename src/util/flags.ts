@@ -1,6 +1,6 @@
 // Parsing of flag values shared by several commands. Errors are ConfigErrors
 // (exit 2) that name the flag.
-import { ConfigError } from "../config/errors.js";
+import { ConfigError } from "./errors.js";
 import { parseDurationMs } from "../util/duration.js";
 
 export function durationFlag(flag: string, value: string | undefined): number | undefined {

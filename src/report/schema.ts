@@ -1,0 +1,116 @@
+// The public report schema (`--format json`, history files, `compare`):
+// versioned, documented in docs/json-output.md. Types only — every stage that
+// produces or reads a report speaks it; src/report/build.ts is its one builder.
+import type { Assertion, Failure, FailureClass, MetricValue, Status } from "../diagnose/vocabulary.js";
+
+export const SCHEMA_VERSION = 1;
+
+/** One metric of a check's `baseline` block. */
+export interface MetricBaseline {
+  /** Median of the metric over the runs that had it. */
+  baseline: number;
+  value: number;
+  /** value / baseline; null when the baseline is 0 (any positive value is "infinitely" slower). */
+  ratio: number | null;
+  regressed: boolean;
+  /** How many runs the median was taken over. */
+  runs: number;
+}
+export type BaselineBlock = Record<string, MetricBaseline>;
+
+export interface CheckResult {
+  name: string;
+  kind: string;
+  /** Redacted, human-readable target (URL without credentials, resource name). */
+  target: string;
+  status: Status;
+  durationMs: number;
+  budgetMs: number;
+  phasesMs: Record<string, number>;
+  metrics: Record<string, MetricValue>;
+  assertions: Assertion[];
+  failure: Failure | null;
+  blockedBy: string[];
+  details?: Record<string, MetricValue>;
+  labels?: string[];
+  /** How many times the check ran (with --wait). */
+  attempts?: number;
+  /** Timings compared with the baseline (--baseline, history with regression:). */
+  baseline?: BaselineBlock;
+}
+
+export interface RootCause {
+  check: string;
+  class: FailureClass;
+  message: string;
+  /** Checks that were blocked because of this one (transitively). */
+  blocks: string[];
+}
+
+export interface RunSummary {
+  total: number;
+  pass: number;
+  warn: number;
+  fail: number;
+  blocked: number;
+}
+
+/** `extras.wait`: what `--wait` did. */
+export interface WaitSummary {
+  waitMs: number;
+  attempts: number;
+  passedAfterRetry: string[];
+  neverPassed: string[];
+  /** Never passed, and the reported attempt measured `converged: false`. */
+  neverConverged: string[];
+  /** Never passed, and the reported attempt measured `converged: true`. */
+  convergedButBroken: string[];
+}
+
+export interface Regression {
+  check: string;
+  metric: string;
+  baseline: number;
+  value: number;
+  ratio: number | null;
+}
+
+/** `extras.baseline`: what the run was compared with. */
+export interface BaselineSummary {
+  kind: "history" | "report";
+  /** Path as shown to the user. */
+  source: string;
+  /** How many saved reports the baseline was taken from. */
+  reports: number;
+  checksWithoutBaseline?: string[];
+  regressions: Regression[];
+}
+
+export interface RunExtras {
+  wait?: WaitSummary;
+  baseline?: BaselineSummary;
+}
+
+export interface RunReport {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: "infra-check"; version: string };
+  env: string;
+  configFile?: string;
+  startedAt: string;
+  durationMs: number;
+  deadlineMs: number;
+  ok: boolean;
+  strict: boolean;
+  summary: RunSummary;
+  rootCauses: RootCause[];
+  checks: CheckResult[];
+  /** What optional features did (--wait, --baseline). */
+  extras?: RunExtras;
+}
+
+export interface ReporterOptions {
+  color: boolean;
+  verbose: boolean;
+}
+/** A reporter renders; it never decides the exit code. */
+export type Reporter = (report: RunReport, options: ReporterOptions) => string;
