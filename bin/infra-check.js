@@ -19,8 +19,9 @@ if (cached) {
   process.stdout.write(cached.stdout);
   process.exitCode = cached.exitCode;
 } else {
-  const { main, installProcessHandlers } = await import("../dist-bundle/cli.js");
-  installProcessHandlers();
+  const { main, installProcessHandlers, processIO } = await import("../dist-bundle/cli.js");
+  const io = processIO();
+  installProcessHandlers(io);
   // performance.now() counts from the process start: --deadline bounds the whole process.
-  process.exitCode = await main(process.argv, undefined, { runOptions: { clockStartMs: 0 } });
+  process.exitCode = await main(process.argv, io, { runOptions: { clockStartMs: 0 } });
 }

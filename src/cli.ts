@@ -4,10 +4,9 @@ import { Command, CommanderError } from "commander";
 import { PROBES, PROBE_KINDS, kindForCommand, loadProbe } from "./probes/index.js";
 import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
-import { processIO, type CommandIO } from "./commands/io.js";
+import { egress, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
 import { helpWidth } from "./help-cache.js";
-import { getProcessRedactor } from "./redact.js";
 import type { ExecuteOptions } from "./commands/execute.js";
 
 const EXIT_CODES_HELP = `
@@ -37,7 +36,9 @@ Environment:
   NO_COLOR / FORCE_COLOR   disable / force colours
   INFRA_CHECK_GCP_EMULATOR_HOST=host:port   talk to a local Google Cloud API emulator`;
 
-export async function main(argv: string[], io: CommandIO = processIO(), options: ExecuteOptions = {}): Promise<number> {
+export async function main(argv: string[], given: CommandIO = processIO(), options: ExecuteOptions = {}): Promise<number> {
+  // Every write of this invocation passes one redactor (the config's and the run's secrets register there).
+  const io = egress(given);
   let exitCode: number = EXIT.OK;
   const setExit = (code: number) => {
     exitCode = code;
@@ -50,8 +51,8 @@ export async function main(argv: string[], io: CommandIO = processIO(), options:
     .enablePositionalOptions()
     .exitOverride()
     // Help wraps at 80 columns at most (readable on wide terminals; the same text the start-up fast path prints).
-    // Usage errors quote the argv they reject (`--password=…`): they go through the redactor too.
-    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(getProcessRedactor().text(text)), getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
+    // Usage errors quote the argv they reject (`--password=…`): they go through the egress redactor too.
+    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(io.redactor.text(text)), getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
     .addHelpText("after", MAIN_HELP);
   addRunOptions(program).action(async (env: string | undefined, flags: RunFlags) => {
     if (!env && !flags.config) {
@@ -153,13 +154,13 @@ Examples:
   return exitCode;
 }
 
-function handleError(error: unknown, io: CommandIO): number {
+function handleError(error: unknown, io: Egress): number {
   if (error instanceof CommanderError) {
     // Help and version displays end through exitOverride too.
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return EXIT.OK;
     return EXIT.USAGE;
   }
-  const redactor = getProcessRedactor();
+  const { redactor } = io;
   const name = (error as Error)?.name;
   if (name === "ConfigError" || name === "ConfigErrors") {
     const lines = redactor.text((error as Error).message).split("\n");
@@ -173,9 +174,10 @@ function handleError(error: unknown, io: CommandIO): number {
 /**
  * A client library that leaks a rejection or throws from an event handler must
  * not end the process with a stack trace and an exit code we did not choose.
- * Installed by the bin launcher only (tests import main() without it).
+ * Installed by the bin launcher only (tests import main() without it), with
+ * the same egress the command writes through, so they redact what it would.
  */
-export function installProcessHandlers(): void {
+export function installProcessHandlers(io: Egress): void {
   // `infra-check … | head` closes our stdout early: that is the reader's choice, not a crash.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
@@ -184,10 +186,12 @@ export function installProcessHandlers(): void {
     });
   }
   process.on("unhandledRejection", (reason) => {
-    if (process.env.INFRA_CHECK_DEBUG) process.stderr.write(`infra-check: (ignored) unhandled rejection: ${getProcessRedactor().text(String((reason as Error)?.message ?? reason))}\n`);
+    if (process.env.INFRA_CHECK_DEBUG) process.stderr.write(`infra-check: (ignored) unhandled rejection: ${io.redactor.text(String((reason as Error)?.message ?? reason))}\n`);
   });
   process.on("uncaughtException", (error) => {
-    process.stderr.write(`infra-check: internal error: ${getProcessRedactor().text(String(error?.stack ?? error))}\nThis is a bug in infra-check; please report it.\n`);
+    process.stderr.write(`infra-check: internal error: ${io.redactor.text(String(error?.stack ?? error))}\nThis is a bug in infra-check; please report it.\n`);
     process.exit(EXIT.INTERNAL);
   });
 }
+
+export { processIO };

@@ -70,11 +70,22 @@ export class Redactor {
     for (const secret of headerSecrets(value)) this.add(secret);
   }
 
+  /** Known secrets and credential-shaped text (URL userinfo, Bearer tokens, password=…): for text that came from outside. */
   text(value: string): string {
+    let out = this.values(value);
+    for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+    return out;
+  }
+
+  /**
+   * Known secrets only: what every byte leaving the process passes through
+   * (src/commands/io.ts). Our own texts (help, a demo's instructions) are not
+   * credential-shaped by accident, and stay readable.
+   */
+  values(value: string): string {
     let out = value;
     for (const secret of this.sorted) if (out.includes(secret)) out = out.split(secret).join(MASK);
     if (out.includes(CUT)) out = this.maskCutSecrets(out);
-    for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
     return out;
   }
 
@@ -208,13 +219,4 @@ function bodySecrets(body: string): string[] {
   } catch {
     return [...new URLSearchParams(body)].filter(([name]) => SECRET_KEY.test(name)).map(([, value]) => value);
   }
-}
-
-/** The redactor of the current run, for process-level error handlers (which have no other way to reach it). */
-let processRedactor = new Redactor();
-export function setProcessRedactor(redactor: Redactor): void {
-  processRedactor = redactor;
-}
-export function getProcessRedactor(): Redactor {
-  return processRedactor;
 }

@@ -1,4 +1,4 @@
-// Run history on disk (issue 10): one JSON report per run in a folder that CI
+// Run history on disk: one JSON report per run in a folder that CI
 // can cache or upload. Writers never share a file: each run gets its own name
 // (time + random suffix) and is written to a temp file in the same folder, then
 // renamed, so a reader or a concurrent writer never sees half a report.
@@ -12,7 +12,8 @@ import { z } from "zod";
 import { ConfigError } from "../util/errors.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { RunReport } from "../report/schema.js";
-import { applyBaseline, type BaselineSource, type RegressionConfig } from "./compare.js";
+import type { BaselineSource, RegressionConfig } from "../evaluate/regression.js";
+import type { RunBaseline } from "../runner/run-checks.js";
 
 export const DEFAULT_KEEP = 50;
 /** A crashed writer's temp file older than this is litter, not a write in progress. */
@@ -235,7 +236,11 @@ export interface BaselinePlan {
   historyDir?: string;
   keep: number;
   regression?: RegressionConfig;
-  perCheck: Record<string, RegressionConfig | undefined>;
+}
+
+/** What the runner judges each check against (a check's own `regression:` overrides the top level there). */
+export function runBaseline(plan: BaselinePlan | undefined): RunBaseline | undefined {
+  return plan?.baseline ? { source: plan.baseline.source, regression: plan.regression } : undefined;
 }
 
 /**
@@ -261,14 +266,7 @@ export async function planBaseline(loaded: LoadedConfig, flags: { history?: stri
     historyDir,
     keep: loaded.history?.keep ?? DEFAULT_KEEP,
     regression: loaded.regression,
-    perCheck: Object.fromEntries(loaded.checks.map((check) => [check.name, check.regression])),
   };
-}
-
-/** Judge the run against the plan's baseline (unchanged when there is none). */
-export function judgeWithBaseline(report: RunReport, plan: BaselinePlan): RunReport {
-  if (!plan.baseline) return report;
-  return applyBaseline(report, plan.baseline.source, { regression: plan.regression, perCheck: plan.perCheck });
 }
 
 /** Append the judged report to the plan's history folder. A failed write is reported, not fatal: the run's verdict stands. */

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Chalk } from "chalk";
 import { ConfigError } from "../util/errors.js";
 import { readReportFile } from "../baseline/history.js";
-import { DEFAULT_REGRESSION, diffReports, formatRatio, type CheckDiff, type MetricDiff, type ReportDiff } from "../baseline/compare.js";
+import { DEFAULT_REGRESSION, diffReports, formatRatio, type CheckDiff, type MetricDiff, type ReportDiff } from "../evaluate/regression.js";
 import { formatMs, parseDurationMs } from "../util/duration.js";
 import { EXIT } from "../exit-codes.js";
 import { useColor, type CommandIO } from "./io.js";

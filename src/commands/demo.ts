@@ -73,7 +73,7 @@ export async function demoCommand(flags: DemoFlags, io: CommandIO, options: Demo
     // Every Google client of this run talks to the stack's emulator, whatever the
     // shell exports: the demo never reaches a real project (or the metadata server).
     const env = { ...io.env, ...stack.env, [EMULATOR_ENV]: stack.env.DEMO_GCP_EMULATOR_HOST };
-    const loaded = await loadConfigFile(configFile, { env });
+    const loaded = await loadConfigFile(configFile, { env, redactor: io.redactor });
     const relative = path.relative(io.cwd, configFile);
     loaded.file = relative.startsWith("..") ? configFile : relative;
     const { exitCode } = await execute(loaded, flags, { ...io, env }, {

@@ -1,4 +1,9 @@
-// Where commands write. Injected so tests can capture output without spawning.
+// Where commands write. Injected so tests can capture output without
+// spawning. The egress of a command: whatever is written through it passes
+// the invocation's one redactor (every secret from the config, the flags
+// and the run registers there), so no output path can skip redaction.
+import { Redactor } from "../redact.js";
+
 export interface CommandIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -6,18 +11,38 @@ export interface CommandIO {
   stderrIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The invocation's redactor; egress() adds one when a caller gave none. */
+  redactor?: Redactor;
 }
 
-export function processIO(): CommandIO {
-  return {
+/** A CommandIO whose stdout and stderr are redacted. */
+export type Egress = CommandIO & { redactor: Redactor };
+
+export function processIO(): Egress {
+  return egress({
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
     cwd: process.cwd(),
-  };
+  });
 }
+
+/** Wrap `io` so every write is redacted by one redactor (the same object when it already is an egress). */
+export function egress(io: CommandIO): Egress {
+  if (io.redactor && (io as { [EGRESS]?: true })[EGRESS]) return io as Egress;
+  const redactor = io.redactor ?? new Redactor();
+  return {
+    ...io,
+    redactor,
+    stdout: (text) => io.stdout(redactor.values(text)),
+    stderr: (text) => io.stderr(redactor.values(text)),
+    [EGRESS]: true,
+  } as Egress;
+}
+
+const EGRESS = Symbol("egress");
 
 /** Colour only on a TTY unless FORCE_COLOR; NO_COLOR and --no-color always win. */
 export function useColor(flag: boolean | undefined, io: CommandIO, isTTY = io.stdoutIsTTY): boolean {

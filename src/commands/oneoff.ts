@@ -7,7 +7,7 @@ import { execute, type ExecuteOptions } from "./execute.js";
 import { addOutputOptions, type RunFlags } from "./run-options.js";
 import type { CommandIO } from "./io.js";
 import type { ProbeDefinition } from "../probes/api.js";
-import { REPORT_MARGIN_MS } from "../runner/deadline.js";
+import { REPORT_MARGIN_MS } from "../util/deadline.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 export const ONE_OFF_DEFAULT_TIMEOUT = "5s";
@@ -39,7 +39,7 @@ export async function runOneOff(probe: ProbeDefinition, argument: string, flags:
   const check = { ...raw, timeout: timeoutMs, ...(Object.keys(expect).length ? { expect } : {}), ...(Object.keys(warn).length ? { warn } : {}) };
   const loaded = await buildConfig(
     { env: "one-off", deadline: timeoutMs + 2 * REPORT_MARGIN_MS, checks: { [probe.oneOff!.command]: check } },
-    { dir: io.cwd, defaultEnv: "one-off", noInterpolation: true },
+    { dir: io.cwd, defaultEnv: "one-off", noInterpolation: true, redactor: io.redactor },
   );
   return (await execute(loaded, flags, io, options)).exitCode;
 }

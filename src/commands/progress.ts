@@ -9,7 +9,7 @@ import type { RunEvent } from "../runner/run-checks.js";
 import type { Status } from "../diagnose/vocabulary.js";
 import { formatMs } from "../util/duration.js";
 import { useColor, type CommandIO } from "./io.js";
-import type { RetryInfo } from "./wait.js";
+import type { RetryInfo } from "../runner/wait.js";
 import type { Redactor } from "../redact.js";
 
 export interface Progress {

@@ -61,12 +61,18 @@ export async function checkSchemas(): Promise<z.ZodObject[]> {
   for (const kind of PROBE_KINDS) {
     const probe = await loadProbe(kind);
     const own = shapeOf(probe.schema, kind);
-    const metrics: Shape = Object.fromEntries(probe.metrics.names.map((metric) => [metric, expectationSchema.optional()]));
+    const names = Object.keys(probe.metrics);
+    const metrics: Shape = Object.fromEntries(
+      names.map((metric) => {
+        const description = probe.metrics[metric].description;
+        return [metric, description ? expectationSchema.optional().meta({ description }) : expectationSchema.optional()];
+      }),
+    );
     // Structured requirements (cloud-run's image, env list …) may be written under `expect` too (src/config/load.ts).
     const requirements = objectOf(own.require)?.shape as Shape | undefined;
-    const prefixes = probe.metrics.prefixes ?? [];
+    const prefixes = Object.keys(probe.metricPrefixes ?? {});
     const metricObject = (shape: Shape) => (prefixes.length ? z.object(shape).catchall(expectationSchema) : z.strictObject(shape));
-    const known = [...probe.metrics.names, ...prefixes.map((prefix) => `${prefix}<path>`)].join(", ");
+    const known = [...names, ...prefixes.map((prefix) => `${prefix}<path>`)].join(", ");
     const branch = z
       .strictObject({
         ...(baseCheckSchema.shape as Shape),

@@ -9,9 +9,9 @@ import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopL
 import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
 import { parseExpectation } from "../evaluate/expectations.js";
 import { parseDurationMs } from "../util/duration.js";
-import { collectSecrets, redactUrl, Redactor, SECRET_KEY, setProcessRedactor } from "../redact.js";
+import { collectSecrets, redactUrl, Redactor, SECRET_KEY } from "../redact.js";
 import type { Expectation } from "../diagnose/vocabulary.js";
-import type { CheckSpec, ProbeDefinition, TlsSpec } from "../probes/api.js";
+import { metricInfo, type CheckSpec, type ProbeDefinition, type TlsSpec } from "../probes/api.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
 export const DEFAULT_DEADLINE_MS = 30_000;
@@ -24,6 +24,12 @@ export interface LoadOptions {
   /** --deadline: the whole run's budget. */
   deadlineMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The invocation's redactor (src/commands/io.ts): every secret found in the
+   * config is registered in it before anything is validated, so even a config
+   * error never prints one.
+   */
+  redactor?: Redactor;
 }
 
 export interface LoadedConfig {
@@ -111,8 +117,8 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
   const env = options.env ?? process.env;
   // Secrets are known before anything is validated, so even a config error
   // (which may quote what it found) never prints one.
-  const redactor = new Redactor(collectSecrets(raw));
-  setProcessRedactor(redactor);
+  const redactor = options.redactor ?? new Redactor();
+  for (const secret of collectSecrets(raw)) redactor.add(secret);
   const expand = (value: unknown, keyPath: string) => {
     if (options.noInterpolation) return value;
     const expanded = interpolate(value, keyPath, env, fail, (secret) => redactor.add(secret));
@@ -330,11 +336,11 @@ function parseExpectations(
 ): Record<string, Expectation> {
   const parsed: Record<string, Expectation> = {};
   for (const [metric, value] of Object.entries(raw ?? {})) {
-    const known = probe.metrics.names.includes(metric) || (probe.metrics.prefixes ?? []).some((prefix) => metric.startsWith(prefix));
-    if (!known) {
-      const prefixes = (probe.metrics.prefixes ?? []).map((prefix) => `${prefix}<path>`);
-      const structured = structuredExpectKeys(probe).filter((key) => !probe.metrics.names.includes(key));
-      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}; known: ${[...probe.metrics.names, ...prefixes, ...structured].join(", ")}`);
+    if (!metricInfo(probe, metric)) {
+      const names = Object.keys(probe.metrics);
+      const prefixes = Object.keys(probe.metricPrefixes ?? {}).map((prefix) => `${prefix}<path>`);
+      const structured = structuredExpectKeys(probe).filter((key) => !names.includes(key));
+      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}; known: ${[...names, ...prefixes, ...structured].join(", ")}`);
       continue;
     }
     try {

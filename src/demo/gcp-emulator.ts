@@ -14,7 +14,47 @@
 // call that is never answered.
 //
 // Used by the tests, the demo stack and the benchmarks: loopback only.
-import { loadProtoRuntime, RPC_PERMISSIONS, type Grpc } from "../gcp/clients.js";
+import { createRequire } from "node:module";
+import { loadGax, type Grpc } from "../gcp/session.js";
+
+/**
+ * The IAM permission each emulated RPC needs, as Google documents it — the
+ * emulator's own table (not the product's), so a wrong permission name in a
+ * kind's API declaration fails the tests instead of agreeing with itself.
+ */
+const EMULATED_PERMISSIONS: Record<string, string> = {
+  GetService: "run.services.get",
+  ListServices: "run.services.list",
+  GetRevision: "run.revisions.get",
+  ListRevisions: "run.revisions.list",
+  GetConnector: "vpcaccess.connectors.get",
+  ListConnectors: "vpcaccess.connectors.list",
+  GetInstance: "redis.instances.get",
+  ListInstances: "redis.instances.list",
+  GetInstanceAuthString: "redis.instances.getAuthString",
+  AccessSecretVersion: "secretmanager.versions.access",
+};
+
+/**
+ * What the emulator needs to speak the real APIs: the grpc-js copy the clients
+ * use (google-gax's), protobufjs, the proto3-JSON converter and the
+ * protos.json shipped inside each client package.
+ */
+async function loadProtoRuntime() {
+  const gax = await loadGax();
+  const require = createRequire(import.meta.url);
+  return {
+    grpc: gax.grpc,
+    protobuf: gax.protobuf,
+    serializer: gax.serializer,
+    protosJson: {
+      run: require("@google-cloud/run/build/protos/protos.json") as object,
+      vpcAccess: require("@google-cloud/vpc-access/build/protos/protos.json") as object,
+      redis: require("@google-cloud/redis/build/protos/protos.json") as object,
+      secretManager: require("@google-cloud/secret-manager/build/protos/protos.json") as object,
+    },
+  };
+}
 
 export type FaultCode =
   | "NOT_FOUND"
@@ -297,7 +337,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       else faults.set(key!, { ...fault, times: fault.times - 1 });
     }
     if ("hang" in fault) return "hang";
-    const permission = RPC_PERMISSIONS[method] ?? "unknown";
+    const permission = EMULATED_PERMISSIONS[method] ?? "unknown";
     if (fault.code === "PERMISSION_DENIED") {
       return errorFor(fault.code, fault.message ?? `Permission '${permission}' denied on resource '${name}' (or it may not exist).`, {
         reason: fault.reason ?? "IAM_PERMISSION_DENIED",

@@ -1,13 +1,13 @@
-// What to do next, by failure class. Probe kinds refine these with their own
-// `hints` (src/probes/<kind>.ts); a classified error may carry a hint more
-// specific than both.
+// What to do next, by failure class — the fallback when neither the
+// diagnosis (every catalogue entry has a hint) nor the kind (its hints for
+// failed assertions: slow, drift, …) says something more specific.
 import type { ClassifiedError, FailureClass } from "../diagnose/vocabulary.js";
 import type { CheckSpec, Measurement, ProbeDefinition } from "../probes/api.js";
 
-export const GENERIC_HINTS: Record<FailureClass, string> = {
+export const CLASS_HINTS: Record<FailureClass, string> = {
   dns: "The name did not resolve: check the host name, the DNS record, and the resolver this runner uses.",
   refused: "Nothing is listening there: check that the service runs and the port is right.",
-  unreachable: "No network path: check firewall rules, VPC connector / egress, and whether this runner can reach that network.",
+  unreachable: "No network path from this runner to the target: check where it runs, and the firewall on the way.",
   tls: "Fix the TLS setup: trusted CA (tls.ca), certificate validity and name (tls.servername), or the scheme.",
   auth: "Credentials are missing or rejected: check the configured secret and where the service reads it from.",
   permission: "The identity is known but lacks a role: grant it, or run as an identity that has it.",
@@ -24,8 +24,8 @@ export const GENERIC_HINTS: Record<FailureClass, string> = {
 
 export function hintFor(probe: ProbeDefinition | undefined, spec: CheckSpec, failure: ClassifiedError, measurement?: Measurement): string {
   if (failure.hint) return failure.hint;
-  const specific = probe?.hints?.[failure.class];
+  const specific = probe?.diagnosis.hints?.[failure.class];
   if (typeof specific === "function") return specific(spec, failure, measurement);
   if (typeof specific === "string") return specific;
-  return GENERIC_HINTS[failure.class];
+  return CLASS_HINTS[failure.class];
 }

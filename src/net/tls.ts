@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
-import type { ConnectionOptions } from "node:tls";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
 
 /** TLS options shared by every kind (`tls:` block). Paths are already resolved against the config file. */
 export interface TlsSpec {
@@ -33,4 +33,32 @@ export function tlsOptions(spec: TlsSpec | undefined, hostname: string): Connect
   if (spec?.key) options.key = readFileSync(spec.key);
   if (spec?.insecure) options.rejectUnauthorized = false;
   return options;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What the server's certificate says about itself: days until it expires
+ * (`certExpiresInDays`, negative once expired), when, to whom it was issued
+ * (subject CN and subject-alternative names) and by whom.
+ */
+export function certificateMetrics(socket: TLSSocket, now = Date.now()): Record<string, string | number | string[] | null> {
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return {};
+  const notAfter = Date.parse(cert.valid_to);
+  const names = (cert.subjectaltname ?? "")
+    .split(/,\s*/)
+    .map((entry) => entry.replace(/^(DNS|IP Address):/, ""))
+    .filter(Boolean);
+  return {
+    certExpiresInDays: Number.isFinite(notAfter) ? Math.round(((notAfter - now) / DAY_MS) * 100) / 100 : null,
+    certNotAfter: Number.isFinite(notAfter) ? new Date(notAfter).toISOString() : null,
+    certSubject: firstOf(cert.subject?.CN) ?? null,
+    certNames: names,
+    certIssuer: firstOf(cert.issuer?.CN) ?? firstOf(cert.issuer?.O) ?? null,
+  };
+}
+
+function firstOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,13 +1,21 @@
-// The probe contract: what a kind declares (its config schema, metrics,
-// judgement, diagnoses, one-off flags) and what the runner hands it while it
-// runs (the budget, phases, the sampling lane, where to put observations).
+// The probe contract. A kind declares what it is (config schema, target,
+// secrets), what it measures (a metric table: unit and the failure class of
+// a missed expectation), how it is judged (default expectations, extra pure
+// assertions, relations with the kinds it depends on), how its errors read
+// (its catalogue entries and error rules), and its one-off command. While it
+// runs it gets a ProbeContext: the budget and its own inner deadline, a phase
+// timer, the sampling lane, and the one place to put what it observed —
+// which survives a throw by construction, since the runner reads it from the
+// context whether the probe returned or not.
 import type { ZodType } from "zod";
-import type { Assertion, ClassifiedError, Expectation, FailureClass, MetricValue } from "../diagnose/vocabulary.js";
-import type { CheckResult } from "../report/schema.js";
+import type { Assertion, ClassifiedError, Expectation, FailureClass, MetricValue, Status } from "../diagnose/vocabulary.js";
+import type { Catalogue, Explanation, Facts } from "../diagnose/catalogue.js";
+import type { ErrorRule, Refinements } from "../diagnose/classify.js";
 import type { LookupFn } from "../net/resolve.js";
 import type { TlsSpec } from "../net/tls.js";
+import type { InnerDeadline } from "../util/deadline.js";
 
-export type { LookupFn, TlsSpec };
+export type { LookupFn, TlsSpec, InnerDeadline };
 
 /** Fields every check has, whatever its kind. */
 export interface CheckSpecBase {
@@ -24,7 +32,7 @@ export interface CheckSpecBase {
 /** One validated check: common fields plus the kind's own fields. */
 export type CheckSpec<K extends object = Record<string, unknown>> = CheckSpecBase & K;
 
-/** What a probe observed. Serialisable; judged later by evaluate(). */
+/** What a probe observed. Serialisable; judged afterwards, as often as wanted (a saved report is re-judged offline). */
 export interface Measurement {
   /** Phases that happened, in order of completion. Phases that never happened are absent, not zero. */
   phasesMs: Record<string, number>;
@@ -36,18 +44,28 @@ export interface Measurement {
   labels?: string[];
 }
 
-
 export interface PhaseTimer {
   /** Time `fn` as phase `name`; the phase is recorded only when it completes. */
   time<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Record a phase measured elsewhere (e.g. from client hooks). */
   record(name: string, ms: number): void;
+  /** Forget a phase that turned out not to be this session's (a discarded attempt). */
+  discard(name: string): void;
   /** Mark a phase as started (for "which phase was in progress" diagnostics). */
   start(name: string): void;
   /** The phase in progress, or the last one started. */
   readonly current: string | undefined;
   /** Phases completed so far. */
-  readonly phasesMs: Record<string, number>;
+  readonly phasesMs: Readonly<Record<string, number>>;
+}
+
+/** A finished check this one depends on, as a relation sees it. */
+export interface DependencyResult {
+  name: string;
+  kind: string;
+  status: Status;
+  target: string;
+  metrics: Record<string, MetricValue>;
 }
 
 export interface ProbeContext {
@@ -56,6 +74,8 @@ export interface ProbeContext {
   budgetMs: number;
   /** ms left of this check's budget. */
   remainingMs(): number;
+  /** The probe's own end of the budget, a margin before the runner's: waits end here with their own message. */
+  deadline: InnerDeadline;
   phases: PhaseTimer;
   /** Bounded, abortable DNS lookup; injectable for tests. */
   lookup: LookupFn;
@@ -68,13 +88,16 @@ export interface ProbeContext {
   /** Register a secret value discovered at run time (Secret Manager, minted token) so every output scrubs it. */
   addSecret(value: string): void;
   /** Results of the checks this one depends on (all passed or warned). */
-  dependencies: ReadonlyMap<string, CheckResult>;
-  /**
-   * Partial observations, kept even when the probe throws (e.g. the handshake
-   * time of a WebSocket whose welcome never came). Merged into the result.
-   */
+  dependencies: ReadonlyMap<string, DependencyResult>;
+  /** What was observed, kept whether the probe returns or throws. */
   metrics: Record<string, MetricValue>;
   details: Record<string, MetricValue>;
+  labels: string[];
+  /**
+   * What the classifier may read to word a failure (the endpoint dialled, the
+   * ACL user, the Google call in flight): facts, never fields stuck onto errors.
+   */
+  facts: Facts;
   /** Injected dependencies, keyed by name (e.g. GCP client factory, clock). */
   deps: ProbeDeps;
   /** Verbose log line to stderr (secrets scrubbed). */
@@ -85,6 +108,46 @@ export interface ProbeDeps {
   [name: string]: unknown;
 }
 
+/** What a metric is: its unit, and the class a missed expectation on it gives the check. */
+export interface MetricInfo<K extends object = any> {
+  unit?: "ms" | "count" | "ratio" | "bytes" | "days" | "percent";
+  /** The class of a failed assertion on this metric; a function when the measured value decides (HTTP 401 → auth). */
+  class: FailureClass | ((actual: MetricValue | undefined, spec: CheckSpec<K>, metric: string) => FailureClass);
+  /** One line for docs and `--help`. */
+  description?: string;
+  /**
+   * Word a failed assertion in the resource's own terms (a state that is not
+   * READY says what the state means), with a catalogue entry.
+   */
+  explain?(actual: MetricValue | undefined, expectation: Expectation, measurement: Measurement, spec: CheckSpec<K>): Explained | undefined;
+}
+
+export type Explained = Explanation;
+
+export type MetricTable<K extends object = any> = Readonly<Record<string, MetricInfo<K>>>;
+
+/** What a kind knows about the kinds it depends on: pure functions of its spec and their results. */
+export interface Relations<K extends object = any> {
+  /** Before the probe runs: a contradiction between this check's inputs and what a dependency measured fails it without connecting. */
+  preflight?(spec: CheckSpec<K>, dependencies: ReadonlyMap<string, DependencyResult>): ClassifiedError | undefined;
+  /** After: assertions of this measurement against the dependencies' results. */
+  assert?(spec: CheckSpec<K>, measurement: Measurement, dependencies: ReadonlyMap<string, DependencyResult>): Assertion[];
+}
+
+/** How a kind's failures read. */
+export interface KindDiagnosis<K extends object = any> {
+  /** What is being reached, for generic messages ("Redis was never contacted"). */
+  service: string;
+  /** The kind's own catalogue entries (ids prefixed with its layer). */
+  catalogue?: Catalogue;
+  /** Error rules consulted before the generic Node ones. */
+  rules?: readonly ErrorRule[];
+  /** Better hints for generic entries, by entry id. */
+  refine?: Refinements;
+  /** Hints by class for failed assertions (slow, drift, …), more specific than the generic ones. */
+  hints?: Partial<Record<FailureClass, string | ((spec: CheckSpec<K>, failure: ClassifiedError, measurement?: Measurement) => string)>>;
+}
+
 export interface OneOffOption {
   flags: string;
   description: string;
@@ -93,7 +156,7 @@ export interface OneOffOption {
   repeatable?: boolean;
 }
 
-/** How a probe kind exposes itself as `infra-check <command> URL [flags]`. */
+/** How a kind exposes itself as `infra-check <command> TARGET [flags]`. */
 export interface OneOffCommand {
   command: string;
   argument: string;
@@ -114,24 +177,20 @@ export interface ProbeDefinition<K extends object = any> {
    * schema). Must be a strict object so unknown keys are errors.
    */
   schema: ZodType<K>;
-  /** Metric names `expect`/`warn` may use; `prefixes` allow dynamic ones like `json.`. */
-  metrics: { names: string[]; prefixes?: string[] };
-  /** The class a failed assertion on `metric` gives (default: slow for *Ms metrics, else unhealthy). */
-  assertionClass?(metric: string, actual: MetricValue | undefined, spec: CheckSpec<K>): FailureClass;
-  /** Expectations applied when the config does not set the metric (e.g. http status 2xx). */
+  /** Metrics `expect`/`warn` may name. */
+  metrics: MetricTable<K>;
+  /** Dynamic metric families (`json.` paths, `header.` names). */
+  metricPrefixes?: MetricTable<K>;
+  /** Expectations applied when the config does not set the metric (http status 2xx, a resource's state READY). */
   defaultExpect?(spec: CheckSpec<K>): Record<string, Expectation>;
   /** Extra pure judgement beyond expect/warn (e.g. drift lists). */
   judge?(spec: CheckSpec<K>, measurement: Measurement): Assertion[];
+  relations?: Relations<K>;
+  diagnosis: KindDiagnosis<K>;
   /** Redacted display target. */
   target(spec: CheckSpec<K>): string;
   /** Secret values in the spec (passwords, tokens, header values) for redaction. */
   secrets?(spec: CheckSpec<K>): string[];
-  /**
-   * Hints by failure class, more specific than the generic ones. `measurement` is what the
-   * probe observed (absent when judging without one): e.g. the resource name it resolved
-   * from the config's defaults, which the spec alone does not hold.
-   */
-  hints?: Partial<Record<FailureClass, string | ((spec: CheckSpec<K>, failure: ClassifiedError, measurement?: Measurement) => string)>>;
   /**
    * Load heavy modules before any check's clock starts. Importing a client
    * library is synchronous CPU work on the shared event loop: done inside a
@@ -139,40 +198,14 @@ export interface ProbeDefinition<K extends object = any> {
    * failure here surfaces when the check itself runs.
    */
   prepare?(specs: CheckSpec<K>[]): Promise<void>;
-  /** Measure. Throw on failure (raw client errors are fine: the runner classifies them). */
-  run(spec: CheckSpec<K>, ctx: ProbeContext): Promise<Measurement>;
+  /** Observe, into ctx. Throw on failure (raw client errors are fine: the runner classifies them). */
+  run(spec: CheckSpec<K>, ctx: ProbeContext): Promise<void>;
   oneOff?: OneOffCommand;
 }
 
-/** A failure a probe has already understood (semantic failure, not a client error). */
-export class ProbeFailure extends Error {
-  readonly failureClass: FailureClass;
-  readonly code?: string;
-  readonly hint?: string;
-  readonly details?: Record<string, MetricValue>;
-  readonly metrics?: Record<string, MetricValue>;
-  /** The phase the failure belongs to, when it is not the one in progress (e.g. "preflight"). */
-  readonly phase?: string;
-  constructor(
-    failureClass: FailureClass,
-    message: string,
-    options: {
-      code?: string;
-      hint?: string;
-      cause?: unknown;
-      details?: Record<string, MetricValue>;
-      metrics?: Record<string, MetricValue>;
-      phase?: string;
-    } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.name = "ProbeFailure";
-    this.failureClass = failureClass;
-    this.code = options.code;
-    this.hint = options.hint;
-    this.details = options.details;
-    this.metrics = options.metrics;
-    this.phase = options.phase;
-  }
+/** The class a failed assertion on `metric` gives, from the kind's metric table (timings are slow, the rest unhealthy). */
+export function metricInfo(probe: Pick<ProbeDefinition, "metrics" | "metricPrefixes">, metric: string): MetricInfo | undefined {
+  if (Object.hasOwn(probe.metrics, metric)) return probe.metrics[metric];
+  for (const [prefix, info] of Object.entries(probe.metricPrefixes ?? {})) if (metric.startsWith(prefix)) return info;
+  return undefined;
 }
-

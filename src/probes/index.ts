@@ -1,7 +1,7 @@
 // The registry: the only list of probe kinds. Each entry loads its module
 // lazily, so a run only pays for the kinds it uses (and --help for none).
-// Adding a kind = its own file + one line here.
-import type { ProbeDefinition } from "./api.js";
+// Adding a kind = its own folder + one line here.
+import type { ProbeContext, ProbeDefinition } from "./api.js";
 
 interface RegistryEntry {
   /** One-off triage command (`infra-check <command> <arg>`). */
@@ -11,13 +11,13 @@ interface RegistryEntry {
 }
 
 export const PROBES = {
-  http: { command: "http", summary: "HTTP(S) health endpoint: status, JSON body, phase timings", load: () => import("./http.js") },
-  redis: { command: "redis", summary: "Redis: auth, TLS, PING latency percentiles, role", load: () => import("./redis.js") },
-  postgres: { command: "postgres", summary: "PostgreSQL: connect/auth/query phases, query percentiles", load: () => import("./postgres.js") },
-  websocket: { command: "ws", summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load", load: () => import("./websocket.js") },
-  "cloud-run": { command: "cloud-run", summary: "Cloud Run service: Ready, revision traffic, image, VPC egress", load: () => import("./cloud-run.js") },
-  "vpc-connector": { command: "vpc-connector", summary: "Serverless VPC Access connector: state and configuration", load: () => import("./vpc-connector.js") },
-  memorystore: { command: "memorystore", summary: "Memorystore for Redis instance: state and configuration drift", load: () => import("./memorystore.js") },
+  http: { command: "http", summary: "HTTP(S) health endpoint: status, JSON body, phase timings", load: () => import("./http/index.js") },
+  redis: { command: "redis", summary: "Redis: auth, TLS, PING latency percentiles, role", load: () => import("./redis/index.js") },
+  postgres: { command: "postgres", summary: "PostgreSQL: connect/auth/query phases, query percentiles", load: () => import("./postgres/index.js") },
+  websocket: { command: "ws", summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load", load: () => import("./websocket/index.js") },
+  "cloud-run": { command: "cloud-run", summary: "Cloud Run service: Ready, revision traffic, image, VPC egress", load: () => import("./cloud-run/index.js") },
+  "vpc-connector": { command: "vpc-connector", summary: "Serverless VPC Access connector: state and configuration", load: () => import("./vpc-connector/index.js") },
+  memorystore: { command: "memorystore", summary: "Memorystore for Redis instance: state and configuration drift", load: () => import("./memorystore/index.js") },
 } satisfies Record<string, RegistryEntry>;
 
 export type ProbeKind = keyof typeof PROBES;
@@ -36,3 +36,13 @@ export async function loadProbe(kind: string): Promise<ProbeDefinition> {
 export function kindForCommand(command: string): ProbeKind | undefined {
   return PROBE_KINDS.find((kind) => PROBES[kind].command === command);
 }
+
+type SecretResolver = (reference: string, ctx: ProbeContext) => Promise<string>;
+
+/** Where a secret reference's value comes from, by its key (`password: { secret: … }`); loaded only when used. */
+export const SECRET_SOURCES = {
+  secret: async (): Promise<SecretResolver> => (await import("../gcp/secrets.js")).resolveSecret,
+  memorystoreAuth: async (): Promise<SecretResolver> => (await import("./memorystore/auth-string.js")).resolveAuthString,
+} satisfies Record<string, () => Promise<SecretResolver>>;
+
+export type SecretSource = keyof typeof SECRET_SOURCES;

@@ -9,7 +9,7 @@
 //   pass    → a plain testcase (<system-out> says "passed after N attempts" after --wait retries)
 // Valid against test/fixtures/junit.xsd (the Jenkins/GitLab reading of the format).
 import type { CheckResult, Reporter, RunReport } from "../report/schema.js";
-import { describeAssertion } from "../evaluate/evaluate.js";
+import { describeAssertion } from "../evaluate/judge.js";
 import { formatMs } from "../util/duration.js";
 import { element, openTag } from "./xml.js";
 

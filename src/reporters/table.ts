@@ -4,8 +4,8 @@ import { Chalk } from "chalk";
 import type { Status } from "../diagnose/vocabulary.js";
 import type { CheckResult, Reporter } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
-import { describeAssertion } from "../evaluate/evaluate.js";
-import { describeRegression, type BaselineBlock } from "../baseline/compare.js";
+import { describeAssertion } from "../evaluate/judge.js";
+import { describeRegression, type BaselineBlock } from "../evaluate/regression.js";
 
 const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
 

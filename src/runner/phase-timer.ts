@@ -15,6 +15,9 @@ export function createPhaseTimer(now: () => number = performance.now.bind(perfor
     record(name, ms) {
       phasesMs[name] = roundMs(ms);
     },
+    discard(name) {
+      delete phasesMs[name];
+    },
     start(name) {
       current = name;
     },

@@ -1,19 +1,26 @@
 // The runner: runs checks concurrently (respecting dependsOn), gives each a
-// budget inherited from the run deadline, and is the one place that catches
-// and classifies what probes throw. Its output is redacted before anyone sees it.
-import type { CheckResult, RootCause, RunExtras, RunReport } from "../report/schema.js";
-import { ProbeFailure, type CheckSpec, type LookupFn, type Measurement, type ProbeContext, type ProbeDefinition, type ProbeDeps } from "../probes/api.js";
-import { BudgetExceeded, checkBudget, raceAbort } from "./deadline.js";
-import { createPhaseTimer } from "./phase-timer.js";
-import { SamplingLane } from "./sampling-lane.js";
-import { classify } from "./classify.js";
-import { resolveSecretRefs } from "./secret-refs.js";
-import { evaluate } from "../evaluate/evaluate.js";
-import { afterRun, preflight } from "../evaluate/cross-checks.js";
+// budget inherited from the run deadline and an inner deadline armed in the
+// same turn, and is the one place that catches and classifies what probes
+// throw. Each check is judged once, right after it ran — with its
+// dependencies' results and its baseline — so a check that fails (a
+// regression with `action: fail` included) blocks its dependents. With
+// `wait` it re-runs what has not passed (src/runner/wait.ts). It returns the
+// checks' results; src/report/build.ts makes the report of them.
+import { Diagnosed, type Facts } from "../diagnose/catalogue.js";
+import { classify } from "../diagnose/classify.js";
+import type { CheckResult, RunExtras, WaitSummary } from "../report/schema.js";
+import type { CheckSpec, LookupFn, Measurement, ProbeContext, ProbeDefinition, ProbeDeps } from "../probes/api.js";
+import { judge } from "../evaluate/judge.js";
+import { baselineSummary, referenceFor, resolveRegression, type BaselineSource, type CheckBaseline, type RegressionConfig } from "../evaluate/regression.js";
+import { grpcRule } from "../gcp/diagnose.js";
 import { systemLookup } from "../net/resolve.js";
 import { Redactor } from "../redact.js";
+import { armInnerDeadline, BudgetExceeded, checkBudget, raceAbort } from "../util/deadline.js";
 import { roundMs } from "../util/stats.js";
-import { VERSION } from "../version.js";
+import { createPhaseTimer } from "./phase-timer.js";
+import { SamplingLane } from "./sampling-lane.js";
+import { resolveSecretRefs } from "./secret-refs.js";
+import { runRounds, type WaitOptions } from "./wait.js";
 
 export interface RunInput {
   env: string;
@@ -26,6 +33,12 @@ export interface RunInput {
 export type RunEvent =
   | { type: "start"; name: string; kind: string; budgetMs: number }
   | { type: "end"; result: CheckResult };
+
+/** What the run is compared with: a baseline source and the top-level `regression:` (checks may override it). */
+export interface RunBaseline {
+  source: BaselineSource;
+  regression?: RegressionConfig;
+}
 
 export interface RunOptions {
   redactor?: Redactor;
@@ -44,16 +57,45 @@ export interface RunOptions {
   clockStartMs?: number;
   /** Results of checks that already passed in an earlier attempt (--wait): treated as done. */
   previous?: ReadonlyMap<string, CheckResult>;
+  baseline?: RunBaseline;
+  /** --wait: re-run what has not passed until it does or the wait is spent. */
+  wait?: WaitOptions;
 }
 
-export async function runChecks(input: RunInput, options: RunOptions = {}): Promise<RunReport> {
+/** The checks' results (in config order) and what the run's optional features did. */
+export interface RunOutcome {
+  startedAt: string;
+  durationMs: number;
+  checks: CheckResult[];
+  extras?: RunExtras;
+}
+
+export async function runChecks(input: RunInput, options: RunOptions = {}): Promise<RunOutcome> {
   const now = options.now ?? (() => performance.now());
+  const runStart = options.clockStartMs ?? now();
+  const startedAt = new Date().toISOString();
+  const rounds: { checks: CheckResult[]; wait?: WaitSummary } = options.wait
+    ? await runRounds(input, { ...options, now, clockStartMs: runStart }, options.wait, runRound)
+    : { checks: await runRound(input, { ...options, now, clockStartMs: runStart }) };
+  const extras: RunExtras = {
+    ...(rounds.wait ? { wait: rounds.wait } : {}),
+    ...(options.baseline ? { baseline: baselineSummary(options.baseline.source, input.env, rounds.checks) } : {}),
+  };
+  return {
+    startedAt,
+    durationMs: roundMs(now() - runStart),
+    checks: rounds.checks,
+    ...(Object.keys(extras).length ? { extras } : {}),
+  };
+}
+
+/** One pass over every check not already done, within the run deadline counted from `clockStartMs`. */
+export async function runRound(input: RunInput, options: RunOptions & { now: () => number; clockStartMs: number }): Promise<CheckResult[]> {
+  const { now } = options;
   const redactor = options.redactor ?? new Redactor();
   const lookup = options.lookup ?? systemLookup;
   const lane = new SamplingLane();
-  const startedAt = new Date().toISOString();
-  const runStart = options.clockStartMs ?? now();
-  const runDeadline = runStart + input.deadlineMs;
+  const runDeadline = options.clockStartMs + input.deadlineMs;
   const results = new Map<string, Promise<CheckResult>>();
 
   const runOne = async (spec: CheckSpec): Promise<CheckResult> => {
@@ -63,31 +105,28 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
     const probe = input.probes.get(spec.kind)!;
     const target = redactor.text(probe.target(spec));
     const notOk = dependencies.filter((dependency) => dependency.status === "fail" || dependency.status === "blocked");
-    if (notOk.length) {
-      const result = blockedResult(spec, target, notOk);
-      options.onEvent?.({ type: "end", result });
-      return result;
-    }
-    const result = await measureAndJudge(spec, probe, target, new Map(dependencies.map((d) => [d.name, d])));
+    const result = notOk.length ? blockedResult(spec, target, notOk) : await measureAndJudge(spec, probe, target, new Map(dependencies.map((d) => [d.name, d])));
     options.onEvent?.({ type: "end", result });
     return result;
   };
 
-  const measureAndJudge = async (
-    spec: CheckSpec,
-    probe: ProbeDefinition,
-    target: string,
-    dependencies: ReadonlyMap<string, CheckResult>,
-  ): Promise<CheckResult> => {
+  const measureAndJudge = async (spec: CheckSpec, probe: ProbeDefinition, target: string, dependencies: ReadonlyMap<string, CheckResult>): Promise<CheckResult> => {
     const { budgetMs, byRunDeadline } = checkBudget(spec.timeoutMs, runDeadline - now());
     options.onEvent?.({ type: "start", name: spec.name, kind: spec.kind, budgetMs });
     const controller = new AbortController();
     const phases = createPhaseTimer(now);
     const checkStart = now();
+    const endpoint = endpointOf(target);
+    const remainingMs = () => Math.max(0, budgetMs - (now() - checkStart));
+    // Both timers are armed in this turn: the inner deadline always fires first (see armInnerDeadline).
+    const timer = setTimeout(() => controller.abort(new BudgetExceeded(budgetMs, byRunDeadline)), budgetMs);
+    const deadline = armInnerDeadline({ signal: controller.signal, budgetMs, remainingMs });
+    const facts: Facts = { service: probe.diagnosis.service, ...(endpoint ? { host: hostOf(endpoint) } : {}) };
     const ctx: ProbeContext = {
       signal: controller.signal,
       budgetMs,
-      remainingMs: () => Math.max(0, budgetMs - (now() - checkStart)),
+      remainingMs,
+      deadline,
       phases,
       lookup,
       sample: (fn) => lane.run(() => raceAbort(fn(), controller.signal), controller.signal),
@@ -95,52 +134,44 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
       dependencies,
       metrics: {},
       details: {},
+      labels: [],
+      facts,
       deps: options.deps ?? {},
       log: (line) => options.log?.(redactor.text(`[${spec.name}] ${line}`)),
     };
-    const timer = setTimeout(() => controller.abort(new BudgetExceeded(budgetMs, byRunDeadline)), budgetMs);
-    let measurement: Measurement;
+    let error: Measurement["error"];
     try {
       if (budgetMs <= 0) throw new BudgetExceeded(0, true);
-      const contradiction = preflight(spec, dependencies);
-      // A contradiction between the check's inputs is its failure, found without connecting.
-      if (contradiction) throw new ProbeFailure(contradiction.class, contradiction.message, { code: contradiction.code, hint: contradiction.hint, phase: contradiction.phase ?? "preflight" });
+      const contradiction = probe.relations?.preflight?.(spec, dependencies);
+      // A contradiction between the check's inputs and its dependencies is its failure, found without connecting.
+      if (contradiction) throw new Diagnosed(contradiction);
       const resolved = await raceAbort(resolveSecretRefs(spec, ctx), controller.signal);
-      measurement = await raceAbort(probe.run(resolved, ctx), controller.signal);
-      measurement = {
-        ...measurement,
-        phasesMs: { ...phases.phasesMs, ...measurement.phasesMs },
-        metrics: { ...ctx.metrics, ...measurement.metrics },
-        details: mergeDetails(ctx.details, measurement.details),
-      };
-    } catch (error) {
-      const classified = classify(error, {
-        kind: spec.kind,
-        phase: phases.current,
-        completedPhases: Object.keys(phases.phasesMs),
-        endpoint: endpointOf(target),
-        budgetMs,
-      });
-      // Only our own ProbeFailure carries evidence objects; client errors use these names for strings.
-      const failureDetails = plainObject((error as { details?: unknown })?.details) as Measurement["details"];
-      const failureMetrics = plainObject((error as { metrics?: unknown })?.metrics) as Measurement["metrics"];
-      measurement = {
-        phasesMs: { ...phases.phasesMs },
-        metrics: { ...ctx.metrics, ...(failureMetrics ?? {}) },
-        details: mergeDetails(ctx.details, failureDetails),
-        error: { ...classified, message: redactor.text(classified.message) },
-      };
+      await raceAbort(probe.run(resolved, ctx), controller.signal);
+    } catch (thrown) {
+      const classified = classify(
+        thrown,
+        { kind: spec.kind, phase: phases.current, completedPhases: Object.keys(phases.phasesMs), endpoint, budgetMs, facts },
+        { rules: [...(probe.diagnosis.rules ?? []), grpcRule], refine: probe.diagnosis.refine },
+      );
+      error = { ...classified, message: redactor.text(classified.message) };
       ctx.log(`failed: ${classified.class}: ${classified.message}`);
     } finally {
       clearTimeout(timer);
+      deadline.dispose();
       // Anything still listening on the signal (a stray wait, a client hook) lets go now.
       if (!controller.signal.aborted) controller.abort(new Error("check finished"));
     }
     const durationMs = roundMs(now() - checkStart);
-    // Cross-checks judge this measurement against the dependencies' results, in the same pure step.
-    const cross = measurement.error ? [] : afterRun(spec, measurement, dependencies);
-    const judgement = evaluate(spec, measurement, probe, cross);
-    return {
+    // What the probe observed, whether it returned or threw: the context is the one channel.
+    const measurement: Measurement = {
+      phasesMs: { ...phases.phasesMs },
+      metrics: { ...ctx.metrics },
+      ...(Object.keys(ctx.details).length ? { details: { ...ctx.details } } : {}),
+      ...(ctx.labels.length ? { labels: [...ctx.labels] } : {}),
+      ...(error ? { error } : {}),
+    };
+    const judgement = judge({ spec, measurement, probe, dependencies, baseline: baselineFor(spec, input.env, options.baseline) });
+    return redactor.deep({
       name: spec.name,
       kind: spec.kind,
       target,
@@ -152,19 +183,24 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
       assertions: judgement.assertions,
       failure: judgement.failure,
       blockedBy: [],
-      ...(measurement.details && Object.keys(measurement.details).length ? { details: measurement.details } : {}),
-      ...(measurement.labels?.length ? { labels: measurement.labels } : {}),
-    };
+      ...(measurement.details ? { details: measurement.details } : {}),
+      ...(measurement.labels ? { labels: measurement.labels } : {}),
+      ...(judgement.baseline ? { baseline: judgement.baseline } : {}),
+    });
   };
 
   await prepareProbes(input, runDeadline - now());
 
   // Dependencies come first in the map so their promises exist when dependents look them up.
   for (const spec of topologicalOrder(input.checks)) results.set(spec.name, runOne(spec));
-  const checks = await Promise.all(input.checks.map((spec) => results.get(spec.name)!));
+  return Promise.all(input.checks.map((spec) => results.get(spec.name)!));
+}
 
-  const report = buildReport(input, checks, { startedAt, durationMs: roundMs(now() - runStart), strict: options.strict ?? false });
-  return redactor.deep(report);
+/** The baseline one check is judged against, when the run has one. */
+export function baselineFor(spec: CheckSpec, env: string, baseline: RunBaseline | undefined): CheckBaseline | undefined {
+  if (!baseline) return undefined;
+  const settings = resolveRegression(baseline.regression, spec.regression);
+  return { settings, reference: referenceFor(baseline.source, env, spec.name, settings), source: baseline.source };
 }
 
 /** Run each used kind's prepare() once, bounded by the run's deadline (half of what is left at most). */
@@ -178,17 +214,7 @@ async function prepareProbes(input: RunInput, remainingMs: number): Promise<void
   clearTimeout(timer);
 }
 
-function plainObject(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function mergeDetails(a?: Measurement["details"], b?: Measurement["details"]): Measurement["details"] {
-  const merged = { ...(a ?? {}), ...(b ?? {}) };
-  return Object.keys(merged).length ? merged : undefined;
-}
-
-function blockedResult(spec: CheckSpec, target: string, blockers: CheckResult[]): CheckResult {
-  const names = blockers.map((blocker) => blocker.name);
+export function blockedResult(spec: Pick<CheckSpec, "name" | "kind">, target: string, blockers: Pick<CheckResult, "name">[]): CheckResult {
   return {
     name: spec.name,
     kind: spec.kind,
@@ -200,15 +226,15 @@ function blockedResult(spec: CheckSpec, target: string, blockers: CheckResult[])
     metrics: {},
     assertions: [],
     failure: null,
-    blockedBy: names,
+    blockedBy: blockers.map((blocker) => blocker.name),
   };
 }
 
-export function topologicalOrder(checks: CheckSpec[]): CheckSpec[] {
+export function topologicalOrder<T extends { name: string; dependsOn: string[] }>(checks: T[]): T[] {
   const byName = new Map(checks.map((check) => [check.name, check]));
-  const ordered: CheckSpec[] = [];
+  const ordered: T[] = [];
   const seen = new Set<string>();
-  const visit = (check: CheckSpec) => {
+  const visit = (check: T) => {
     if (seen.has(check.name)) return;
     seen.add(check.name);
     for (const dependency of check.dependsOn) {
@@ -231,50 +257,6 @@ export function endpointOf(target: string): string | undefined {
   }
 }
 
-export function buildReport(
-  input: Pick<RunInput, "env" | "file" | "deadlineMs">,
-  checks: CheckResult[],
-  run: { startedAt: string; durationMs: number; strict: boolean; extras?: RunExtras },
-): RunReport {
-  const summary = { total: checks.length, pass: 0, warn: 0, fail: 0, blocked: 0 };
-  for (const check of checks) summary[check.status] += 1;
-  const ok = summary.fail === 0 && summary.blocked === 0 && (!run.strict || summary.warn === 0);
-  return {
-    schemaVersion: 1,
-    tool: { name: "infra-check", version: VERSION },
-    env: input.env,
-    ...(input.file ? { configFile: input.file } : {}),
-    startedAt: run.startedAt,
-    durationMs: run.durationMs,
-    deadlineMs: input.deadlineMs,
-    ok,
-    strict: run.strict,
-    summary,
-    rootCauses: rootCauses(checks),
-    checks,
-    ...(run.extras ? { extras: run.extras } : {}),
-  };
-}
-
-/** Failed checks that are not themselves blocked, each with every check it blocked (transitively). */
-export function rootCauses(checks: CheckResult[]): RootCause[] {
-  const byName = new Map(checks.map((check) => [check.name, check]));
-  const rootsOf = (name: string, seen = new Set<string>()): string[] => {
-    const check = byName.get(name);
-    if (!check || seen.has(name)) return [];
-    seen.add(name);
-    if (check.status !== "blocked") return [name];
-    return check.blockedBy.flatMap((blocker) => rootsOf(blocker, seen));
-  };
-  const causes = new Map<string, RootCause>();
-  for (const check of checks) {
-    if (check.status === "fail" && check.failure) {
-      causes.set(check.name, { check: check.name, class: check.failure.class, message: check.failure.message, blocks: [] });
-    }
-  }
-  for (const check of checks) {
-    if (check.status !== "blocked") continue;
-    for (const root of new Set(rootsOf(check.name))) causes.get(root)?.blocks.push(check.name);
-  }
-  return [...causes.values()];
+function hostOf(endpoint: string): string {
+  return endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
 }

@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { applyBaseline } from "../../src/report/rejudge.js";
 import {
-  applyBaseline,
   baselineOf,
   describeRegression,
   diffReports,
@@ -15,7 +15,7 @@ import {
   resolveRegression,
   type BaselineBlock,
   type BaselineSource,
-} from "../../src/baseline/compare.js";
+} from "../../src/evaluate/regression.js";
 import type { CheckResult, RunReport } from "../../src/report/schema.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/history");

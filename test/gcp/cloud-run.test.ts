@@ -2,7 +2,7 @@
 // client against the local emulator: every verification and class of issue 6.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpWorld, IMAGE, OLD_IMAGE, PROJECT, REGION, SHA, type GcpWorld } from "./harness.js";
-import { imageMatches } from "../../src/probes/cloud-run.js";
+import { imageMatches } from "../../src/probes/cloud-run/judge.js";
 import { buildConfig } from "../../src/config/load.js";
 import type { FailureClass } from "../../src/diagnose/vocabulary.js";
 

@@ -12,8 +12,9 @@ import { startGcpWorld, OLD_IMAGE, PROJECT, REGION, SHA, type GcpWorld } from ".
 import { httpServer } from "../helpers/net.js";
 import { runMain } from "../helpers/main-io.js";
 import { buildConfig } from "../../src/config/load.js";
-import { runWithWait, type RetryInfo } from "../../src/commands/wait.js";
-import { REPORT_MARGIN_MS } from "../../src/runner/deadline.js";
+import type { RetryInfo } from "../../src/runner/wait.js";
+import { runWithWait } from "../helpers/run.js";
+import { REPORT_MARGIN_MS } from "../../src/util/deadline.js";
 import { Redactor } from "../../src/redact.js";
 import type { RunEvent } from "../../src/runner/run-checks.js";
 import type { Status } from "../../src/diagnose/vocabulary.js";

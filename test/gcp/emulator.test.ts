@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator.js";
 import { seedCloudStack } from "../../src/demo/gcp-fixtures.js";
-import { loadGax } from "../../src/gcp/clients.js";
+import { loadGax } from "../../src/gcp/session.js";
 import { stackOptions, PROJECT, REGION } from "./harness.js";
 
 const LOCATION = `projects/${PROJECT}/locations/${REGION}`;

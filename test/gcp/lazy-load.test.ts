@@ -12,7 +12,7 @@ import { BIN } from "../helpers/cli.js";
 import { httpServer } from "../helpers/net.js";
 import { startGcpWorld, PROJECT, REGION, type GcpWorld } from "./harness.js";
 
-const GOOGLE = /\/node_modules\/(@google-cloud\/|google-gax\/|@grpc\/|google-auth-library\/|gcp-metadata\/)|\/dist\/gcp\/(clients|secrets)\.js|\/dist-bundle\/(clients|secrets)-[\w-]+\.js/;
+const GOOGLE = /\/node_modules\/(@google-cloud\/|google-gax\/|@grpc\/|google-auth-library\/|gcp-metadata\/)|\/dist\/gcp\/(session|secrets)\.js|\/dist-bundle\/(session|secrets)-[\w-]+\.js/;
 
 const RECORDER = path.resolve(import.meta.dirname, "../../scripts/record-modules.mjs");
 
@@ -71,8 +71,8 @@ describe("Google modules load only when a Google check or secret reference runs"
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const google = result.modules.filter((url) => GOOGLE.test(url));
-    // Our Google module: dist/gcp/clients.js, or its chunk in the start-up bundle the launcher runs.
-    expect(google.some((url) => /\/dist\/gcp\/clients\.js|\/dist-bundle\/clients-[\w-]+\.js/.test(url)), "our gcp clients module").toBe(true);
+    // Our Google module: dist/gcp/session.js, or its chunk in the start-up bundle the launcher runs.
+    expect(google.some((url) => /\/dist\/gcp\/session\.js|\/dist-bundle\/session-[\w-]+\.js/.test(url)), "our gcp clients module").toBe(true);
     for (const expected of ["/node_modules/@google-cloud/run/", "/node_modules/google-gax/", "/node_modules/@grpc/grpc-js/"]) {
       expect(google.some((url) => url.includes(expected)), expected).toBe(true);
     }

@@ -19,7 +19,9 @@ describe("memorystore check against the emulator", () => {
     const result = await world.check({ kind: "memorystore", instance: "staging-redis-f1adc35c", expect: PLANNED });
     expect(result.status, JSON.stringify(result.failure)).toBe("pass");
     expect(result.metrics).toMatchObject({ ...PLANNED, state: "READY", converged: true });
-    expect(result.assertions).toHaveLength(7);
+    // The seven planned keys, and the instance's state judged by the kind's default expectation (state == READY).
+    expect(result.assertions).toHaveLength(8);
+    expect(result.assertions[0]).toMatchObject({ metric: "state", ok: true });
   });
 
   it("drift: every mismatching key listed as expected vs actual", async () => {
@@ -56,7 +58,7 @@ describe("memorystore check against the emulator", () => {
     expect(result.failure).toMatchObject({ class: "unhealthy", code: state });
     expect(result.failure?.message).toContain(says);
     expect(result.failure?.message).toContain("Scheduled maintenance in progress");
-    expect(result.assertions).toMatchObject([{ metric: "tier", ok: true }]);
+    expect(result.assertions).toMatchObject([{ metric: "state", ok: false }, { metric: "tier", ok: true }]);
     // An operation in progress: with --wait, "never converged" if it outlasts the wait.
     expect(result.metrics.converged).toBe(false);
   });

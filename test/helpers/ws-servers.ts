@@ -4,7 +4,8 @@
 import net from "node:net";
 import { once } from "node:events";
 import { buildConfig } from "../../src/config/load.js";
-import { runChecks, type RunOptions } from "../../src/runner/run-checks.js";
+import type { RunOptions } from "../../src/runner/run-checks.js";
+import { runToReport } from "./run.js";
 import { Redactor } from "../../src/redact.js";
 import type { CheckResult, RunReport } from "../../src/report/schema.js";
 import type { LookupFn } from "../../src/probes/api.js";
@@ -21,7 +22,7 @@ export async function runWsCheck(check: Record<string, unknown>, options: RunOpt
     { deadline: options.deadline ?? "20s", checks: { chat: { kind: "websocket", ...check } } },
     { dir: process.cwd(), defaultEnv: "test", env: options.env ?? {} },
   );
-  const report = await runChecks(
+  const report = await runToReport(
     { env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes },
     { redactor: new Redactor(loaded.secrets), ...options },
   );

@@ -12,8 +12,13 @@ import { holdSessions, pgCheck, ROLES } from "../helpers/postgres-fixtures.js";
 import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
 import { makeCerts, type CertSet } from "../../src/demo/certs.js";
 import { buildConfig } from "../../src/config/load.js";
-import { classifyPostgresError } from "../../src/runner/classifiers/postgres.js";
-import { metricValue } from "../../src/probes/postgres.js";
+import { postgresDiagnosis } from "../../src/probes/postgres/diagnose.js";
+import { redisDiagnosis } from "../../src/probes/redis/diagnose.js";
+import { classify, type ClassifyContext } from "../../src/diagnose/classify.js";
+import { metricValue } from "../../src/probes/postgres/run.js";
+
+/** The classifier the runner calls for a postgres check: the kind's rules, then the generic ones. */
+const classifyPostgresError = (error: unknown, ctx: ClassifyContext) => classify(error, ctx, { rules: postgresDiagnosis.rules });
 import type { LookupFn } from "../../src/probes/api.js";
 
 let certs: CertSet;
@@ -68,14 +73,14 @@ describe("a healthy server", () => {
     expect(Object.keys(result.phasesMs)).toEqual(["connect", "tls", "auth", "query"]);
     expect(result.target).toBe(`postgres://app@127.0.0.1:${main.port}/app`);
     const metrics = result.metrics;
-    expect(metrics).toMatchObject({ tls: true, inRecovery: false, samples: 5, rows: 1, value: 1, serverVersion: main.version });
-    for (const name of ["connectMs", "tcpMs", "tlsMs", "authMs", "queryP50Ms", "queryP95Ms", "queryMaxMs"]) {
+    expect(metrics).toMatchObject({ tls: true, inRecovery: false, querySamples: 5, rows: 1, value: 1, serverVersion: main.version });
+    for (const name of ["sessionMs", "connectMs", "tlsMs", "authMs", "queryP50Ms", "queryP95Ms", "queryMaxMs"]) {
       expect(metrics[name], name).toBeGreaterThan(0);
     }
     expect(metrics.queryP50Ms as number).toBeLessThanOrEqual(metrics.queryP95Ms as number);
     expect(metrics.queryP95Ms as number).toBeLessThanOrEqual(metrics.queryMaxMs as number);
-    // connect = TCP + TLS + startup until ReadyForQuery.
-    expect(metrics.connectMs as number).toBeGreaterThanOrEqual((metrics.tcpMs as number) + (metrics.authMs as number));
+    // connectMs is the TCP connect, as in every kind; sessionMs = TCP + TLS + startup until ReadyForQuery.
+    expect(metrics.sessionMs as number).toBeGreaterThanOrEqual((metrics.connectMs as number) + (metrics.authMs as number));
     expect(result.details?.tls).toMatch(/^TLSv1\.[23] /);
   });
 
@@ -116,8 +121,8 @@ describe("a healthy server", () => {
   it("takes fewer samples rather than overrun the budget", async () => {
     const result = await runCheck(pgCheck(main, { query: "SELECT pg_sleep(0.2)", samples: 50, timeout: "1s" }));
     expect(result.status).toBe("pass");
-    expect(result.metrics.samples as number).toBeLessThan(50);
-    expect(result.metrics.samples as number).toBeGreaterThanOrEqual(2);
+    expect(result.metrics.querySamples as number).toBeLessThan(50);
+    expect(result.metrics.querySamples as number).toBeGreaterThanOrEqual(2);
     expect(result.details?.samples).toMatch(/took \d+ of 50 samples/);
     expect(result.durationMs).toBeLessThan(1000);
   });
@@ -319,7 +324,7 @@ describe("the one-off command", () => {
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout);
-    expect(report.checks[0]).toMatchObject({ kind: "postgres", status: "pass", metrics: { samples: 3, value: 1 } });
+    expect(report.checks[0]).toMatchObject({ kind: "postgres", status: "pass", metrics: { querySamples: 3, value: 1 } });
   });
 
   it("honours PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD and PGSSLMODE like psql", async () => {
@@ -423,8 +428,9 @@ describe("classifier rules without a server", () => {
     expect(classifyPostgresError(error, ctx)?.class).toBe(failureClass);
   });
 
-  it("leaves other kinds' errors alone", () => {
-    expect(classifyPostgresError(serverError("28P01", "password authentication failed"), { ...ctx, kind: "redis" })).toBeUndefined();
+  it("leaves other kinds' errors alone: only a postgres check reads SQLSTATEs", () => {
+    const asRedis = classify(serverError("28P01", "password authentication failed"), { ...ctx, kind: "redis" }, { rules: redisDiagnosis.rules });
+    expect(asRedis.diagnosis).not.toMatch(/^pg\./);
   });
 });
 

@@ -3,8 +3,12 @@ import { startChatServer, parseChatFault, AGENT_EVENTS, type ChatServer } from "
 import { makeCerts, type CertSet } from "../../src/demo/certs.js";
 import { blackholePort, closedPort, silentServer } from "../helpers/net.js";
 import { failingLookup, loopbackLookup, rawUpgradeServer, runWsCheck } from "../helpers/ws-servers.js";
-import { classifyWebsocketError } from "../../src/runner/classifiers/websocket.js";
-import { classify } from "../../src/runner/classify.js";
+import { websocketRules } from "../../src/probes/websocket/diagnose.js";
+import { classify as classifyWith, type ClassifyContext } from "../../src/diagnose/classify.js";
+
+/** The kind's own error rule, and the classifier the runner calls with it. */
+const classifyWebsocketError = websocketRules[0];
+const classify = (error: unknown, ctx: ClassifyContext) => classifyWith(error, ctx, { rules: websocketRules });
 import { buildConfig } from "../../src/config/load.js";
 import { loadReporter } from "../../src/reporters/index.js";
 import { main } from "../../src/cli.js";

@@ -9,7 +9,7 @@ import { FIXTURES, SECRET, loadFixture } from "./fixtures.js";
 import path from "node:path";
 import { FORMATS } from "../../src/reporters/index.js";
 import { renderReport } from "../../src/commands/outputs.js";
-import { buildReport } from "../../src/runner/run-checks.js";
+import { buildReport } from "../../src/report/build.js";
 import { exitCodeFor } from "../../src/exit-codes.js";
 import { Redactor } from "../../src/redact.js";
 
@@ -26,7 +26,7 @@ describe.each(["mixed", "healthy"] as const)("fixture %s", (fixture) => {
   const report = loadFixture(fixture);
 
   it("is a consistent report (summary, ok and root causes as the runner would compute them)", () => {
-    const rebuilt = buildReport(report, report.checks, { startedAt: report.startedAt, durationMs: report.durationMs, strict: report.strict, extras: report.extras });
+    const rebuilt = buildReport(report, { checks: report.checks, startedAt: report.startedAt, durationMs: report.durationMs, extras: report.extras });
     expect(rebuilt.summary).toEqual(report.summary);
     expect(rebuilt.ok).toBe(report.ok);
     expect(rebuilt.rootCauses).toEqual(report.rootCauses);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { classify, type ClassifyContext } from "../../src/runner/classify.js";
-import { BudgetExceeded } from "../../src/runner/deadline.js";
-import { ProbeFailure } from "../../src/probes/api.js";
+import { classify, type ClassifyContext } from "../../src/diagnose/classify.js";
+import { BudgetExceeded } from "../../src/util/deadline.js";
+import { Diagnosed } from "../../src/diagnose/catalogue.js";
 
 const ctx = (over: Partial<ClassifyContext> = {}): ClassifyContext => ({ kind: "http", completedPhases: [], budgetMs: 2000, endpoint: "db.internal:5432", ...over });
 const errno = (code: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${code} something`), { code, ...extra });
@@ -28,7 +28,7 @@ describe("classify (generic network, TLS and deadline rules)", () => {
     ["budget spent after connecting", new BudgetExceeded(2000, false), ctx({ phase: "query", completedPhases: ["connect", "auth"] }), "timeout", /connected db.internal:5432 but no answer during query within 2.00 s/],
     ["cut by the run deadline", new BudgetExceeded(800, true), ctx({ phase: "welcome", completedPhases: ["connect", "upgrade"] }), "timeout", /cut short by the run deadline/],
     ["AbortError after connect", Object.assign(new Error("aborted"), { name: "AbortError" }), ctx({ phase: "ttfb", completedPhases: ["connect"] }), "timeout", /no answer during ttfb/],
-    ["ProbeFailure passes through", new ProbeFailure("protocol", "server selected no subprotocol", { hint: "h" }), ctx(), "protocol", /no subprotocol/],
+    ["ProbeFailure passes through", new Diagnosed({ class: "protocol", message: "server selected no subprotocol", hint: "h" }), ctx(), "protocol", /no subprotocol/],
     ["anything else is internal, never hidden", new TypeError("x is not a function"), ctx({ phase: "query" }), "internal", /unexpected error during query: TypeError: x is not a function/],
   ])("%s", (_name, error, context, expectedClass, message) => {
     const classified = classify(error, context);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedPort, httpServer, silentServer } from "../helpers/net.js";
 import { runConfig } from "../helpers/run.js";
-import { checkBudget } from "../../src/runner/deadline.js";
+import { checkBudget } from "../../src/util/deadline.js";
 import { SamplingLane } from "../../src/runner/sampling-lane.js";
 
 let ok: Awaited<ReturnType<typeof httpServer>>;

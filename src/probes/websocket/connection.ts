@@ -1,20 +1,21 @@
-// Opening one WebSocket with phase timings (connect, tls, upgrade) taken from
-// the client's own socket events, and turning what the handshake can end in
-// into a diagnosis: a refused upgrade (status + body excerpt), a subprotocol
-// the server did not negotiate (offered vs selected), an upgrade never
-// answered. Shared by the single-connection check and load mode.
+// Opening one WebSocket: dial() does dns/connect/tls on the shared path, ws
+// speaks the upgrade on that socket (its `createConnection` option), and what
+// the handshake can end in becomes a diagnosis: a refused upgrade (status +
+// body excerpt), a subprotocol the server did not negotiate (offered vs
+// selected), an upgrade never answered. Shared by the single-connection
+// check and load mode.
 import type { ClientRequest, IncomingMessage } from "node:http";
-import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { ClientOptions } from "ws";
-import { ProbeFailure, type TlsSpec } from "../api.js";
-import { fixedLookup } from "../../net/resolve.js";
-import { tlsOptions } from "../../net/tls.js";
+import { Diagnosed, diagnosisOf } from "../../diagnose/catalogue.js";
+import type { MetricValue } from "../../diagnose/vocabulary.js";
+import { dial } from "../../net/dial.js";
+import { DEADLINE_EXPIRED, watchAbort } from "../../util/deadline.js";
 import { formatMs } from "../../util/duration.js";
 import { excerpt } from "../../util/excerpt.js";
+import type { TlsSpec } from "../api.js";
+import { closeDiagnosis, upgradeDiagnosis, WS } from "./diagnose.js";
 import { toReceived, type Received } from "./match.js";
-import { closeClass, closeHint, closeMeaning } from "./close-codes.js";
-import { DEADLINE_EXPIRED, watchAbort } from "./deadline.js";
 
 type WebSocketClass = typeof WebSocket;
 const BODY_EXCERPT_BYTES = 2048;
@@ -26,6 +27,13 @@ const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 export interface PhaseSink {
   start(name: string): void;
   record(name: string, ms: number): void;
+}
+
+/** Where a connection's observations go (the check's context; load mode keeps per-connection ones to itself). */
+export interface Observations {
+  metrics: Record<string, MetricValue>;
+  details: Record<string, MetricValue>;
+  facts?: Record<string, unknown>;
 }
 
 export interface OpenParams {
@@ -43,6 +51,7 @@ export interface OpenParams {
   /** The probe's deadline: aborting with DEADLINE_EXPIRED is a phase-aware timeout, any other reason is passed on. */
   signal: AbortSignal;
   phases: PhaseSink;
+  observe?: Observations;
   /** Called with the client as soon as it exists (load mode tracks in-flight sockets). */
   onSocket?: (ws: WebSocket) => void;
   now?: () => number;
@@ -68,88 +77,67 @@ export function endpointOf(url: URL): string {
 
 const performanceNow = () => performance.now();
 
-/**
- * ws keeps its options (and so `finishRequest`) for the socket's lifetime. The
- * hook therefore reaches the probe's per-connection state only through a box
- * that is emptied once the handshake settles, instead of holding that whole
- * scope for every open connection (measured: ~2 KB each in load mode).
- */
-function finishRequestVia(box: { onSocket?: (socket: Socket) => void }) {
-  return (request: ClientRequest) => {
-    request.once("socket", (socket: Socket) => box.onSocket?.(socket));
-    request.end();
-  };
-}
-
-export function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): Promise<OpenedSocket> {
+export async function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): Promise<OpenedSocket> {
   const now = params.now ?? performanceNow;
   const { url, phases } = params;
   const secure = url.protocol === "wss:";
   const endpoint = endpointOf(url);
   const startedAt = now();
-  let phase = "connect";
-  let connectedAt: number | undefined;
-  let secureAt: number | undefined;
-  let upgradedAt: number | undefined;
-  let selected: string | undefined;
-  let rawSocket: Socket | undefined;
-  const mark = (next: string) => {
-    phase = next;
-    phases.start(next);
-  };
-  const onConnect = () => {
-    connectedAt = now();
-    phases.record("connect", connectedAt - startedAt);
-    mark(secure ? "tls" : "upgrade");
-  };
-  const onSecureConnect = () => {
-    secureAt = now();
-    phases.record("tls", secureAt - (connectedAt ?? startedAt));
-    mark("upgrade");
-  };
-  const socketHook: { onSocket?: (socket: Socket) => void } = {
-    onSocket: (socket) => {
-      rawSocket = socket;
-      socket.once("connect", onConnect);
-      if (secure) socket.once("secureConnect", onSecureConnect);
+  const timings: { connectMs?: number; tlsMs?: number } = {};
+  const sink: PhaseSink = {
+    start: (name) => phases.start(name),
+    record: (name, ms) => {
+      phases.record(name, ms);
+      if (name === "connect") timings.connectMs = ms;
+      if (name === "tls") timings.tlsMs = ms;
     },
   };
-  mark("connect");
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(url.port || (secure ? 443 : 80));
+  const socket = await dial(
+    { signal: params.signal, phases: sink, ...(params.observe ? { metrics: params.observe.metrics } : {}) },
+    { host: hostname, port, address: { address: params.address, family: params.family }, ...(secure ? { tls: { spec: params.tls, hostname } } : {}) },
+  );
+  const dialedAt = now();
+  phases.start("upgrade");
+  if (params.observe?.facts) params.observe.facts.offered = params.protocols;
 
-  // Typed loosely on purpose: ws passes these through to http(s).request and
-  // net/tls.connect (lookup, TLS options), which @types/ws does not model.
+  // Typed loosely on purpose: ws passes these through to http(s).request, which @types/ws does not model.
   const options = {
     headers: { "User-Agent": "infra-check", ...params.headers },
-    handshakeTimeout: Math.max(1, Math.floor(params.timeoutMs)),
+    handshakeTimeout: Math.max(1, Math.floor(params.timeoutMs - (dialedAt - startedAt))),
     perMessageDeflate: false,
     followRedirects: false,
     maxPayload: MAX_PAYLOAD_BYTES,
-    lookup: fixedLookup(params.address, params.family),
-    ...(secure ? tlsOptions(params.tls, url.hostname.replace(/^\[|\]$/g, "")) : {}),
-    finishRequest: finishRequestVia(socketHook),
+    // The connection dial() opened (and secured): the upgrade request goes out on it.
+    createConnection: () => socket,
   } as ClientOptions;
 
   return new Promise<OpenedSocket>((resolve, reject) => {
     let settled = false;
     let ws: WebSocket;
+    let selected: string | undefined;
     try {
       ws = new WebSocketCtor(url, params.protocols, options);
     } catch (error) {
-      reject(new ProbeFailure("config", `cannot open ${url.protocol}//${endpoint}: ${(error as Error).message}`));
+      socket.destroy();
+      reject(new Diagnosed(diagnosisOf(WS.BAD_OPTION, { reason: `${url.protocol}//${endpoint}: ${(error as Error).message}` })));
       return;
     }
     params.onSocket?.(ws);
-    const inbox = new Inbox(ws, now);
+    const inbox = new Inbox(ws, now, params.observe);
+    let upgradedAt: number | undefined;
 
     const onUpgrade = (response: IncomingMessage) => {
       upgradedAt = now();
-      phases.record("upgrade", upgradedAt - (secureAt ?? connectedAt ?? startedAt));
+      phases.record("upgrade", upgradedAt - dialedAt);
       const header = response.headers["sec-websocket-protocol"];
       selected = Array.isArray(header) ? header.join(",") : header;
+      if (params.observe?.facts) params.observe.facts.selected = selected;
     };
     const onUnexpectedResponse = (_request: ClientRequest, response: IncomingMessage) => {
       void readExcerpt(response, Math.min(BODY_READ_LIMIT_MS, Math.max(1, params.timeoutMs - (now() - startedAt)))).then((body) => {
-        if (!settled) fail(refusedUpgrade(url, response, body));
+        if (!settled) fail(refusedUpgrade(url, response, body, params.observe));
       });
     };
     const onOpen = () => {
@@ -160,24 +148,23 @@ export function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): P
         ws,
         inbox,
         handshakeMs: openedAt - startedAt,
-        connectMs: connectedAt !== undefined ? connectedAt - startedAt : undefined,
-        tlsMs: secureAt !== undefined ? secureAt - (connectedAt ?? startedAt) : undefined,
-        upgradeMs: upgradedAt !== undefined ? upgradedAt - (secureAt ?? connectedAt ?? startedAt) : undefined,
+        ...timings,
+        upgradeMs: upgradedAt !== undefined ? upgradedAt - dialedAt : undefined,
         subprotocol: ws.protocol,
         openedAt,
       });
     };
     const onError = (error: Error) => {
       if (settled) return;
-      fail(translateHandshakeError(error, { phase, endpoint, offered: params.protocols, selected, waitedMs: now() - startedAt, limitLabel: params.limitLabel }));
+      fail(translateHandshakeError(error, { endpoint, offered: params.protocols, selected, waitedMs: now() - dialedAt, limitLabel: params.limitLabel, observe: params.observe }));
     };
     // A close before `open` without an error: the server accepted and hung up at once.
     const onClose = (code: number, reason: Buffer) => {
-      if (!settled) fail(closedFailure(code, reason.toString(), phase));
+      if (!settled) fail(closedFailure(code, reason.toString(), "upgrade", [], params.observe));
     };
     const onAbort = () => {
       const reason = params.signal.reason;
-      fail(reason === DEADLINE_EXPIRED ? handshakeTimeout(phase, endpoint, now() - startedAt, params.limitLabel) : reason);
+      fail(reason === DEADLINE_EXPIRED ? upgradeTimeout(endpoint, now() - dialedAt, params.limitLabel) : reason);
     };
     const stopWatching = watchAbort(params.signal, onAbort);
     ws.on("upgrade", onUpgrade);
@@ -189,20 +176,18 @@ export function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): P
     // Once settled, nothing here may keep this scope (options, headers, phase sink) alive for the socket's lifetime.
     function settle() {
       settled = true;
-      socketHook.onSocket = undefined;
       stopWatching();
       ws.off("upgrade", onUpgrade);
       ws.off("unexpected-response", onUnexpectedResponse);
       ws.off("open", onOpen);
       ws.off("error", onError);
       ws.off("close", onClose);
-      rawSocket?.off("connect", onConnect);
-      rawSocket?.off("secureConnect", onSecureConnect);
     }
     function fail(error: unknown) {
       if (settled) return;
       settle();
       ws.terminate();
+      socket.destroy();
       reject(error);
     }
   });
@@ -210,103 +195,40 @@ export function openSocket(WebSocketCtor: WebSocketClass, params: OpenParams): P
 
 function translateHandshakeError(
   error: Error,
-  context: { phase: string; endpoint: string; offered: string[]; selected?: string; waitedMs: number; limitLabel: string },
+  context: { endpoint: string; offered: string[]; selected?: string; waitedMs: number; limitLabel: string; observe?: Observations },
 ): unknown {
-  const offered = context.offered.length ? context.offered.join(", ") : "none";
-  const hint = `Deploy a server version that negotiates ${context.offered.length ? `"${context.offered[0]}"` : "the subprotocol"}, or fix subprotocols in the check to what the server speaks.`;
+  const facts = { offered: context.offered.length ? context.offered.join(", ") : "none", first: context.offered[0], selected: context.selected };
+  const record = (selected: string | null) => {
+    if (!context.observe) return;
+    context.observe.metrics.subprotocol = selected;
+    if (context.offered.length) Object.assign(context.observe.details, { offeredSubprotocols: context.offered, selectedSubprotocol: selected });
+  };
   switch (error.message) {
     case "Server sent no subprotocol":
-      return new ProbeFailure("protocol", `the server selected no subprotocol; offered: ${offered} (the client requires the server to select one of them)`, {
-        code: "SUBPROTOCOL_MISSING",
-        hint,
-        metrics: { subprotocol: null },
-        details: { offeredSubprotocols: context.offered, selectedSubprotocol: null },
-      });
+      record(null);
+      return new Diagnosed(diagnosisOf(WS.SUBPROTOCOL_MISSING, facts));
     case "Server sent an invalid subprotocol":
-      return new ProbeFailure("protocol", `the server selected subprotocol "${context.selected}", which was not offered; offered: ${offered}`, {
-        code: "SUBPROTOCOL_MISMATCH",
-        hint,
-        metrics: { subprotocol: context.selected ?? null },
-        details: { offeredSubprotocols: context.offered, selectedSubprotocol: context.selected ?? null },
-      });
+      record(context.selected ?? null);
+      return new Diagnosed(diagnosisOf(WS.SUBPROTOCOL_MISMATCH, facts));
     case "Server sent a subprotocol but none was requested":
-      return new ProbeFailure("protocol", `the server selected subprotocol "${context.selected}" but the check offered none`, {
-        code: "SUBPROTOCOL_UNREQUESTED",
-        hint: `Add subprotocols: [${context.selected}] to the check if that is what the server speaks.`,
-        metrics: { subprotocol: context.selected ?? null },
-      });
+      if (context.observe) context.observe.metrics.subprotocol = context.selected ?? null;
+      return new Diagnosed(diagnosisOf(WS.SUBPROTOCOL_UNREQUESTED, facts));
     case "Opening handshake has timed out":
-      return handshakeTimeout(context.phase, context.endpoint, context.waitedMs, context.limitLabel);
+      return upgradeTimeout(context.endpoint, context.waitedMs, context.limitLabel);
   }
   return error;
 }
 
-function handshakeTimeout(phase: string, endpoint: string, waitedMs: number, limitLabel: string): ProbeFailure {
-  const within = `within ${formatMs(waitedMs)} (${limitLabel})`;
-  if (phase === "connect") {
-    return new ProbeFailure("unreachable", `no TCP connection to ${endpoint} ${within}: packets are dropped on the way (nothing refused, nothing answered)`, {
-      code: "CONNECT_TIMEOUT",
-      hint: "No network path: check firewall rules, the VPC connector / egress settings, and whether this runner is inside the VPC.",
-    });
-  }
-  if (phase === "tls") {
-    return new ProbeFailure("tls", `TCP connected to ${endpoint} but the TLS handshake did not finish ${within}`, {
-      code: "TLS_TIMEOUT",
-      hint: "The server may not speak TLS on this port (use ws:// for a plaintext server), or a proxy is stalling the handshake.",
-    });
-  }
-  return new ProbeFailure("timeout", `connected to ${endpoint} and sent the upgrade request, but waited ${formatMs(waitedMs)} for HTTP 101 Switching Protocols and got no answer (${limitLabel})`, {
-    code: "UPGRADE_TIMEOUT",
-    hint: "Something accepts TCP but does not answer WebSocket upgrades: a load balancer / proxy without WebSocket support, or a stuck server. Try the same URL over http(s) to see who answers.",
-  });
+function upgradeTimeout(endpoint: string, waitedMs: number, limitLabel: string): Diagnosed {
+  return new Diagnosed(diagnosisOf(WS.UPGRADE_TIMEOUT, { endpoint, waited: formatMs(waitedMs), limit: limitLabel }));
 }
 
-function refusedUpgrade(url: URL, response: IncomingMessage, body: string): ProbeFailure {
+function refusedUpgrade(url: URL, response: IncomingMessage, body: string, observe: Observations | undefined): Diagnosed {
   const status = response.statusCode ?? 0;
   const statusText = `HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ""}`;
-  const bodyPart = body ? `; body: ${body}` : "";
-  const details = { status, ...(body ? { bodyExcerpt: body } : {}) };
-  const code = `HTTP_${status}`;
-  if (status === 401 || status === 403) {
-    return new ProbeFailure("auth", `the upgrade was refused with ${statusText}${bodyPart}`, {
-      code,
-      details,
-      hint:
-        status === 401
-          ? "The server wants credentials: check the Authorization header / token (expired JWT? wrong secret for this environment?)."
-          : "The credentials were understood but refused (403): check the token's audience/roles, and Origin restrictions on the server.",
-    });
-  }
-  if (status === 404 || status === 410) {
-    return new ProbeFailure("not-found", `no WebSocket endpoint at path ${url.pathname} on ${url.host} (upgrade answered ${statusText})${bodyPart}`, {
-      code,
-      details,
-      hint: "Check the path (/ws vs /websocket, a version prefix) and that the deployed revision has the WebSocket route.",
-    });
-  }
-  if (status >= 500 || status === 429) {
-    return new ProbeFailure("server-error", `the upgrade was answered with ${statusText}${bodyPart}`, {
-      code,
-      details,
-      hint:
-        status === 429
-          ? "The server or a gateway is rate limiting: check quotas and how many clients connect."
-          : "The server (or the proxy in front of it) failed: read its logs; 502/503/504 from a load balancer usually mean no healthy backend.",
-    });
-  }
-  if (status >= 300 && status < 400) {
-    const location = response.headers.location;
-    return new ProbeFailure("protocol", `the upgrade was redirected (${statusText}${location ? ` → ${location}` : ""}); WebSocket clients do not follow redirects`, {
-      code,
-      details,
-      hint: "Use the final URL (scheme, host and path) in the check; ws:// → wss:// redirects mean the endpoint wants TLS.",
-    });
-  }
-  return new ProbeFailure("protocol", `the server answered ${statusText} instead of 101 Switching Protocols: not a WebSocket endpoint${bodyPart}`, {
-    code,
-    details,
-    hint: "Another service (or a plain HTTP route) answers on this URL: check the path, and that proxies forward the Upgrade and Connection headers.",
-  });
+  if (observe) Object.assign(observe.details, { status, ...(body ? { bodyExcerpt: body } : {}) });
+  const location = response.headers.location;
+  return new Diagnosed(upgradeDiagnosis(status, { status, statusText, body, path: url.pathname, host: url.host, ...(location ? { location } : {}) }));
 }
 
 function readExcerpt(response: IncomingMessage, limitMs: number): Promise<string> {
@@ -330,15 +252,13 @@ function readExcerpt(response: IncomingMessage, limitMs: number): Promise<string
   });
 }
 
-/** A ProbeFailure for a server-initiated close, in whatever phase it came. */
-export function closedFailure(code: number, reason: string, during: string, arrived: string[] = []): ProbeFailure {
-  const why = reason ? `, reason "${reason.slice(0, 200)}"` : "";
-  const before = arrived.length ? `; messages that arrived first: ${arrived.join(" | ")}` : "";
-  const text =
-    code === 1006
-      ? `the connection dropped without a close frame (1006, abnormal closure) during ${during}${before}`
-      : `the server closed the connection with ${code} (${closeMeaning(code)})${why} during ${during}${before}`;
-  return new ProbeFailure(closeClass(code), text, { code: `WS_CLOSE_${code}`, hint: closeHint(code), metrics: { closeCode: code }, details: reason ? { closeReason: reason.slice(0, 200) } : undefined });
+/** A server-initiated close, in whatever phase it came, recorded where observations go. */
+export function closedFailure(code: number, reason: string, during: string, arrived: string[] = [], observe?: Observations): Diagnosed {
+  if (observe) {
+    observe.metrics.closeCode = code;
+    if (reason) observe.details.closeReason = reason.slice(0, 200);
+  }
+  return new Diagnosed(closeDiagnosis(code, reason, during, arrived));
 }
 
 export type InboxEvent =
@@ -356,7 +276,11 @@ export class Inbox {
   private waiter: ((event: InboxEvent) => void) | undefined;
   private ended: InboxEvent | undefined;
 
-  constructor(ws: WebSocket, now: () => number) {
+  constructor(
+    ws: WebSocket,
+    now: () => number,
+    private readonly observe?: Observations,
+  ) {
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       const message = toReceived(data, isBinary, now());
       if (this.waiter) this.deliver({ type: "message", message });
@@ -382,8 +306,8 @@ export class Inbox {
       const event = await this.next(deadline - performance.now(), signal);
       if (event.type === "message") continue;
       if (event.type === "error") return event.error;
-      if (event.type === "closed") return closedFailure(event.code, event.reason, stage);
-      return new ProbeFailure("protocol", `the server started closing the connection during ${stage} and did not finish within ${formatMs(timeoutMs)}`);
+      if (event.type === "closed") return closedFailure(event.code, event.reason, stage, [], this.observe);
+      return new Diagnosed(diagnosisOf(WS.CLOSE_UNFINISHED, { stage, waited: formatMs(timeoutMs) }));
     }
   }
 

@@ -4,9 +4,10 @@
 // own queueing. Established connections stay open until every one has been
 // tried (N users at once), then all are closed normally.
 import type WebSocket from "ws";
-import { type ClassifiedError, type MetricValue } from "../../diagnose/vocabulary.js";
-import { ProbeFailure, type CheckSpec, type Measurement, type ProbeContext } from "../api.js";
-import { classify } from "../../runner/classify.js";
+import { Diagnosed, failure } from "../../diagnose/catalogue.js";
+import { classify } from "../../diagnose/classify.js";
+import type { ClassifiedError, MetricValue } from "../../diagnose/vocabulary.js";
+import type { CheckSpec, InnerDeadline, ProbeContext } from "../api.js";
 import { parseDurationMs } from "../../util/duration.js";
 import { percentile, roundMs } from "../../util/stats.js";
 import { cut } from "../../util/excerpt.js";
@@ -14,7 +15,7 @@ import type { TlsSpec } from "../api.js";
 import { closeNormally, endpointOf, openSocket, type PhaseSink } from "./connection.js";
 import { compileMatch } from "./match.js";
 import { Waiter } from "./waiter.js";
-import type { ProbeDeadline } from "./deadline.js";
+import { websocketDiagnosis, WS } from "./diagnose.js";
 
 export const DEFAULT_CONCURRENCY_CAP = 100;
 export const DEFAULT_SUCCESS_RATE = ">= 95%";
@@ -34,12 +35,12 @@ export interface LoadInput {
   family: 4 | 6;
   headers: Record<string, string>;
   ctx: ProbeContext;
-  deadline: ProbeDeadline;
+  deadline: InnerDeadline;
 }
 
 type Outcome = { ok: true; handshakeMs: number; welcomeMs?: number } | { ok: false; handshakeMs?: number; failure: ClassifiedError };
 
-export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput): Promise<Measurement> {
+export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput): Promise<void> {
   const { spec, load, ctx, deadline } = input;
   const total = load.connections;
   const concurrency = Math.min(total, load.concurrency ?? DEFAULT_CONCURRENCY_CAP);
@@ -64,7 +65,7 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
     let handshakeMs: number | undefined;
     try {
       if (deadline.signal.aborted) {
-        throw new ProbeFailure("timeout", `not attempted: ${deadline.label} ran out before this connection's turn`, { code: "NOT_ATTEMPTED" });
+        throw failure(WS.NOT_ATTEMPTED, { limit: deadline.label });
       }
       const opened = await openSocket(WebSocketCtor, {
         url: input.url,
@@ -73,7 +74,7 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
         headers: input.headers,
         protocols: spec.subprotocols,
         tls: spec.tls,
-        timeoutMs: deadline.msLeft(),
+        timeoutMs: deadline.remainingMs(),
         limitLabel: deadline.label,
         signal: deadline.signal,
         phases,
@@ -85,8 +86,12 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
       const welcome = await new Waiter(opened.inbox, deadline).waitFor(welcomeMatch, welcomeWithinMs, { stage: "welcome", withinKey: "welcome.within" });
       return { ok: true, handshakeMs, welcomeMs: Math.max(0, welcome.at - opened.openedAt) };
     } catch (error) {
-      const failure = classify(error, { kind: "websocket", phase: current, completedPhases: completed, endpoint, budgetMs: ctx.budgetMs });
-      return { ok: false, handshakeMs, failure };
+      const diagnosis = classify(
+        error,
+        { kind: "websocket", phase: current, completedPhases: completed, endpoint, budgetMs: ctx.budgetMs, facts: { service: websocketDiagnosis.service } },
+        { rules: websocketDiagnosis.rules, refine: websocketDiagnosis.refine },
+      );
+      return { ok: false, handshakeMs, failure: diagnosis };
     }
   };
 
@@ -106,7 +111,7 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
 
   ctx.phases.start("close");
   const closeStartedAt = performance.now();
-  await Promise.all([...sockets].map((ws) => closeNormally(ws, Math.min(CLOSE_WAIT_MS, deadline.msLeft()), deadline.signal)));
+  await Promise.all([...sockets].map((ws) => closeNormally(ws, Math.min(CLOSE_WAIT_MS, deadline.remainingMs()), deadline.signal)));
   ctx.phases.record("close", performance.now() - closeStartedAt);
   ctx.signal.removeEventListener("abort", terminateAll);
 
@@ -121,14 +126,15 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
     if (!firstMessage.has(outcome.failure.class)) firstMessage.set(outcome.failure.class, outcome.failure.message);
   }
 
-  const metrics: Record<string, MetricValue> = {
+  const metrics: Record<string, MetricValue> = ctx.metrics;
+  Object.assign(metrics, {
     connections: total,
     concurrency,
     succeeded: succeeded.length,
     failed: total - succeeded.length,
     successRate: Math.round((succeeded.length / total) * 1000) / 10,
     openAllMs: roundMs(openAllMs),
-  };
+  } satisfies Record<string, MetricValue>);
   if (handshakes.length) {
     metrics.handshakeP50Ms = roundMs(percentile(handshakes, 50));
     metrics.handshakeP95Ms = roundMs(percentile(handshakes, 95));
@@ -147,18 +153,11 @@ export async function runLoad(WebSocketCtor: typeof WebSocket, input: LoadInput)
     // Nothing worked: the class of the commonest failure (refused, auth …) is the diagnosis, not "unhealthy".
     const [topClass] = Object.entries(failures).sort((a, b) => b[1] - a[1])[0];
     const example = outcomes.find((outcome) => !outcome.ok && outcome.failure.class === topClass) as Extract<Outcome, { ok: false }>;
-    throw new ProbeFailure(example.failure.class, `load test: all ${total} connections failed (${describeCounts(failures)}); first ${topClass}: ${example.failure.message}`, {
-      code: example.failure.code,
-      hint: example.failure.hint,
-      metrics,
-    });
+    // The example's own diagnosis, said of the whole load test.
+    throw new Diagnosed({ ...example.failure, message: `load test: all ${total} connections failed (${describeCounts(failures)}); first ${topClass}: ${example.failure.message}` });
   }
-  return {
-    phasesMs: {},
-    metrics,
-    labels: ["load test"],
-    details: firstMessage.size ? { failureExamples: Object.fromEntries(firstMessage) } : undefined,
-  };
+  ctx.labels.push("load test");
+  if (firstMessage.size) ctx.details.failureExamples = Object.fromEntries(firstMessage);
 }
 
 function describeCounts(failures: Record<string, number>): string {

@@ -3,9 +3,12 @@
 // HS256 JWT minted for staging with jose. The token is registered as a secret
 // the moment it exists, and goes out as a header or a query parameter.
 import { z } from "zod";
-import { durationSchema, secretValueSchema } from "../../config/schema.js";
-import { ProbeFailure, type ProbeContext } from "../api.js";
-import { watchAbort, type ProbeDeadline } from "./deadline.js";
+import { durationSchema, secretValueSchema } from "../shared/schema.js";
+import { failure } from "../../diagnose/catalogue.js";
+import { CHECK } from "../../diagnose/codes.js";
+import type { InnerDeadline, ProbeContext } from "../api.js";
+import { watchAbort } from "../../util/deadline.js";
+import { WS } from "./diagnose.js";
 import { parseDurationMs, formatMs } from "../../util/duration.js";
 import { cut } from "../../util/excerpt.js";
 
@@ -60,10 +63,10 @@ export function tokenSecrets(token: TokenSpec | undefined): string[] {
 }
 
 /** Obtain the token (registered as a secret at once). Runs as the `token` phase. */
-export async function obtainToken(token: TokenSpec, ctx: ProbeContext, deadline: ProbeDeadline): Promise<string> {
+export async function obtainToken(token: TokenSpec, ctx: ProbeContext, deadline: InnerDeadline): Promise<string> {
   const value = await ctx.phases.time("token", async () => {
     if (token.value !== undefined) {
-      if (typeof token.value !== "string") throw new ProbeFailure("internal", "token.value secret reference was not resolved before the probe ran");
+      if (typeof token.value !== "string") throw failure(CHECK.UNRESOLVED_SECRET, {});
       return token.value;
     }
     if (token.command !== undefined) return runTokenCommand(token.command, deadline);
@@ -71,16 +74,14 @@ export async function obtainToken(token: TokenSpec, ctx: ProbeContext, deadline:
   });
   ctx.addSecret(value);
   if (value === "") {
-    throw new ProbeFailure("config", "token.value is empty (is the environment variable set to an empty string?)", {
-      hint: "Set the variable the token comes from, or remove the token block.",
-    });
+    throw failure(WS.TOKEN_EMPTY, {});
   }
   return value;
 }
 
 async function mintJwt(jwt: NonNullable<TokenSpec["jwt"]>): Promise<string> {
   if (typeof jwt.secret !== "string" || jwt.secret === "") {
-    throw new ProbeFailure("config", "token.jwt.secret is empty: the JWT cannot be signed", { hint: "Set the variable (e.g. JWT_SECRET) the secret comes from." });
+    throw failure(WS.JWT_SECRET_EMPTY, {});
   }
   const { SignJWT } = await import("jose");
   const ttlSeconds = Math.max(1, Math.round(parseDurationMs(jwt.ttl)! / 1000));
@@ -92,13 +93,11 @@ async function mintJwt(jwt: NonNullable<TokenSpec["jwt"]>): Promise<string> {
       .setExpirationTime(now + ttlSeconds)
       .sign(new TextEncoder().encode(jwt.secret));
   } catch (error) {
-    throw new ProbeFailure("config", `could not mint the JWT (${jwt.alg}): ${(error as Error).message}`, {
-      hint: "Check token.jwt: claims must be JSON values; registered claims (exp, nbf, iat) must be numbers.",
-    });
+    throw failure(WS.JWT_NOT_MINTED, { alg: jwt.alg, reason: (error as Error).message });
   }
 }
 
-async function runTokenCommand(command: string, deadline: ProbeDeadline): Promise<string> {
+async function runTokenCommand(command: string, deadline: InnerDeadline): Promise<string> {
   const { spawn } = await import("node:child_process");
   // Only the program's name: the rest of a command line often carries credentials (headers, tokens).
   const shown = command.trim().split(/\s+/)[0] ?? "";
@@ -128,7 +127,7 @@ async function runTokenCommand(command: string, deadline: ProbeDeadline): Promis
       stdoutBytes += chunk.length;
       if (stdoutBytes > COMMAND_OUTPUT_LIMIT_BYTES) {
         killGroup();
-        settle(() => reject(new ProbeFailure("config", `the token command "${shown}" printed more than ${COMMAND_OUTPUT_LIMIT_BYTES / 1024} KB: that is not a token`)));
+        settle(() => reject(failure(WS.TOKEN_COMMAND_TOO_LOUD, { shown, limitKb: COMMAND_OUTPUT_LIMIT_BYTES / 1024 })));
         return;
       }
       stdout.push(chunk);
@@ -140,37 +139,23 @@ async function runTokenCommand(command: string, deadline: ProbeDeadline): Promis
       if (stderrBytes > COMMAND_OUTPUT_LIMIT_BYTES) stderrBytes -= stderr.shift()!.length;
     });
     child.on("error", (error: NodeJS.ErrnoException) => {
-      settle(() => reject(new ProbeFailure("config", `cannot run the token command "${shown}": ${error.code ?? error.message}`, { code: "TOKEN_COMMAND_SPAWN" })));
+      settle(() => reject(failure(WS.TOKEN_COMMAND_SPAWN, { shown, reason: error.code ?? error.message })));
     });
     child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
       const lastLine = lastLineOf(Buffer.concat(stderr).toString("utf8"));
       if (code === 127) {
-        return settle(() =>
-          reject(
-            new ProbeFailure("config", `the token command "${shown}" was not found (exit 127)${lastLine ? `: ${lastLine}` : ""}`, {
-              code: "TOKEN_COMMAND_NOT_FOUND",
-              hint: "Install the tool or fix token.command (is it on PATH for this runner?).",
-            }),
-          ),
-        );
+        return settle(() => reject(failure(WS.TOKEN_COMMAND_NOT_FOUND, { shown, lastLine })));
       }
       if (code !== 0) {
-        return settle(() =>
-          reject(
-            new ProbeFailure("auth", `the token command "${shown}" failed (${code === null ? `killed by ${signal}` : `exit ${code}`})${lastLine ? `: ${lastLine}` : ""}`, {
-              code: "TOKEN_COMMAND_FAILED",
-              hint: "Run the command by hand: the identity it uses may be logged out, expired, or lack permission to mint tokens.",
-            }),
-          ),
-        );
+        return settle(() => reject(failure(WS.TOKEN_COMMAND_FAILED, { shown, lastLine, how: code === null ? `killed by ${signal}` : `exit ${code}` })));
       }
       const token = Buffer.concat(stdout).toString("utf8").trim();
       if (!token) {
-        return settle(() => reject(new ProbeFailure("auth", `the token command "${shown}" succeeded but printed no token on stdout${lastLine ? ` (stderr: ${lastLine})` : ""}`, { code: "TOKEN_COMMAND_EMPTY" })));
+        return settle(() => reject(failure(WS.TOKEN_COMMAND_EMPTY, { shown, lastLine })));
       }
       if (/\s/.test(token)) {
         // Never echo the output: it may be a token followed by noise.
-        return settle(() => reject(new ProbeFailure("config", `the token command "${shown}" printed several words or lines; expected the token alone`, { code: "TOKEN_COMMAND_NOISY" })));
+        return settle(() => reject(failure(WS.TOKEN_COMMAND_NOISY, { shown })));
       }
       settle(() => resolve(token));
     });
@@ -179,10 +164,7 @@ async function runTokenCommand(command: string, deadline: ProbeDeadline): Promis
       settle(() =>
         reject(
           deadline.expired
-            ? new ProbeFailure("auth", `the token command "${shown}" did not finish within ${formatMs(performance.now() - startedAt)} (${deadline.label}; killed)`, {
-                code: "TOKEN_COMMAND_TIMEOUT",
-                hint: "The command may be waiting for interactive login or a slow metadata server: run it by hand, or give the check a longer timeout.",
-              })
+            ? failure(WS.TOKEN_COMMAND_TIMEOUT, { shown, waited: formatMs(performance.now() - startedAt), limit: deadline.label })
             : deadline.signal.reason,
         ),
       );

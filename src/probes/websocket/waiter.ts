@@ -1,11 +1,12 @@
 // Waiting for messages that match, on one connection, with a deadline; what
 // arrived instead is remembered so the failure can quote it.
+import { Diagnosed, diagnosisOf } from "../../diagnose/catalogue.js";
 import { type MetricValue } from "../../diagnose/vocabulary.js";
-import { ProbeFailure } from "../api.js";
+import type { InnerDeadline } from "../api.js";
 import { formatMs } from "../../util/duration.js";
 import { roundMs } from "../../util/stats.js";
-import { closedFailure, type Inbox } from "./connection.js";
-import type { ProbeDeadline } from "./deadline.js";
+import { closedFailure, type Inbox, type Observations } from "./connection.js";
+import { WS } from "./diagnose.js";
 import { describeMatch, label, matches, RecentMessages, type CompiledMatch, type Received } from "./match.js";
 
 /** How many event labels a missing-event failure lists. */
@@ -29,8 +30,8 @@ export class Waiter {
 
   constructor(
     private readonly inbox: Inbox,
-    private readonly deadline: ProbeDeadline,
-    private readonly onReceived?: (count: number) => void,
+    private readonly deadline: InnerDeadline,
+    private readonly observe?: Observations,
   ) {}
 
   startScript(): void {
@@ -41,14 +42,14 @@ export class Waiter {
   async waitFor(match: CompiledMatch, withinMs: number | undefined, where: WaitPlace): Promise<Received> {
     const waitStart = performance.now();
     // `within` gets its own timer; the budget's end is the deadline's signal (see deadline.ts).
-    const limitMs = withinMs !== undefined && withinMs < this.deadline.msLeft() ? withinMs : Number.POSITIVE_INFINITY;
+    const limitMs = withinMs !== undefined && withinMs < this.deadline.remainingMs() ? withinMs : Number.POSITIVE_INFINITY;
     const ends = waitStart + limitMs;
     const before = this.unmatched.total;
     for (;;) {
       const event = await this.inbox.next(Math.min(ends - performance.now(), 2 ** 31 - 1), this.deadline.signal);
       if (event.type === "message") {
         this.received += 1;
-        this.onReceived?.(this.received);
+        if (this.observe) this.observe.metrics.messagesReceived = this.received;
         if (this.inScript) {
           this.scriptLabels.push(label(event.message));
           if (this.scriptLabels.length > ARRIVED_LABELS) this.scriptLabels.shift();
@@ -57,7 +58,7 @@ export class Waiter {
         this.unmatched.add(event.message);
         continue;
       }
-      if (event.type === "closed") throw closedFailure(event.code, event.reason, where.stage, this.inScript ? this.arrivedLabels() : this.unmatched.excerpts());
+      if (event.type === "closed") throw closedFailure(event.code, event.reason, where.stage, this.inScript ? this.arrivedLabels() : this.unmatched.excerpts(), this.observe);
       if (event.type === "error") throw event.error;
       if (this.deadline.signal.aborted && !this.deadline.expired) throw this.deadline.signal.reason;
       const byBudget = this.deadline.expired;
@@ -69,34 +70,20 @@ export class Waiter {
     return [...this.scriptLabels];
   }
 
-  private timeoutFailure(match: CompiledMatch, waitedMs: number, byBudget: boolean, where: WaitPlace, unmatchedHere: number): ProbeFailure {
+  private timeoutFailure(match: CompiledMatch, waitedMs: number, byBudget: boolean, where: WaitPlace, unmatchedHere: number): Diagnosed {
     const limit = byBudget ? `${this.deadline.label}; raise the check's timeout if the server needs longer` : where.withinKey;
-    const wanted = describeMatch(match);
-    const details: Record<string, MetricValue> = { waitedFor: wanted, waitedMs: roundMs(waitedMs) };
+    const wait = { stage: where.stage, wanted: describeMatch(match), waited: formatMs(waitedMs), limit };
+    const details: Record<string, MetricValue> = { waitedFor: wait.wanted, waitedMs: roundMs(waitedMs) };
     if (this.unmatched.total) details.messagesInstead = this.unmatched.excerpts();
     if (where.step) {
       const arrived = this.arrivedLabels();
       details.eventsArrived = arrived;
-      return new ProbeFailure(
-        "timeout",
-        `${where.stage}: no message matching ${wanted} within ${formatMs(waitedMs)} (${limit}); ${
-          arrived.length ? `events that arrived since the script started: ${arrived.join(", ")}` : "no message arrived since the script started"
-        }`,
-        { code: "EVENT_MISSING", details },
-      );
+      if (this.observe) Object.assign(this.observe.details, details);
+      return new Diagnosed(diagnosisOf(WS.EVENT_MISSING, { ...wait, arrived }));
     }
-    if (unmatchedHere === 0) {
-      return new ProbeFailure("timeout", `no ${where.stage} message matching ${wanted} within ${formatMs(waitedMs)} (${limit}); nothing arrived after the upgrade`, {
-        code: "WELCOME_TIMEOUT",
-        details,
-        hint: "The server accepted the WebSocket but never greeted it: check the server's on-connect handler (auth lookup, Redis/DB calls it makes before sending the welcome) and its logs.",
-      });
-    }
-    return new ProbeFailure("protocol", `waited ${formatMs(waitedMs)} (${limit}) for a ${where.stage} message matching ${wanted}, but ${this.unmatched.summary()} — none matched`, {
-      code: "WELCOME_MISMATCH",
-      details,
-      hint: "The server greets with a different message: an older/newer server version, or the match in the check is wrong (compare the paths with what arrived).",
-    });
+    if (this.observe) Object.assign(this.observe.details, details);
+    if (unmatchedHere === 0) return new Diagnosed(diagnosisOf(WS.WELCOME_TIMEOUT, wait));
+    return new Diagnosed(diagnosisOf(WS.WELCOME_MISMATCH, { ...wait, instead: this.unmatched.summary() }));
   }
 }
 

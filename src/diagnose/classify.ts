@@ -1,0 +1,133 @@
+// Turns whatever a probe threw into a diagnosis from the catalogue: a
+// failure the probe already understood (Diagnosed), the end of the budget
+// (which phase was reached decides the layer), the kind's own error rules
+// (they know their client: ioredis hides ECONNREFUSED behind "Connection is
+// closed"), then Node's network and TLS errors. The runner is its one caller
+// for a check (WebSocket load mode classifies each of its connections with it).
+import { Diagnosed, diagnosisOf, type Facts } from "./catalogue.js";
+import { CHECK, DNS, TCP, TIMEOUT, TLS, TLS_BY_NODE_CODE } from "./codes.js";
+import type { ClassifiedError } from "./vocabulary.js";
+import { BudgetExceeded } from "../util/deadline.js";
+
+export interface ClassifyContext {
+  kind: string;
+  /** Phase in progress when the error happened. */
+  phase?: string;
+  /** Phases completed before the error. */
+  completedPhases: string[];
+  /** host or host:port the check targets, for messages. */
+  endpoint?: string;
+  budgetMs: number;
+  /** What the probe told the classifier through ProbeContext.facts (the service's name, the user, …). */
+  facts?: Facts;
+}
+
+/** A kind's (or a client library's) own reading of an error; undefined when it is not theirs. */
+export type ErrorRule = (error: unknown, ctx: ClassifyContext) => ClassifiedError | undefined;
+
+/** A kind's better hint for a generic entry, by entry id (`tcp.REFUSED` → "Memorystore listens on 6379 …"). */
+export type Refinements = Readonly<Record<string, string | ((facts: Facts) => string)>>;
+
+export interface ClassifyOptions {
+  rules?: readonly ErrorRule[];
+  refine?: Refinements;
+}
+
+/** Phases after which the TCP connection exists: a timeout there is the server's silence, not the network. */
+const CONNECTED_AFTER = new Set(["connect", "tls", "upgrade", "auth", "startup"]);
+
+export function classify(error: unknown, ctx: ClassifyContext, options: ClassifyOptions = {}): ClassifiedError {
+  const found = diagnose(error, ctx, options.rules ?? []);
+  const refinement = found.diagnosis ? options.refine?.[found.diagnosis] : undefined;
+  if (!refinement) return found;
+  return { ...found, hint: typeof refinement === "function" ? refinement({ ...ctx.facts, ...found }) : refinement };
+}
+
+function diagnose(error: unknown, ctx: ClassifyContext, rules: readonly ErrorRule[]): ClassifiedError {
+  const phase = ctx.phase;
+  if (error instanceof Diagnosed) return { ...error.diagnosis, phase: error.diagnosis.phase ?? phase };
+  if (error instanceof BudgetExceeded || isAbort(error)) return classifyTimeout(ctx, error);
+  for (const rule of rules) {
+    const found = rule(error, ctx);
+    if (found) return { ...(phase ? { phase } : {}), ...found };
+  }
+  const network = classifyNodeError(error, ctx);
+  if (network) return { ...(phase ? { phase } : {}), ...network };
+  const err = error as Error | undefined;
+  return diagnosisOf(CHECK.INTERNAL, { phase, name: err?.name ?? typeof error, text: err?.message ?? String(error) }, { phase });
+}
+
+function isAbort(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name;
+  return name === "AbortError" || name === "TimeoutError";
+}
+
+function budgetFacts(ctx: ClassifyContext, error: unknown) {
+  return {
+    ...ctx.facts,
+    endpoint: ctx.endpoint,
+    phase: ctx.phase,
+    budgetMs: error instanceof BudgetExceeded ? error.budgetMs : ctx.budgetMs,
+    budgetNote: error instanceof BudgetExceeded && error.byRunDeadline ? " (cut short by the run deadline)" : "",
+  };
+}
+
+function classifyTimeout(ctx: ClassifyContext, error: unknown): ClassifiedError {
+  const facts = budgetFacts(ctx, error);
+  const phase = ctx.phase;
+  const connected = ctx.completedPhases.some((done) => CONNECTED_AFTER.has(done));
+  if (phase === "dns") return diagnosisOf(DNS.TIMEOUT, facts, { phase });
+  if (!connected && (phase === undefined || phase === "connect")) return diagnosisOf(TCP.CONNECT_TIMEOUT, facts);
+  if (phase === "tls") return diagnosisOf(TLS.TIMEOUT, facts);
+  return diagnosisOf(TIMEOUT.NO_ANSWER, facts, { phase });
+}
+
+type NodeError = NodeJS.ErrnoException & { hostname?: string; address?: string; port?: number; reason?: string };
+
+/** The generic Node network rules (DNS, refused, no route, reset, TLS), also what a kind's rule may build on. */
+export function classifyNodeError(error: unknown, ctx: ClassifyContext): ClassifiedError | undefined {
+  const err = unwrapAggregate(error) as NodeError | undefined;
+  if (!err || typeof err !== "object") return undefined;
+  const code = err.code;
+  const endpoint = ctx.endpoint ?? ([err.address, err.port].filter(Boolean).join(":") || undefined);
+  const facts = { ...ctx.facts, endpoint, phase: ctx.phase, host: err.hostname ?? (ctx.facts?.host as string | undefined) ?? hostFrom(endpoint ?? "") };
+  switch (code) {
+    case "ENOTFOUND":
+      return diagnosisOf(DNS.NOT_FOUND, facts);
+    case "EAI_AGAIN":
+      return diagnosisOf(DNS.TEMPORARY, facts);
+    case "ECONNREFUSED":
+      return diagnosisOf(TCP.REFUSED, facts);
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "EADDRNOTAVAIL":
+    case "ETIMEDOUT":
+      return diagnosisOf(TCP.NO_ROUTE, { ...facts, errno: code });
+    case "ECONNRESET":
+    case "EPIPE":
+      return diagnosisOf(TCP.RESET, { ...facts, errno: code });
+  }
+  // A TLS client talking to a plaintext server often reports a bare EPROTO with the OpenSSL text.
+  if (code === "EPROTO" && /wrong version number|packet length too long|http request/i.test(err.message ?? "")) {
+    return diagnosisOf(TLS.NOT_TLS, facts);
+  }
+  const known = code ? TLS_BY_NODE_CODE[code] : undefined;
+  if (known) return diagnosisOf(known, { ...facts, nodeCode: code });
+  if ((code && /^ERR_SSL_|^ERR_TLS_/.test(code)) || /certificate|SSL routines|TLS/i.test(err.message ?? "")) {
+    return diagnosisOf(TLS.OTHER, { ...facts, nodeCode: code, reason: err.reason ?? err.message });
+  }
+  return undefined;
+}
+
+function unwrapAggregate(error: unknown): unknown {
+  // A name resolving to several addresses fails with an AggregateError whose own message is empty.
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    const first = error.errors[0] as NodeJS.ErrnoException;
+    return first.code || !(error as NodeJS.ErrnoException).code ? first : Object.assign(Object.create(first), { code: (error as NodeJS.ErrnoException).code });
+  }
+  return error;
+}
+
+function hostFrom(endpoint: string): string {
+  return endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+}

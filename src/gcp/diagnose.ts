@@ -1,0 +1,330 @@
+// How Google Cloud API failures read. An error is theirs when it carries a
+// numeric gRPC status and the session recorded the call it came from
+// (ProbeContext.facts.gcpCalls): the API, RPC, resource and endpoint of the
+// call, and the RPC's declaration (permission, role, what NOT_FOUND means),
+// so messages name what was asked of whom, and hints name the role to grant
+// or the command to run.
+import { defineCatalogue, diagnosisOf } from "../diagnose/catalogue.js";
+import type { ClassifyContext, ErrorRule } from "../diagnose/classify.js";
+import type { ClassifiedError } from "../diagnose/vocabulary.js";
+import { formatMs } from "../util/duration.js";
+import { resourceParts, type RpcDeclaration } from "./api.js";
+
+/** What the session records about a call whose error reaches the classifier. */
+export interface GcpCallInfo {
+  /** "Cloud Run", "Secret Manager", … */
+  api: string;
+  /** RPC name, e.g. GetService. */
+  method: string;
+  /** The resource asked for. */
+  resource: string;
+  /** host:port the client talked to. */
+  endpoint: string;
+  /** emulator (plaintext, no credentials), endpoint (gcp.apiEndpoint), default (googleapis.com). */
+  mode: "emulator" | "endpoint" | "default";
+  rpc: RpcDeclaration;
+  /** The server's error text (gRPC status details). */
+  details?: string;
+}
+
+/** The facts key under which a session keeps the call of each failed RPC. */
+export const GCP_CALLS = "gcpCalls";
+
+export function callOf(error: unknown, facts: Record<string, unknown> | undefined): GcpCallInfo | undefined {
+  const calls = facts?.[GCP_CALLS];
+  return calls instanceof WeakMap && error !== null && typeof error === "object" ? (calls.get(error) as GcpCallInfo | undefined) : undefined;
+}
+
+interface CallFacts {
+  /** "Cloud Run GetService projects/p/locations/r/services/s" */
+  what: string;
+  endpoint: string;
+  details: string;
+  status: string;
+  mode: GcpCallInfo["mode"] | undefined;
+  call?: GcpCallInfo;
+  budget?: string;
+  meta?: Record<string, string>;
+  reason?: string;
+  permission?: string;
+  errno?: string;
+}
+
+const emulatorOr = (f: { mode?: string }, emulator: string, real: string) => (f.mode === "emulator" ? emulator : real);
+const orStatus = (f: CallFacts) => f.details || f.status;
+
+export const GRPC = defineCatalogue("grpc", {
+  NOT_FOUND: {
+    class: "not-found",
+    code: "NOT_FOUND",
+    message: (f: CallFacts) => `${f.what}: not found (${orStatus(f)})`,
+    hint: (f: CallFacts) => (f.call?.rpc.notFound ? f.call.rpc.notFound(resourceParts(f.call.resource)) : "Check the resource name, project and region."),
+  },
+  PERMISSION_DENIED: {
+    class: "permission",
+    code: "PERMISSION_DENIED",
+    message: (f: CallFacts) => `${f.what}: permission denied${f.permission ? ` (needs ${f.permission})` : ""}${f.reason ? ` [${f.reason}]` : ""}: ${orStatus(f)}`,
+    hint: (f: CallFacts) => permissionHint(f),
+  },
+  UNAUTHENTICATED: {
+    class: "auth",
+    code: "UNAUTHENTICATED",
+    message: (f: CallFacts) => `${f.what}: the API rejected the credentials (UNAUTHENTICATED: ${f.details || "no valid credentials"})`,
+    hint: (f: CallFacts) =>
+      emulatorOr(
+        f,
+        `The emulator at ${f.endpoint} requires credentials: infra-check sends none in emulator mode (check that this is an emulator and not a real endpoint).`,
+        "Refresh Application Default Credentials (gcloud auth application-default login) or check the service-account key in GOOGLE_APPLICATION_CREDENTIALS; expired or revoked credentials read as UNAUTHENTICATED.",
+      ),
+  },
+  NO_TOKEN: {
+    class: "auth",
+    code: "UNAVAILABLE",
+    message: (f: CallFacts) => `${f.what}: could not get an access token from the credentials (${f.details})`,
+    hint: "The Application Default Credentials could not produce a token (expired login, revoked key, no network to oauth2.googleapis.com): run `gcloud auth application-default login` again or check GOOGLE_APPLICATION_CREDENTIALS.",
+  },
+  REFUSED: {
+    class: "refused",
+    code: "ECONNREFUSED",
+    message: (f: CallFacts) => `${f.what}: connection refused by ${f.endpoint} — nothing listens there`,
+    hint: (f: CallFacts) =>
+      emulatorOr(f, `Start the emulator at ${f.endpoint}, or fix gcp.emulatorHost / INFRA_CHECK_GCP_EMULATOR_HOST.`, "Check gcp.apiEndpoint (host and port) and any proxy between this runner and Google APIs."),
+  },
+  DNS: {
+    class: "dns",
+    code: (f: CallFacts) => f.errno ?? "DNS",
+    message: (f: CallFacts) => `${f.what}: the API host of ${f.endpoint} does not resolve${f.errno === "EAI_AGAIN" ? " (temporary resolver failure)" : ""}`,
+    hint: "Check the resolver of this runner and gcp.apiEndpoint / gcp.emulatorHost; Google API names need outbound DNS.",
+  },
+  NO_ROUTE: {
+    class: "unreachable",
+    code: (f: CallFacts) => f.errno,
+    message: (f: CallFacts) => `${f.what}: no network path to ${f.endpoint} (${f.errno})`,
+    hint: "Check routes, firewall rules and proxies between this runner and Google APIs (Private Google Access inside a VPC).",
+  },
+  NO_CONNECTION: {
+    class: "unreachable",
+    code: (f: CallFacts) => f.errno ?? "UNAVAILABLE",
+    message: (f: CallFacts) => `${f.what}: could not establish a gRPC connection to ${f.endpoint} (${f.details})`,
+    hint: "The endpoint closed the connection during the handshake: a proxy, a TLS/plaintext mismatch (emulators speak plaintext), or a firewall.",
+  },
+  UNAVAILABLE: {
+    class: "server-error",
+    code: "UNAVAILABLE",
+    message: (f: CallFacts) => `${f.what}: ${f.endpoint} is temporarily unavailable, also after one retry (${f.details || "UNAVAILABLE"})`,
+    hint: "The API itself reported it is unavailable: retry shortly; if it persists, check https://status.cloud.google.com.",
+  },
+  CONNECT_TIMEOUT: {
+    class: "unreachable",
+    code: "CONNECT_TIMEOUT",
+    message: (f: CallFacts) =>
+      `${f.what}: no gRPC connection to ${f.endpoint} within the check's ${f.budget} budget (nothing refused, nothing answered: packets dropped, or the endpoint does not speak gRPC/HTTP2)`,
+    hint: (f: CallFacts) =>
+      emulatorOr(
+        f,
+        `Is the emulator at ${f.endpoint} running and speaking plaintext gRPC? A TLS or HTTP/1 server on that port also never completes the handshake.`,
+        "Check egress to Google APIs from this runner (firewall, proxy: HTTPS_PROXY, Private Google Access), and gcp.apiEndpoint if set.",
+      ),
+  },
+  DEADLINE_EXCEEDED: {
+    class: "timeout",
+    code: "DEADLINE_EXCEEDED",
+    message: (f: CallFacts) => `${f.what}: connected to ${f.endpoint} but no answer within the check's ${f.budget} budget (${orStatus(f)})`,
+    hint: "The API accepted the call but did not answer in time: raise this check's timeout, or retry — Google APIs occasionally stall for seconds.",
+  },
+  CANCELLED: {
+    class: "timeout",
+    code: "CANCELLED",
+    message: (f: CallFacts) => `${f.what}: the call was cancelled before ${f.endpoint} answered (the check's budget ran out)`,
+    hint: "Raise this check's timeout or the run's deadline.",
+  },
+  INVALID_ARGUMENT: {
+    class: "config",
+    code: (f: CallFacts) => f.status,
+    message: (f: CallFacts) => `${f.what}: the API rejected the request as invalid (${orStatus(f)})`,
+    hint: "Check the resource name in the config (project, region and name; no typos or stray characters).",
+  },
+  UNIMPLEMENTED: {
+    class: "protocol",
+    code: "UNIMPLEMENTED",
+    message: (f: CallFacts) => `${f.what}: ${f.endpoint} does not implement this RPC (${orStatus(f)})`,
+    hint: "The endpoint is not the Google API (or an emulator without this API): check gcp.emulatorHost / gcp.apiEndpoint.",
+  },
+  RESOURCE_EXHAUSTED: {
+    class: "server-error",
+    code: "RESOURCE_EXHAUSTED",
+    message: (f: CallFacts) => `${f.what}: quota or rate limit exceeded (${orStatus(f)})`,
+    hint: "Too many API calls for this project's quota: run less often, or raise the quota in the Cloud console (IAM & Admin → Quotas).",
+  },
+  FAILED_PRECONDITION: {
+    class: "unhealthy",
+    code: "FAILED_PRECONDITION",
+    message: (f: CallFacts) => `${f.what}: the resource is not in a state that allows this (${orStatus(f)})`,
+    hint: "The resource exists but is not usable right now (disabled secret version, instance being created or deleted): inspect it with gcloud.",
+  },
+  OTHER: {
+    class: "server-error",
+    code: (f: CallFacts) => f.status,
+    message: (f: CallFacts) => `${f.what}: ${f.endpoint} reported ${f.status} (${f.details || "no details"})`,
+    hint: "The Google API reported its own failure: retry; if it persists, check https://status.cloud.google.com.",
+  },
+});
+
+export const GCP = defineCatalogue("gcp", {
+  SERVICE_DISABLED: {
+    class: "permission",
+    code: "SERVICE_DISABLED",
+    message: (f: { what: string; service: string; consumer: string }) => `${f.what}: ${f.service} is not enabled for ${f.consumer}`,
+    hint: (f: { serviceName?: string; consumer: string }) =>
+      `Enable it: gcloud services enable ${f.serviceName ?? "SERVICE.googleapis.com"} --project ${f.consumer.replace(/^projects\//, "")} (it can take a minute to propagate).`,
+  },
+  NO_ADC: {
+    class: "auth",
+    code: "NO_ADC",
+    message: (f: { reason: string }) => `no usable Google Application Default Credentials: ${f.reason}`,
+    hint:
+      "Run `gcloud auth application-default login` (workstation), or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file " +
+      "(CI); on Cloud Run, GCE or GKE the attached service account is used. To use a local emulator instead, set gcp.emulatorHost or INFRA_CHECK_GCP_EMULATOR_HOST.",
+  },
+  BAD_HOST_PORT: {
+    class: "config",
+    message: (f: { what: string; value: string }) => `${f.what} "${f.value}" is not host:port`,
+    hint: (f: { what: string }) => `Write ${f.what} as host:port, e.g. 127.0.0.1:8085.`,
+  },
+  NOT_A_RESOURCE_NAME: {
+    class: "config",
+    message: (f: { id: string; noun: string; collection: string }) => `"${f.id}" is not a ${f.noun} name (projects/PROJECT/locations/REGION/${f.collection}/NAME)`,
+    hint: "Give the short name with gcp.project and gcp.region set, or the full resource name.",
+  },
+  NEITHER_NAME: {
+    class: "config",
+    message: (f: { id: string; noun: string }) => `"${f.id}" is neither a ${f.noun} name nor a full resource name`,
+    hint: (f: { collection: string }) => `Use the short name (e.g. "my-${f.collection.slice(0, -1)}") or projects/PROJECT/locations/REGION/${f.collection}/NAME.`,
+  },
+  NO_PROJECT_OR_REGION: {
+    class: "config",
+    message: (f: { id: string; noun: string; missing: string[] }) => `no Google Cloud ${f.missing.join(" or ")} for ${f.noun} "${f.id}"`,
+    hint: (f: { missing: string[] }) =>
+      `Set ${f.missing.map((key) => `gcp.${key}`).join(" and ")} at the top of the config (or ${f.missing.join("/")} on the check, or --${f.missing.join(" --")} on a one-off command), or give the full resource name.`,
+  },
+  CLIENT_ABANDONED: {
+    class: "timeout",
+    code: "CLIENT_ABANDONED",
+    message: (f: { api: string; when: string }) => `the check's budget ended ${f.when} the ${f.api} client was ready`,
+    hint: "Loading and constructing a Google client takes 150–300 ms on a cold start: raise this check's timeout.",
+  },
+});
+
+const STATUS_NAMES = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;
+
+interface GoogleErrorLike {
+  code: number;
+  details?: string;
+  message?: string;
+  reason?: string;
+  domain?: string;
+  errorInfoMetadata?: Record<string, string>;
+  metadata?: unknown;
+}
+
+function isGrpcError(error: unknown, call: GcpCallInfo | undefined): error is GoogleErrorLike {
+  if (error === null || typeof error !== "object") return false;
+  const err = error as Partial<GoogleErrorLike> & { name?: string };
+  if (typeof err.code !== "number" || !Number.isInteger(err.code) || err.code < 1 || err.code > 16) return false;
+  return call !== undefined || "metadata" in err || "details" in err || err.name === "GoogleError" || err.constructor?.name === "GoogleError";
+}
+
+function permissionHint(f: CallFacts): string {
+  const permission = f.permission;
+  if (!permission) return "The identity is known but lacks a role on this resource: grant it, or run as an identity that has it.";
+  const call = f.call;
+  const parts = call ? resourceParts(call.resource) : undefined;
+  if (call && parts && permission === call.rpc.permission && call.rpc.permissionHint) return call.rpc.permissionHint(parts);
+  const role = call && permission === call.rpc.permission ? call.rpc.role : `a role that includes ${permission}`;
+  const project = parts && parts.project !== "PROJECT" ? parts.project : undefined;
+  return `The identity infra-check runs as needs ${permission}: grant ${role}${project ? ` on project ${project}` : ""} (gcloud projects add-iam-policy-binding ${project ?? "PROJECT"} --member=IDENTITY --role=${role}), or run as an identity that has it.`;
+}
+
+export const grpcRule: ErrorRule = (error: unknown, ctx: ClassifyContext): ClassifiedError | undefined => {
+  const call = callOf(error, ctx.facts);
+  if (!isGrpcError(error, call)) return undefined;
+  const status = STATUS_NAMES[error.code];
+  const details = String(call?.details || error.details || stripStatusPrefix(error.message ?? "")).trim();
+  const facts: CallFacts = {
+    what: call ? `${call.api} ${call.method} ${call.resource}` : "Google Cloud API call",
+    endpoint: call?.endpoint ?? ctx.endpoint ?? "the Google API endpoint",
+    details,
+    status,
+    mode: call?.mode,
+    call,
+    budget: formatMs(ctx.budgetMs),
+  };
+
+  switch (status) {
+    case "NOT_FOUND":
+      return diagnosisOf(GRPC.NOT_FOUND, facts);
+    case "PERMISSION_DENIED": {
+      const meta = error.errorInfoMetadata ?? {};
+      if (error.reason === "SERVICE_DISABLED" || /has not been used in project|is disabled/i.test(details)) {
+        const consumer = meta.consumer ?? (call ? `projects/${resourceParts(call.resource).project}` : "the project");
+        return diagnosisOf(GCP.SERVICE_DISABLED, { what: facts.what, service: meta.service ?? meta.serviceTitle ?? call?.api ?? "the API", serviceName: meta.service, consumer });
+      }
+      const permission = meta.permission ?? /Permission '([^']+)'/.exec(details)?.[1] ?? call?.rpc.permission;
+      return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason });
+    }
+    case "UNAUTHENTICATED":
+      return diagnosisOf(GRPC.UNAUTHENTICATED, facts);
+    case "UNAVAILABLE":
+      return unavailable(facts);
+    case "DEADLINE_EXCEEDED":
+      // grpc-js names the peer (remote_addr=…) once the call was sent; "Waiting for LB pick" means no connection was ever ready.
+      if (!/remote_addr=/.test(details) && /Waiting for LB pick|waiting for connection|connecting|LB pick/i.test(details)) return diagnosisOf(GRPC.CONNECT_TIMEOUT, facts);
+      return diagnosisOf(GRPC.DEADLINE_EXCEEDED, facts);
+    case "CANCELLED":
+      return diagnosisOf(GRPC.CANCELLED, facts);
+    case "INVALID_ARGUMENT":
+    case "OUT_OF_RANGE":
+      return diagnosisOf(GRPC.INVALID_ARGUMENT, facts);
+    case "UNIMPLEMENTED":
+      return diagnosisOf(GRPC.UNIMPLEMENTED, facts);
+    case "RESOURCE_EXHAUSTED":
+      return diagnosisOf(GRPC.RESOURCE_EXHAUSTED, facts);
+    case "FAILED_PRECONDITION":
+      return diagnosisOf(GRPC.FAILED_PRECONDITION, facts);
+    default:
+      return diagnosisOf(GRPC.OTHER, facts);
+  }
+};
+
+function unavailable(facts: CallFacts): ClassifiedError {
+  const { details } = facts;
+  const errno = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b/.exec(details)?.[1];
+  if (/metadata from plugin/i.test(details)) return diagnosisOf(GRPC.NO_TOKEN, facts);
+  if (errno === "ECONNREFUSED") return diagnosisOf(GRPC.REFUSED, facts);
+  if (errno === "ENOTFOUND" || errno === "EAI_AGAIN" || /Name resolution failed|DNS resolution failed/i.test(details)) return diagnosisOf(GRPC.DNS, { ...facts, errno });
+  if (errno === "EHOSTUNREACH" || errno === "ENETUNREACH" || errno === "ETIMEDOUT") return diagnosisOf(GRPC.NO_ROUTE, { ...facts, errno });
+  if (errno === "ECONNRESET" || /No connection established|Connection dropped|socket/i.test(details)) return diagnosisOf(GRPC.NO_CONNECTION, { ...facts, errno });
+  return diagnosisOf(GRPC.UNAVAILABLE, facts);
+}
+
+function stripStatusPrefix(message: string): string {
+  return message.replace(/^\d+ [A-Z_]+: /, "");
+}

@@ -1,0 +1,63 @@
+// Round trips timed at the socket: from a request's bytes being handed to
+// the kernel to the arrival of the chunk that carries the answer. What a
+// client library does around that — building commands, parsing replies,
+// resolving promises — is not network or server latency (on loopback it was
+// more than half of the wall-clock figure), so it is not reported as such.
+// Shared by every kind that samples a request/response protocol.
+import type { Socket } from "node:net";
+import type { MetricValue } from "../diagnose/vocabulary.js";
+import { percentile, roundMs } from "../util/stats.js";
+
+/**
+ * Stamps on one socket, for the duration of the samples: `writtenAt` when
+ * bytes go out (clients that cork around one request hand them to the kernel
+ * at uncork), `chunkAt` when a chunk arrives — the stamp listener runs before
+ * the client's own parser.
+ */
+export class SocketStamps {
+  writtenAt = 0;
+  chunkAt = 0;
+  private readonly write: Socket["write"];
+  private readonly uncork: Socket["uncork"];
+  private readonly onData = () => {
+    this.chunkAt = performance.now();
+  };
+
+  constructor(private readonly stream: Socket) {
+    const stamps = this;
+    const { write, uncork } = stream;
+    this.write = write;
+    this.uncork = uncork;
+    // Our own socket instance, patched for the samples only (restore() puts the methods back).
+    stream.write = function (this: Socket, ...args: Parameters<Socket["write"]>) {
+      if (!this.writableCorked) stamps.writtenAt = performance.now();
+      return write.apply(this, args);
+    } as Socket["write"];
+    stream.uncork = function (this: Socket) {
+      stamps.writtenAt = performance.now();
+      uncork.call(this);
+    };
+    stream.prependListener("data", this.onData);
+  }
+
+  /** The round trip of a request started at `startedAt` and answered by the chunk stamped at `answeredAt` (the call's own end when a stamp is missing). */
+  roundTrip(startedAt: number, answeredAt: number, endedAt: number): number {
+    return (answeredAt > startedAt ? answeredAt : endedAt) - (this.writtenAt >= startedAt ? this.writtenAt : startedAt);
+  }
+
+  restore(): void {
+    this.stream.off("data", this.onData);
+    this.stream.write = this.write;
+    this.stream.uncork = this.uncork;
+  }
+}
+
+/** `{ pingP50Ms, pingP95Ms, pingMaxMs, pingSamples }` for op "ping". */
+export function roundTripMetrics(op: string, rounds: readonly number[]): Record<string, MetricValue> {
+  return {
+    [`${op}P50Ms`]: roundMs(percentile(rounds, 50)),
+    [`${op}P95Ms`]: roundMs(percentile(rounds, 95)),
+    [`${op}MaxMs`]: roundMs(Math.max(...rounds)),
+    [`${op}Samples`]: rounds.length,
+  };
+}

@@ -1,0 +1,70 @@
+// `infra-check postgres [URL]`: one check from flags and psql's PG* variables.
+import { userInfo } from "node:os";
+import { ConfigError } from "../../util/errors.js";
+import { passwordEnvFlag, wholeNumberFlag } from "../../util/flags.js";
+import { Redactor } from "../../redact.js";
+import type { OneOffCommand } from "../api.js";
+import { DEFAULT_QUERY, DEFAULT_SAMPLES, MAX_SAMPLES, parseUrl, SSL_MODES, urlPassword } from "./config.js";
+
+export const postgresOneOff: OneOffCommand = {
+  command: "postgres",
+  argument: "[url]",
+  description: "Connect to PostgreSQL once — TCP, TLS, authentication, a read-only query — and say which phase fails",
+  options: [
+    { flags: "--password-env <var>", description: "read the password from this environment variable (default: the URL's password, else $PGPASSWORD like psql); never pass it as a flag value" },
+    { flags: "--query <sql>", description: `read-only query to sample (default ${DEFAULT_QUERY}); its first value is the \`value\` metric` },
+    { flags: "--samples <n>", description: `query round trips for the percentiles (default ${DEFAULT_SAMPLES})` },
+    { flags: "--sslmode <mode>", description: "disable | prefer | require | verify-ca | verify-full (default: the URL's sslmode, else $PGSSLMODE, else prefer)" },
+    { flags: "--tls-ca <file>", description: "CA bundle (PEM) that signed the server certificate (default: $PGSSLROOTCERT)" },
+  ],
+  examples: [
+    "infra-check postgres postgres://app@10.20.0.5:5432/app --password-env DB_PASSWORD",
+    "PGPASSWORD=... infra-check postgres postgres://app@db.internal/app --sslmode verify-full --tls-ca ./server-ca.pem",
+    "infra-check postgres postgres://app@10.20.0.5/app --query 'SELECT count(*) FROM pg_stat_activity' --expect 'value<80'",
+    "PGHOST=10.20.0.5 PGUSER=app PGDATABASE=app infra-check postgres --samples 20 --format json",
+  ],
+  toRawCheck(argument, options, env) {
+    return oneOffCheck(argument, options, env);
+  },
+};
+
+/** The one-off command's flags and psql's PG* variables → a raw check (URL parts win over the environment, like psql). */
+function oneOffCheck(argument: string | undefined, options: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const raw: Record<string, unknown> = { kind: "postgres" };
+  let url: URL | undefined;
+  if (argument) {
+    const text = /^postgres(ql)?:\/\//i.test(argument) ? argument : `postgres://${argument}`;
+    const parsed = parseUrl(text);
+    if (typeof parsed === "string") throw new ConfigError(`${new Redactor().text(argument)}: ${parsed}`);
+    url = parsed;
+    raw.url = text;
+  }
+  if (!url?.hostname && !url?.searchParams.get("host")) raw.host = env.PGHOST || "localhost";
+  if (!url?.port && !url?.searchParams.get("port") && env.PGPORT) {
+    if (!/^\d{1,5}$/.test(env.PGPORT)) throw new ConfigError(`PGPORT: expected a port number, found "${env.PGPORT}"`);
+    raw.port = Number(env.PGPORT);
+  }
+  if (!url?.username && !url?.searchParams.get("user")) raw.user = env.PGUSER || userInfo().username;
+  if (!(url && url.pathname.length > 1) && !url?.searchParams.get("dbname") && env.PGDATABASE) raw.database = env.PGDATABASE;
+
+  const variable = options.passwordEnv as string | undefined;
+  if (variable !== undefined) {
+    const value = passwordEnvFlag(variable, env);
+    if (urlPassword(url) !== undefined) throw new ConfigError(`--password-env ${variable}: the URL has a password too; keep only one`);
+    raw.password = value;
+  } else if (urlPassword(url) === undefined && env.PGPASSWORD) {
+    raw.password = env.PGPASSWORD;
+  }
+
+  const mode = (options.sslmode as string | undefined) ?? url?.searchParams.get("sslmode") ?? (env.PGSSLMODE || undefined);
+  if (mode !== undefined && !(SSL_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`${options.sslmode !== undefined ? "--sslmode" : url?.searchParams.get("sslmode") ? "sslmode" : "PGSSLMODE"}: expected one of ${SSL_MODES.join(", ")}, found "${mode}"`);
+  }
+  const ca = (options.tlsCa as string | undefined) ?? (env.PGSSLROOTCERT && env.PGSSLROOTCERT !== "system" ? env.PGSSLROOTCERT : undefined);
+  if (mode !== undefined || ca !== undefined) raw.ssl = { ...(mode !== undefined ? { mode } : {}), ...(ca !== undefined ? { ca } : {}) };
+
+  if (options.query !== undefined) raw.query = options.query;
+  if (options.samples !== undefined) raw.samples = wholeNumberFlag("--samples", options.samples, 1, MAX_SAMPLES);
+  return raw;
+}
+

@@ -1,0 +1,39 @@
+// kind: postgres — connect/tls/auth/query phases, query round-trip percentiles.
+import type { ProbeDefinition } from "../api.js";
+import { CERTIFICATE_METRICS } from "../shared/tls.js";
+import { postgresOneOff } from "./cli.js";
+import { displayTarget, parseUrl, schema, urlPassword, type PostgresFields } from "./config.js";
+import { postgresDiagnosis } from "./diagnose.js";
+import { runPostgres } from "./run.js";
+
+const postgresProbe: ProbeDefinition<PostgresFields> = {
+  kind: "postgres",
+  summary: "PostgreSQL: connect/auth/query phases, query percentiles",
+  schema,
+  metrics: {
+    dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
+    connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
+    ...CERTIFICATE_METRICS,
+    authMs: { unit: "ms", class: "slow", description: "startup and authentication until ReadyForQuery" },
+    sessionMs: { unit: "ms", class: "slow", description: "TCP + TLS + authentication: what an application pays for a new connection" },
+    queryP50Ms: { unit: "ms", class: "slow", description: "median query round trip, timed at the socket" },
+    queryP95Ms: { unit: "ms", class: "slow", description: "95th percentile query round trip" },
+    queryMaxMs: { unit: "ms", class: "slow", description: "slowest query round trip" },
+    querySamples: { unit: "count", class: "unhealthy", description: "query round trips taken" },
+    value: { class: "unhealthy", description: "first column of the first row of the query" },
+    rows: { unit: "count", class: "unhealthy", description: "rows the query returned" },
+    serverVersion: { class: "drift", description: "server_version reported at startup" },
+    inRecovery: { class: "unhealthy", description: "pg_is_in_recovery(): true on a standby" },
+    tls: { class: "tls", description: "the session is encrypted" },
+  },
+  diagnosis: postgresDiagnosis,
+  target: (spec) => displayTarget(spec),
+  secrets: (spec) => [
+    ...(typeof spec.password === "string" ? [spec.password] : []),
+    ...(spec.url ? [urlPassword(parseUrl(spec.url))].filter((value): value is string => Boolean(value)) : []),
+  ],
+  run: runPostgres,
+  oneOff: postgresOneOff,
+};
+
+export default postgresProbe;

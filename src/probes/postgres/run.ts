@@ -1,0 +1,400 @@
+// PostgreSQL probe: dns → connect (dial) → tls (SSLRequest, then the
+// handshake on the same socket, with libpq's sslmode semantics) → auth
+// (startup until ReadyForQuery) → query samples. The probe opens the
+// connection and negotiates TLS itself, so each phase is real and its errors
+// are Node's own; then it hands the open stream to pg, which speaks the
+// protocol. The session is read-only and bounded by the check's budget on
+// both sides: statement_timeout on the server at the probe's inner deadline,
+// a cancel request then for a query still running, and the client closed in
+// `finally`.
+import net from "node:net";
+import type tls from "node:tls";
+import path from "node:path";
+import type { Client as PgClient, FieldDef } from "pg";
+import { failure } from "../../diagnose/catalogue.js";
+import type { MetricValue } from "../../diagnose/vocabulary.js";
+import { dial, resolveAddress, startTls } from "../../net/dial.js";
+import { roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
+import { formatMs } from "../../util/duration.js";
+import { percentile, roundMs } from "../../util/stats.js";
+import type { ProbeContext } from "../api.js";
+import type { PostgresSpec, SslMode } from "./config.js";
+import { PG } from "./diagnose.js";
+
+/** A value longer than this is cut in `value` (a metric, not a data export). */
+const MAX_VALUE_CHARS = 500;
+/** How long closing may take before the sockets are simply destroyed. */
+const CLOSE_GRACE_MS = 100;
+const SSL_REQUEST_CODE = 80877103;
+const CANCEL_REQUEST_CODE = 80877102;
+/** Type OIDs whose text form is a number pg leaves as a string (int8, numeric). */
+const NUMERIC_STRING_TYPES = new Set([20, 1700]);
+const CERTIFICATE_METRIC_NAMES = ["tlsMs", "certExpiresInDays", "certNotAfter", "certSubject", "certNames", "certIssuer"];
+
+/** Where we talk to: a TCP address or a Unix socket. */
+interface Endpoint {
+  host: string;
+  port: number;
+  socketPath?: string;
+  address?: { address: string; family: 4 | 6 };
+  /** For messages: host:port or the socket path. */
+  label: string;
+}
+
+interface Session {
+  client: PgClient;
+  socket: net.Socket;
+  secure?: tls.TLSSocket;
+  params: Record<string, string>;
+}
+
+export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promise<void> {
+  // Loaded before any phase's clock starts.
+  const { default: pg } = await import("pg");
+  const password = typeof spec.password === "string" ? spec.password : undefined;
+  const endpoint = await locate(spec, ctx);
+
+  const open = new Set<Session>();
+  const raw = new Set<net.Socket>();
+  const onAbort = () => {
+    for (const socket of raw) socket.destroy();
+  };
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+
+  /** One connection attempt: TCP, optional TLS, startup until ReadyForQuery. */
+  const attempt = async (wantTls: boolean): Promise<Session> => {
+    const socket = await dial(ctx, { host: endpoint.host, port: endpoint.port, ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : { address: endpoint.address }) });
+    raw.add(socket);
+    let secure: tls.TLSSocket | undefined;
+    if (wantTls) secure = await negotiateTls(socket, endpoint, spec, ctx);
+    const stream = secure ?? socket;
+    const params: Record<string, string> = {};
+    const client = new pg.Client({
+      // pg dials its own socket; ours is already connected (and encrypted): see `preconnected`.
+      stream: () => preconnected(stream),
+      host: endpoint.address?.address ?? endpoint.host,
+      port: endpoint.port,
+      user: spec.user,
+      database: spec.database,
+      // A function, so pg never falls back to $PGPASSWORD or ~/.pgpass behind the config's back
+      // (pg accepts undefined from it at run time: "no password").
+      password: (async () => password) as () => Promise<string>,
+      ssl: false,
+      application_name: "infra-check",
+      // The session can only read, and the server itself stops a statement at our inner deadline.
+      options: `-c default_transaction_read_only=on -c statement_timeout=${Math.max(1, Math.floor(ctx.deadline.remainingMs()))}`,
+      // A backstop at the very end of the budget (the runner's timer is what reports a stall).
+      connectionTimeoutMillis: ctx.deadline.clientTimeoutMs(),
+    });
+    const session: Session = { client, socket, secure, params };
+    open.add(session);
+    // Errors after startup arrive through the pending query; an idle client's must not crash the process.
+    client.on("error", () => undefined);
+    let passwordAsked: string | undefined;
+    const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    connection.on("parameterStatus", (message: { parameterName: string; parameterValue: string }) => {
+      params[message.parameterName] = message.parameterValue;
+    });
+    for (const [event, method] of [["authenticationSASL", "SCRAM-SHA-256"], ["authenticationMD5Password", "md5"], ["authenticationCleartextPassword", "password"]] as const) {
+      connection.once(event, () => (passwordAsked ??= method));
+    }
+    ctx.phases.start("auth");
+    const started = performance.now();
+    try {
+      await client.connect();
+    } catch (error) {
+      if (passwordAsked && password === undefined) throw failure(PG.NO_PASSWORD, { method: passwordAsked, user: spec.user, configured: "none" }, { cause: error });
+      throw error;
+    }
+    const authMs = performance.now() - started;
+    ctx.phases.record("auth", authMs);
+    ctx.metrics.authMs = roundMs(authMs);
+    return session;
+  };
+
+  let sessionStart = performance.now();
+  try {
+    let session: Session;
+    const firstTls = !endpoint.socketPath && spec.sslMode !== "disable";
+    try {
+      sessionStart = performance.now();
+      session = await attempt(firstTls);
+    } catch (error) {
+      if (!isNoHbaEntry(error) || ctx.deadline.remainingMs() <= 0) throw error;
+      if (spec.sslMode === "prefer" && firstTls) {
+        // libpq's prefer: a TLS session rejected by pg_hba.conf is retried without TLS.
+        // The discarded attempt's handshake is not this session's tls phase.
+        ctx.phases.discard("tls");
+        for (const name of CERTIFICATE_METRIC_NAMES) delete ctx.metrics[name];
+        ctx.details.tls = "pg_hba.conf rejected the TLS session; retried without TLS (sslmode prefer)";
+        sessionStart = performance.now();
+        session = await attempt(false);
+      } else if (spec.sslMode === "disable" && !endpoint.socketPath) {
+        throw await whetherTlsWouldPass(error, () => attempt(true), spec);
+      } else {
+        throw error;
+      }
+    }
+    // What an application pays for a new connection: TCP, TLS and authentication.
+    ctx.metrics.sessionMs = roundMs(performance.now() - sessionStart);
+    ctx.metrics.tls = Boolean(session.secure);
+    if (session.secure) {
+      const cipher = session.secure.getCipher();
+      ctx.details.tls = `${session.secure.getProtocol() ?? "TLS"} ${cipher?.name ?? ""}`.trim();
+    }
+    if (session.params.server_version) ctx.metrics.serverVersion = session.params.server_version;
+    ctx.phases.start("query");
+    ctx.metrics.inRecovery = await readInRecovery(session.client);
+
+    await sampleQueries(session, spec, endpoint, ctx);
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+    await Promise.all([...open].map((session) => close(session)));
+    for (const socket of raw) socket.destroy();
+  }
+}
+
+async function locate(spec: PostgresSpec, ctx: ProbeContext): Promise<Endpoint> {
+  if (spec.host.startsWith("/")) {
+    const socketPath = path.join(spec.host, `.s.PGSQL.${spec.port}`);
+    return { host: spec.host, port: spec.port, socketPath, label: socketPath };
+  }
+  // Resolved once: a prefer retry or a TLS probe dials the same address again.
+  const address = await resolveAddress(ctx, spec.host);
+  return { host: spec.host, port: spec.port, address, label: `${address.family === 6 ? `[${address.address}]` : address.address}:${spec.port}` };
+}
+
+/**
+ * SSLRequest, then the TLS handshake on the same socket — what libpq does.
+ * Returns undefined when the server has no TLS and the mode allows plaintext (prefer).
+ */
+async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: PostgresSpec, ctx: ProbeContext): Promise<tls.TLSSocket | undefined> {
+  ctx.phases.start("tls");
+  const started = performance.now();
+  const request = Buffer.alloc(8);
+  request.writeInt32BE(8, 0);
+  request.writeInt32BE(SSL_REQUEST_CODE, 4);
+  socket.write(request);
+  const answer = await firstBytes(socket, ctx.deadline.remainingMs(), ctx.signal);
+  if (answer === "timeout") throw failure(PG.NO_SSL_ANSWER, { where: endpoint.label, waited: formatMs(performance.now() - started) });
+  if (answer === "closed") throw failure(PG.CLOSED_ON_SSL_REQUEST, { where: endpoint.label });
+  if (answer.length !== 1 || (answer[0] !== 0x53 && answer[0] !== 0x4e)) {
+    throw failure(PG.BAD_SSL_ANSWER, { where: endpoint.label, shown: answer.subarray(0, 16).toString("latin1").replace(/[^\x20-\x7e]/g, ".") });
+  }
+  if (answer[0] === 0x4e) {
+    if (spec.sslMode === "prefer") {
+      ctx.details.tls = "the server does not offer TLS (sslmode prefer: continued without)";
+      return undefined;
+    }
+    throw failure(PG.SSL_NOT_SUPPORTED, { where: endpoint.label, mode: spec.sslMode });
+  }
+  const mode: SslMode = spec.sslMode === "require" && spec.tls?.ca ? "verify-ca" : spec.sslMode;
+  // libpq's meaning of each sslmode: prefer/require encrypt without verifying; verify-ca checks the chain; verify-full the name too.
+  const verify = mode === "verify-full" ? "full" : mode === "verify-ca" ? "ca" : "none";
+  const secure = await startTls({ ...ctx, phases: { start: () => undefined, record: () => undefined } }, socket, { spec: spec.tls, hostname: spec.host, verify });
+  // The tls phase includes the SSLRequest round trip: that is what TLS costs a PostgreSQL session.
+  const ms = performance.now() - started;
+  ctx.phases.record("tls", ms);
+  ctx.metrics.tlsMs = roundMs(ms);
+  return secure;
+}
+
+/** The first chunk the server sends (the one-byte SSL answer), "closed", or "timeout" after `waitMs`. */
+function firstBytes(socket: net.Socket, waitMs: number, signal: AbortSignal): Promise<Buffer | "closed" | "timeout"> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("close", onClose);
+      signal.removeEventListener("abort", onAbort);
+      // Nothing more is read until pg (or TLS) takes the socket over.
+      socket.pause();
+    };
+    const onData = (chunk: Buffer) => {
+      done();
+      resolve(chunk);
+    };
+    const onClose = () => {
+      done();
+      resolve("closed");
+    };
+    const onAbort = () => {
+      done();
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve("timeout");
+    }, Math.max(0, waitMs));
+    socket.on("data", onData);
+    socket.once("close", onClose);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * pg calls connect() on the stream it is given and waits for "connect". This
+ * stream is already connected (and possibly TLS), so connect() only announces
+ * it — and lets data flow again: the socket was paused after the SSL answer,
+ * and pg's own "data" listener does not resume an explicitly paused stream.
+ */
+function preconnected(stream: net.Socket): net.Socket {
+  stream.connect = function connect(this: net.Socket) {
+    process.nextTick(() => {
+      this.emit("connect");
+      this.resume();
+    });
+    return this;
+  } as net.Socket["connect"];
+  return stream;
+}
+
+/**
+ * With ssl.mode disable, "no pg_hba.conf entry … no encryption" may only mean
+ * the server wants TLS for this user. One TLS attempt tells: if it gets past
+ * pg_hba.conf, the check's mode is the problem; otherwise the original error stands.
+ */
+async function whetherTlsWouldPass(original: unknown, attemptTls: () => Promise<Session>, spec: PostgresSpec): Promise<unknown> {
+  if (!/no encryption/i.test((original as Error).message ?? "")) return original;
+  try {
+    await attemptTls();
+  } catch (error) {
+    if (isNoHbaEntry(error) || !(error as { code?: string }).code?.match(/^[0-9A-Z]{5}$/) || !(error as { severity?: string }).severity) return original;
+  }
+  return failure(PG.TLS_ONLY, { user: spec.user, database: spec.database }, { cause: original });
+}
+
+function isNoHbaEntry(error: unknown): boolean {
+  return (error as { code?: string })?.code === "28000" && /no pg_hba\.conf entry/i.test((error as Error).message ?? "");
+}
+
+/**
+ * Asked with a query (not the in_hot_standby startup parameter, which servers
+ * before 14 do not send) on purpose: it is also the session's first statement,
+ * whose one-time costs (client code paths, the backend's first snapshot) would
+ * otherwise inflate the first sample — measured ~1 ms on loopback, the whole p95 at 5 samples.
+ */
+async function readInRecovery(client: PgClient): Promise<boolean> {
+  const result = await client.query<[boolean]>({ text: "SELECT pg_is_in_recovery()", rowMode: "array", queryMode: "extended" } as never);
+  return Boolean(result.rows[0]?.[0]);
+}
+
+/**
+ * The configured query, `samples` times, each through the sampling lane. It
+ * runs as one statement of the extended protocol, so a query string cannot
+ * smuggle a second statement (`SET … read_write; DELETE …`) past the
+ * read-only session. At the inner deadline a still-running query is
+ * cancelled on the server, whose answer (57014) is what the check reports.
+ *
+ * Each round trip is timed at the socket (src/net/round-trips.ts): from the
+ * query's bytes being handed to the kernel (pg corks around one query's
+ * messages) to the arrival of the chunk that carries the server's
+ * ReadyForQuery. Measured for SELECT 1 on loopback: 0.10–0.14 ms wall,
+ * 0.06 ms at the socket; pgbench -c 1: 0.05 ms.
+ */
+async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: Endpoint, ctx: ProbeContext): Promise<void> {
+  const { client } = session;
+  const stream = session.secure ?? session.socket;
+  const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+  ctx.phases.start("query");
+  const stamps = new SocketStamps(stream);
+  let readyAt = 0;
+  const onReady = () => {
+    readyAt = stamps.chunkAt;
+  };
+  connection.prependListener("readyForQuery", onReady);
+  const rounds: number[] = [];
+  let last: { rows: unknown[][]; fields: FieldDef[] } | undefined;
+  try {
+    for (let i = 0; i < spec.samples; i += 1) {
+      const slowest = rounds.length ? Math.max(...rounds) : 0;
+      // Leave room for one more round trip like the slowest so far, or stop with what we have.
+      if (i > 0 && ctx.deadline.remainingMs() < slowest * 1.5) {
+        ctx.details.samples = `took ${rounds.length} of ${spec.samples} samples: the budget left no room for more (slowest ${formatMs(slowest)})`;
+        break;
+      }
+      const outcome = await ctx.sample(async () => {
+        const cancelTimer = setTimeout(() => sendCancel(endpoint, session), ctx.deadline.remainingMs());
+        stamps.writtenAt = 0;
+        const started = performance.now();
+        try {
+          const result = await client.query<unknown[]>({
+            text: spec.query,
+            rowMode: "array",
+            queryMode: "extended",
+            // A backstop at the very end of the budget.
+            query_timeout: ctx.deadline.clientTimeoutMs(),
+          } as never);
+          return { ms: stamps.roundTrip(started, readyAt, performance.now()), result };
+        } finally {
+          clearTimeout(cancelTimer);
+        }
+      });
+      rounds.push(outcome.ms);
+      last = { rows: outcome.result.rows, fields: outcome.result.fields };
+      Object.assign(ctx.metrics, roundTripMetrics("query", rounds));
+    }
+  } finally {
+    connection.off("readyForQuery", onReady);
+    stamps.restore();
+  }
+  ctx.phases.record("query", percentile(rounds, 95));
+  if (last) {
+    ctx.metrics.rows = last.rows.length;
+    ctx.metrics.value = last.rows.length && last.fields.length ? metricValue(last.rows[0][0], last.fields[0].dataTypeID) : null;
+  }
+}
+
+/** CancelRequest on a fresh connection: the server interrupts the session's running statement (57014). */
+function sendCancel(endpoint: Endpoint, session: Session): void {
+  const { processID, secretKey } = session.client as unknown as { processID: number | null; secretKey: number | null };
+  if (processID === null || secretKey === null) return;
+  const socket = endpoint.socketPath ? net.connect({ path: endpoint.socketPath }) : net.connect({ host: endpoint.address!.address, port: endpoint.port });
+  socket.on("error", () => undefined);
+  socket.unref();
+  socket.setTimeout(5_000, () => socket.destroy());
+  socket.once("connect", () => {
+    const message = Buffer.alloc(16);
+    message.writeInt32BE(16, 0);
+    message.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+    message.writeInt32BE(processID, 8);
+    message.writeInt32BE(secretKey, 12);
+    socket.end(message);
+  });
+}
+
+/** Terminate politely, but never wait long for it. */
+async function close(session: Session): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      session.client.end().catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    session.secure?.destroy();
+    session.socket.destroy();
+  }
+}
+
+/** A query result cell as a metric: numbers stay numbers (count(*) is int8, sent as text), the rest JSON-friendly. */
+export function metricValue(value: unknown, typeId?: number): MetricValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number" || typeof value === "boolean") return value;
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === "string") {
+    if (typeId !== undefined && NUMERIC_STRING_TYPES.has(typeId)) {
+      const number = Number(value);
+      if (Number.isFinite(number) && (typeId !== 20 || Number.isSafeInteger(number))) return number;
+    }
+    return value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS)}…` : value;
+  }
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+  if (Buffer.isBuffer(value)) return metricValue(`\\x${value.toString("hex")}`);
+  if (Array.isArray(value)) return value.map((item) => metricValue(item));
+  if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, metricValue(item)]));
+  return String(value);
+}

@@ -1,0 +1,38 @@
+// kind: redis — auth, TLS, PING latency percentiles, role.
+import { redactUrl } from "../../redact.js";
+import type { ProbeDefinition } from "../api.js";
+import { CERTIFICATE_METRICS } from "../shared/tls.js";
+import { redisOneOff } from "./cli.js";
+import { schema, urlPassword, type RedisFields } from "./config.js";
+import { REDIS, redisDiagnosis } from "./diagnose.js";
+import { REDIS_RELATIONS, redisRelations } from "./relations.js";
+import { runRedis } from "./run.js";
+
+const redisProbe: ProbeDefinition<RedisFields> = {
+  kind: "redis",
+  summary: "Redis: auth, TLS, PING latency percentiles, role",
+  schema,
+  metrics: {
+    pingP50Ms: { unit: "ms", class: "slow", description: "median PING round trip, timed at the socket" },
+    pingP95Ms: { unit: "ms", class: "slow", description: "95th percentile PING round trip" },
+    pingMaxMs: { unit: "ms", class: "slow", description: "slowest PING round trip" },
+    pingSamples: { unit: "count", class: "unhealthy", description: "PINGs taken" },
+    dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
+    connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
+    authMs: { unit: "ms", class: "slow", description: "HELLO / AUTH / SELECT until ready" },
+    writeMs: { unit: "ms", class: "slow", description: "canary SET/GET/DEL (write: true)" },
+    ...CERTIFICATE_METRICS,
+    serverVersion: { class: "drift", description: "redis_version from INFO server" },
+    role: { class: "drift", description: "master or replica (INFO replication)" },
+    masterLinkStatus: { class: "unhealthy", description: "a replica's link to its primary: up or down" },
+    connectedClients: { unit: "count", class: "unhealthy", description: "connected_clients from INFO clients" },
+  },
+  relations: redisRelations,
+  diagnosis: { ...redisDiagnosis, catalogue: { ...REDIS, ...REDIS_RELATIONS } },
+  target: (spec) => redactUrl(spec.url),
+  secrets: (spec) => [...(typeof spec.password === "string" ? [spec.password] : []), ...urlPassword(spec.url)],
+  run: runRedis,
+  oneOff: redisOneOff,
+};
+
+export default redisProbe;

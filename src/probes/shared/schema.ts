@@ -1,0 +1,49 @@
+// Config shapes shared by several kinds: durations, expectations, the `tls:`
+// block and secret values. The top-level config schema (src/config/schema.ts)
+// uses them too; the JSON Schema (`infra-check schema`) is generated from them.
+import { z } from "zod";
+import { parseDurationMs } from "../../util/duration.js";
+import { parseExpectation } from "../../evaluate/expectations.js";
+
+export const durationSchema = z
+  .union([z.string(), z.number()])
+  .superRefine((value, ctx) => {
+    if (parseDurationMs(value) === undefined) {
+      ctx.addIssue({ code: "custom", message: `expected a duration like 250ms, 2s or 1m, found ${JSON.stringify(value)}` });
+    }
+  })
+  .meta({ description: "Duration: 250ms, 2s, 1m (a bare number is milliseconds)" });
+
+export const expectationSchema = z
+  .union([z.string(), z.number(), z.boolean(), z.null()])
+  .superRefine((value, ctx) => {
+    try {
+      parseExpectation(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  })
+  .meta({ description: 'A value (equality) or an operator string: "< 200ms", ">= 95%", "!= 0", "~ ^2\\d\\d$"' });
+
+export const expectationsSchema = z.record(z.string(), expectationSchema);
+
+/** TLS options shared by every kind that speaks TLS. */
+export const tlsSchema = z.strictObject({
+  ca: z.string().optional().meta({ description: "CA bundle (PEM) path, relative to the config file" }),
+  cert: z.string().optional().meta({ description: "Client certificate (PEM) for mutual TLS" }),
+  key: z.string().optional().meta({ description: "Client private key (PEM) for mutual TLS" }),
+  servername: z.string().optional().meta({ description: "SNI / name to verify the certificate against" }),
+  insecure: z.boolean().optional().meta({ description: "Accept any certificate (opt-in, for triage only)" }),
+});
+
+/**
+ * A secret value: a literal (usually `${ENV_VAR}`), or a reference resolved at run
+ * time from Secret Manager (`{ secret: projects/P/secrets/S[/versions/V] }`) or
+ * from a Memorystore instance's AUTH string (`{ memorystoreAuth: INSTANCE }`).
+ */
+export const secretValueSchema = z.union([
+  z.string(),
+  z.strictObject({ secret: z.string().min(1).meta({ description: "Secret Manager secret or version resource name" }) }),
+  z.strictObject({ memorystoreAuth: z.string().min(1).meta({ description: "Memorystore instance whose AUTH string to use" }) }),
+]);
+export type SecretValue = z.infer<typeof secretValueSchema>;
