@@ -135,7 +135,7 @@ Examples:
   const invoked = kindForCommand(argv[2] ?? "");
   for (const kind of PROBE_KINDS) {
     const entry = PROBES[kind];
-    if (kind === invoked) {
+    if (invoked === kind) {
       const probe = await loadProbe(kind);
       if (probe.oneOff) {
         const { defineOneOff } = await import("./commands/oneoff.js");

@@ -162,11 +162,12 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
       continue;
     }
     const rawCheck = expand(config.checks[name], keyPath) as Record<string, unknown>;
-    const kind = rawCheck.kind;
-    if (typeof kind !== "string" || !isProbeKind(kind)) {
-      fail(`${keyPath}.kind`, `expected one of ${PROBE_KINDS.join(", ")}, found ${JSON.stringify(kind ?? null)}`);
+    const declared: unknown = rawCheck.kind;
+    if (typeof declared !== "string" || !isProbeKind(declared)) {
+      fail(`${keyPath}.kind`, `expected one of ${PROBE_KINDS.join(", ")}, found ${JSON.stringify(declared ?? null)}`);
       continue;
     }
+    const kind = declared;
     const probe = probes.get(kind) ?? (await loadProbe(kind));
     probes.set(kind, probe);
 

@@ -1,10 +1,9 @@
 // Shapes of the config file. Probe kinds own the schema of their own fields
-// (src/probes/<kind>.ts); this file owns the top level and the fields every
+// (src/probes/<kind>/); this file owns the top level and the fields every
 // check has. The JSON Schema (`infra-check schema`) is generated from these.
 import { z } from "zod";
 import { durationSchema, expectationsSchema } from "../probes/shared/schema.js";
 
-export { durationSchema, expectationSchema, expectationsSchema, secretValueSchema, tlsSchema, type SecretValue } from "../probes/shared/schema.js";
 
 export const regressionSchema = z.strictObject({
   factor: z.number().positive().optional().meta({ description: "How many times slower than baseline counts as a regression (default 2)" }),

@@ -3,6 +3,8 @@
 // measures, and the assertions a judgement makes about them. Every stage —
 // probes, judgement, runner, reporters — speaks these words; none of them owns them.
 
+import type { JsonValue } from "../util/json-path.js";
+
 /** The closed vocabulary of why a check failed. Hints and reporters switch on it. */
 export const FAILURE_CLASSES = [
   "dns",
@@ -25,7 +27,7 @@ export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 export type Status = "pass" | "warn" | "fail" | "blocked";
 
-export type MetricValue = number | string | boolean | null | MetricValue[] | { [key: string]: MetricValue };
+export type MetricValue = JsonValue;
 
 /** A parsed expectation: `"< 200ms"` → { op: "<", value: 200 }. */
 export type ExpectOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "~";

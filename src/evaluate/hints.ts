@@ -8,7 +8,7 @@ export const CLASS_HINTS: Record<FailureClass, string> = {
   dns: "The name did not resolve: check the host name, the DNS record, and the resolver this runner uses.",
   refused: "Nothing is listening there: check that the service runs and the port is right.",
   unreachable: "No network path from this runner to the target: check where it runs, and the firewall on the way.",
-  tls: "Fix the TLS setup: trusted CA (tls.ca), certificate validity and name (tls.servername), or the scheme.",
+  tls: "The TLS side of the connection is not as expected: check the server certificate (validity, names, issuer) and the check's tls: block.",
   auth: "Credentials are missing or rejected: check the configured secret and where the service reads it from.",
   permission: "The identity is known but lacks a role: grant it, or run as an identity that has it.",
   "not-found": "The thing asked for does not exist: check the name, path, project and region.",

@@ -148,7 +148,7 @@ function culprit(regressed: [string, MetricBaseline][], phasesMs: Record<string,
 function hintFor(regressed: [string, MetricBaseline][], phasesMs: Record<string, number>, source: Pick<BaselineSource, "kind" | "source">): { hint: string; phase?: string } {
   const { metric, phase, entry } = culprit(regressed, phasesMs);
   const against =
-    source.kind === "report"
+    isOneReport(source)
       ? `the saved report ${source.source}`
       : entry.runs === 1
         ? `the last working run in ${source.source}`
@@ -225,15 +225,39 @@ export function judgeRegression(measured: Pick<CheckResult, "phasesMs" | "metric
   };
 }
 
+/** The saved runs a run is compared with: a history's runs of the same env, or the one saved report whatever its env. */
+function comparable(source: BaselineSource, env: string): RunReport[] {
+  switch (source.kind) {
+    case "history":
+      return source.reports.filter((candidate) => candidate.env === env);
+    case "report":
+      return source.reports;
+  }
+}
+
+/** One saved report (`--baseline FILE`) rather than a history folder. */
+function isOneReport(source: Pick<BaselineSource, "kind">): boolean {
+  switch (source.kind) {
+    case "report":
+      return true;
+    case "history":
+      return false;
+  }
+}
+
+/** How many saved runs a baseline is the median of. */
+function medianOver(source: BaselineSource, settings: RegressionSettings): number {
+  return isOneReport(source) ? 1 : settings.runs;
+}
+
 /** The references for one check from a baseline source (reports of the same env, or the one saved report). */
 export function referenceFor(source: BaselineSource, env: string, checkName: string, settings: RegressionSettings): Record<string, { value: number; runs: number }> {
-  const reports = source.kind === "history" ? source.reports.filter((candidate) => candidate.env === env) : source.reports;
-  return baselineOf(reports, checkName, source.kind === "report" ? 1 : settings.runs);
+  return baselineOf(comparable(source, env), checkName, medianOver(source, settings));
 }
 
 /** `extras.baseline` of a run: what it was compared with and what regressed. */
 export function baselineSummary(source: BaselineSource, env: string, checks: CheckResult[]): BaselineSummary {
-  const reports = source.kind === "history" ? source.reports.filter((candidate) => candidate.env === env) : source.reports;
+  const reports = comparable(source, env);
   const withoutBaseline = checks.filter((check) => check.status !== "blocked" && !check.baseline).map((check) => check.name);
   const regressions = checks.flatMap((check) =>
     orderForMessage(Object.entries(check.baseline ?? {}).filter(([, entry]) => entry.regressed)).map(([metric, entry]) => ({

@@ -5,7 +5,6 @@
 // more than half of the wall-clock figure), so it is not reported as such.
 // Shared by every kind that samples a request/response protocol.
 import type { Socket } from "node:net";
-import type { MetricValue } from "../diagnose/vocabulary.js";
 import { percentile, roundMs } from "../util/stats.js";
 
 /**
@@ -53,7 +52,7 @@ export class SocketStamps {
 }
 
 /** `{ pingP50Ms, pingP95Ms, pingMaxMs, pingSamples }` for op "ping". */
-export function roundTripMetrics(op: string, rounds: readonly number[]): Record<string, MetricValue> {
+export function roundTripMetrics(op: string, rounds: readonly number[]): Record<string, number> {
   return {
     [`${op}P50Ms`]: roundMs(percentile(rounds, 50)),
     [`${op}P95Ms`]: roundMs(percentile(rounds, 95)),

@@ -207,7 +207,7 @@ export function baselineFor(spec: CheckSpec, env: string, baseline: RunBaseline 
 async function prepareProbes(input: RunInput, remainingMs: number): Promise<void> {
   const preparations = [...input.probes.values()]
     .filter((probe) => probe.prepare)
-    .map((probe) => probe.prepare!(input.checks.filter((spec) => spec.kind === probe.kind)).catch(() => undefined));
+    .map((probe) => probe.prepare!(input.checks.filter((spec) => input.probes.get(spec.kind) === probe)).catch(() => undefined));
   if (preparations.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(preparations), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, remainingMs / 2))))]);

@@ -31,7 +31,6 @@
 // broken" (it settled in a bad state: waiting will not help). Checks without
 // the metric (data-plane kinds, or a failure before the state was read) get
 // neither label.
-import type { RunInput, RunOptions } from "./run-checks.js";
 import type { CheckResult, WaitSummary } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
 
@@ -65,14 +64,26 @@ export const defaultBackoffMs = (retry: number): number => Math.min(MAX_BACKOFF_
  */
 export const MIN_ATTEMPT_MS = 100;
 
-type Round = (input: RunInput, options: RunOptions & { now: () => number; clockStartMs: number }) => Promise<CheckResult[]>;
+/** What the loop needs of the run (src/runner/run-checks.ts passes its own input and options). */
+interface RoundInput {
+  checks: { name: string }[];
+  deadlineMs: number;
+}
+interface RoundOptions {
+  now: () => number;
+  clockStartMs: number;
+  strict?: boolean;
+  log?: (line: string) => void;
+  previous?: ReadonlyMap<string, CheckResult>;
+}
+type Round<I, O> = (input: I, options: O) => Promise<CheckResult[]>;
 
 /** The retry loop described above; `round` runs one pass (src/runner/run-checks.ts). */
-export async function runRounds(
-  input: RunInput,
-  runOptions: RunOptions & { now: () => number; clockStartMs: number },
+export async function runRounds<I extends RoundInput, O extends RoundOptions>(
+  input: I,
+  runOptions: O,
   wait: WaitOptions,
-  round: Round,
+  round: Round<I, O>,
 ): Promise<{ checks: CheckResult[]; wait: WaitSummary }> {
   const { now } = runOptions;
   const backoff = wait.backoffMs ?? defaultBackoffMs;

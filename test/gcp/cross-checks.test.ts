@@ -7,7 +7,13 @@ import { once } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpWorld, AUTH_STRING, type GcpWorld } from "./harness.js";
 import { startRedisServer, type RedisServer } from "../../src/demo/redis-server.js";
-import { preflight, afterRun } from "../../src/evaluate/cross-checks.js";
+import { loadProbe, PROBE_KINDS } from "../../src/probes/index.js";
+import type { DependencyResult, Measurement } from "../../src/probes/api.js";
+
+// Relations are owned by the dependent kind (src/probes/<kind>/relations.ts); the runner reaches them through the kind's definition.
+const probes = new Map(await Promise.all(PROBE_KINDS.map(async (kind) => [kind, await loadProbe(kind)] as const)));
+const preflight = (spec: CheckSpec, deps: ReadonlyMap<string, DependencyResult>) => probes.get(spec.kind as never)?.relations?.preflight?.(spec, deps);
+const afterRun = (spec: CheckSpec, measurement: Measurement, deps: ReadonlyMap<string, DependencyResult>) => probes.get(spec.kind as never)?.relations?.assert?.(spec, measurement, deps) ?? [];
 import type { CheckResult } from "../../src/report/schema.js";
 import type { CheckSpec } from "../../src/probes/api.js";
 
