@@ -17,6 +17,7 @@ export const PROBES = {
   websocket: { command: "ws", summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load", load: () => import("./websocket/index.js") },
   "cloud-run": { command: "cloud-run", summary: "Cloud Run service: Ready, revision traffic, image, VPC egress", load: () => import("./cloud-run/index.js") },
   "vpc-connector": { command: "vpc-connector", summary: "Serverless VPC Access connector: state and configuration", load: () => import("./vpc-connector/index.js") },
+  tcp: { command: "tcp", summary: "TCP (and TLS) reachability, banner, certificate expiry", load: () => import("./tcp/index.js") },
   memorystore: { command: "memorystore", summary: "Memorystore for Redis instance: state and configuration drift", load: () => import("./memorystore/index.js") },
 } satisfies Record<string, RegistryEntry>;
 
