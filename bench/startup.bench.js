@@ -18,16 +18,16 @@ export default async function ({ runs, log }) {
     // The floor for printing help: node starting an ES module that writes the same text.
     let helpText = "";
     try {
-      helpText = JSON.parse(readFileSync(path.join(ROOT, "dist/help-cache.json"), "utf8")).entries['["--help"]'].stdout;
+      helpText = JSON.parse(readFileSync(path.join(ROOT, "dist-bundle/help-cache.json"), "utf8")).entries['["--help"]'].stdout;
     } catch {
-      log("dist/help-cache.json missing (built with plain tsc?): --help takes the commander path; run `npm run build`");
+      log("dist-bundle/help-cache.json missing (built with plain tsc?): --help takes the commander path; run `npm run build`");
     }
     writeFileSync(path.join(dir, "help.txt"), helpText);
     writeFileSync(path.join(dir, "print-help.mjs"), `import { readFileSync } from "node:fs";\nprocess.stdout.write(readFileSync(${JSON.stringify(path.join(dir, "help.txt"))}, "utf8"));\n`);
 
     // Whether the launcher can answer --help from the build's help cache; others rebuilding dist/ with plain
     // tsc during the benchmark switch it off (or onto the checksum path) for a while.
-    const fastPath = async () => Boolean((await import(`../dist/help-cache.js?${Date.now()}`)).cachedOutput(["--help"], { isTTY: false }));
+    const fastPath = async () => Boolean((await import(`../dist-bundle/help-cache.js?${Date.now()}`)).cachedOutput(["--help"], { isTTY: false }));
     const fastBefore = await fastPath();
     const many = Math.max(runs * 6, 30);
     const [bare, help, version, floor, commander] = await timeCommands(

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI runs from the start-up bundle (dist-bundle/, built
-// from dist/ by rolldown.config.mjs). The compile cache makes the second and
+// Thin launcher: the CLI runs from the bundle (dist-bundle/, the one build the
+// package ships; rolldown.config.mjs). The compile cache makes the second and
 // later starts skip V8's parse/compile of it.
 import module from "node:module";
 // A static import: the first dynamic import() costs ~4 ms of loader set-up.
-import { cachedOutput } from "../dist/help-cache.js";
+import { cachedOutput } from "../dist-bundle/help-cache.js";
 // Hanging DNS lookups occupy libuv threadpool slots; a bigger pool keeps one
 // slow resolver from stalling every other check's lookup.
 process.env.UV_THREADPOOL_SIZE ??= "16";

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Part of `npm run build` (after tsc): has commander render the outputs the
+// Part of `npm run build` (after tsc and the bundle): has commander render the outputs the
 // launcher may answer without loading it (`--help`, `--version`, … see
 // CACHED_ARGS in src/help-cache.ts) and writes them, with a stamp of every
-// file that took part in rendering them, to dist/help-cache.json. The launcher
+// file that took part in rendering them, to dist-bundle/help-cache.json. The launcher
 // uses the text only while every stamp still matches, so commander stays the
 // one source of truth: a stale cache is never shown, only ignored.
 import module from "node:module";
@@ -11,7 +11,8 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dist = path.join(root, "dist");
+// The shipped build: the launcher runs dist-bundle/, so that is what rendered the text and what is stamped.
+const dist = path.join(root, "dist-bundle");
 
 if (typeof module.registerHooks !== "function") {
   // Without resolve hooks (node < 22.15) the files behind the text cannot be listed: ship no cache.
@@ -28,7 +29,7 @@ module.registerHooks({
 });
 
 const { main } = await import(pathToFileURL(path.join(dist, "cli.js")).href);
-const { CACHED_ARGS, HELP_CACHE_URL, HELP_WIDTH, helpWidth, packageVersion } = await import(pathToFileURL(path.join(dist, "help-cache.js")).href);
+const { CACHED_ARGS, HELP_CACHE_URL, HELP_WIDTH, fingerprint, helpWidth, packageVersion } = await import(pathToFileURL(path.join(dist, "help-cache.js")).href);
 
 // Render as a pipe would see it (80 columns), whatever terminal runs the build.
 if (helpWidth(process.stdout) !== HELP_WIDTH) process.stdout.columns = HELP_WIDTH;
@@ -53,7 +54,7 @@ const packages = {};
 function stamp(file) {
   const stat = statSync(file);
   const at = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
-  if (at === -1) return { path: path.relative(root, file).split(path.sep).join("/"), size: stat.size, mtimeMs: stat.mtimeMs, text: readFileSync(file, "utf8") };
+  if (at === -1) return { path: path.relative(root, file).split(path.sep).join("/"), size: stat.size, mtimeMs: stat.mtimeMs, hash: fingerprint(readFileSync(file, "utf8")) };
   const [first, second, ...rest] = file.slice(at + "/node_modules/".length).split(path.sep);
   const pkg = first.startsWith("@") ? `${first}/${second}` : first;
   const inside = first.startsWith("@") ? rest : [second, ...rest];

@@ -27,11 +27,11 @@ export const CACHED_ARGS: readonly (readonly string[])[] = [["--help"], ["-h"], 
 
 /**
  * A file that took part in rendering the cached text. Size and mtime decide
- * when they match. When only the mtime differs (an unchanged `tsc` rebuild;
- * npm normalises mtimes in packed tarballs), our own files are compared byte
- * for byte with the stored text (a string comparison: hashing would need zlib
- * or crypto, 3–8 ms to load, or a JS loop, ~3 ms cold), and a dependency's
- * files by its installed version.
+ * when they match. When only the mtime differs (an unchanged rebuild; npm
+ * normalises mtimes in packed tarballs), our own files are compared by a
+ * fingerprint of their content (a JS loop: zlib or crypto would cost 3–8 ms
+ * to load; storing the bundle's ~130 KB of text instead made every fast
+ * start parse it), and a dependency's files by its installed version.
  */
 export interface FileStamp {
   /** Path relative to the package root, or (with `pkg`) to that dependency's root. */
@@ -40,7 +40,9 @@ export interface FileStamp {
   pkg?: string;
   size: number;
   mtimeMs: number;
-  /** Our own files: the content. */
+  /** Our own files: a fingerprint of the content (fingerprint()). */
+  hash?: string;
+  /** …or the content itself. */
   text?: string;
 }
 
@@ -115,7 +117,18 @@ export function stampUnchanged(stamp: FileStamp, packages: Record<string, string
   if (!stat || stat.size !== stamp.size) return false;
   if (stat.mtimeMs === stamp.mtimeMs) return true;
   if (stamp.pkg) return packages[stamp.pkg] !== undefined && packageVersion(stamp.pkg) === packages[stamp.pkg];
+  if (stamp.hash !== undefined) return fingerprint(readFileSync(file, "utf8")) === stamp.hash;
   return stamp.text !== undefined && readFileSync(file, "utf8") === stamp.text;
+}
+
+/** FNV-1a (32 bits) over the UTF-16 code units, with the length: enough to tell an edited build from the same one. */
+export function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return `${text.length}:${(hash >>> 0).toString(16)}`;
 }
 
 /**
