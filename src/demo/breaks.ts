@@ -70,7 +70,7 @@ export interface BreakExpectation {
 
 export interface BreakDefinition {
   name: string;
-  /** Row of INCIDENTS.md it reproduces, when it does. */
+  /** Row of the incident table in docs/demo.md it reproduces, when it does. */
   incident?: number;
   /** One line: what is broken, in the words of the post-mortem. */
   description: string;
@@ -239,7 +239,7 @@ export const BREAKS: readonly BreakDefinition[] = [
   {
     name: "health-degraded",
     incident: 1,
-    description: "The backend's /health says `degraded` with `redis: failed` (what the team saw during incident 1)",
+    description: "The backend's /health says `degraded` with `redis: failed` (what the team saw when Redis rejected the app)",
     expect: { check: "health", class: "unhealthy", says: "degraded" },
     apply(controls) {
       controls.setHealth({

@@ -1,5 +1,5 @@
 // A WebSocket chat server that speaks the protocol of the chat product
-// (INCIDENTS.md rows 4–7): bearer-token / JWT auth on the upgrade, the
+// (the incident table of docs/demo.md, rows 4–7): bearer-token / JWT auth on the upgrade, the
 // `agent_chat` subprotocol, a `connection_established` welcome, and the agent
 // event stream for each user_message. Used by the websocket probe's tests, by
 // `infra-check demo` and by the benchmarks, so every failure mode the probe

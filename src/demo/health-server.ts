@@ -1,8 +1,8 @@
 // The backend's HTTP `/health` endpoint, as the chat product serves it: an
 // overall status and one entry per dependency with its last response time.
 // The demo stack sets its state; `health-degraded` reproduces what the team
-// saw in incident 1 ("health JSON said redis: failed") and incident 3 (a
-// 5,083 ms Postgres round trip reported only by /health).
+// saw when Redis rejected the app ("health JSON said redis: failed") and when
+// a 5,083 ms Postgres round trip was reported only by /health (docs/demo.md, rows 1 and 3).
 import http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";

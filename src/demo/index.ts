@@ -1,5 +1,5 @@
 // The local stack of `infra-check demo`, the demo tests and the benchmarks:
-// every piece of the chat product of INCIDENTS.md, on ephemeral loopback
+// every piece of the chat product (docs/demo.md), on ephemeral loopback
 // ports, started concurrently (PostgreSQL's initdb is the long pole), with
 // the incidents of src/demo/breaks.ts injected on request.
 //

@@ -1,4 +1,4 @@
-// Load mode (incident 13: "10 concurrent users, 95 % success, connect < 5 s"):
+// Load mode (a release bar such as "10 concurrent users, 95 % success, connect < 5 s"):
 // N connections, each doing the handshake and waiting for the welcome, with
 // at most `concurrency` handshakes in flight so the tool does not measure its
 // own queueing. Established connections stay open until every one has been
