@@ -12,6 +12,8 @@ export const EXIT = {
   INTERNAL: 3,
 } as const;
 
+/** A check that failed as `internal` is a bug in infra-check, whatever else failed: exit 3 says so to a script. */
 export function exitCodeFor(report: RunReport): number {
+  if (report.checks.some((check) => check.failure?.class === "internal")) return EXIT.INTERNAL;
   return report.ok ? EXIT.OK : EXIT.FAILED;
 }

@@ -2,7 +2,7 @@
 // runner (with --wait and the baseline) → the report, built once → stdout
 // → --output files → history → exit code.
 import type { LoadedConfig } from "../config/load.js";
-import type { RunOptions } from "../runner/run-checks.js";
+import type { RunOptions, Wording } from "../runner/run-checks.js";
 import { runChecks } from "../runner/run-checks.js";
 import { buildReport } from "../report/build.js";
 import type { RunReport } from "../report/schema.js";
@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   runOptions?: Pick<RunOptions, "lookup" | "deps" | "now" | "clockStartMs">;
   /** --wait backoff schedule (tests use a short one). */
   wait?: Pick<WaitOptions, "backoffMs">;
+  /** A one-off's vocabulary for its failures (src/commands/oneoff.ts). */
+  wording?: Wording;
 }
 
 export async function execute(loaded: LoadedConfig, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}): Promise<{ exitCode: number; report: RunReport }> {
@@ -47,6 +49,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     log: flags.verbose ? (line: string) => io.stderr(line + "\n") : undefined,
     onEvent: progress.onEvent,
     baseline: history?.runBaseline(plan),
+    ...(options.wording ? { wording: options.wording } : {}),
     ...(waitMs === undefined ? {} : { wait: { waitMs, onRetry: progress.onRetry, ...options.wait } }),
   }).finally(progress.finish);
   const report = buildReport({ ...input, strict: flags.strict ?? false }, outcome);

@@ -2,7 +2,8 @@
 // a probe's flags become a single-check config, run through the same pipeline.
 import type { Command } from "commander";
 import { buildConfig } from "../config/load.js";
-import { durationFlag, parseExpectFlags } from "../util/flags.js";
+import { durationFlag } from "../util/flags.js";
+import { parseExpectFlags } from "../evaluate/expectations.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import { addOutputOptions, type RunFlags } from "./run-options.js";
 import type { CommandIO } from "./io.js";
@@ -10,6 +11,14 @@ import type { ProbeDefinition } from "../probes/api.js";
 import { REPORT_MARGIN_MS } from "../util/deadline.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Config keys every one-off sets with the same flags (the shared tls: block, the check's budget). */
+const SHARED_FLAGS: readonly (readonly [RegExp, string])[] = [
+  [/\btls\.ca\b/g, "--tls-ca"],
+  [/\btls\.servername\b/g, "--servername"],
+  [/`?\btls\.insecure(: true)?`?/g, "-k/--insecure"],
+  [/\braise (this|the) check's timeout\b/g, "raise --timeout"],
+];
 export const ONE_OFF_DEFAULT_TIMEOUT = "5s";
 
 /** Declare a probe's one-off command with all its flags (done only when that command is invoked). */
@@ -36,10 +45,13 @@ export async function runOneOff(probe: ProbeDefinition, argument: string, flags:
   const raw = probe.oneOff!.toRawCheck(argument, flags, io.env);
   const expect = { ...((raw.expect as Record<string, unknown>) ?? {}), ...parseExpectFlags("--expect", (flags.expect as string[]) ?? []) };
   const warn = { ...((raw.warn as Record<string, unknown>) ?? {}), ...parseExpectFlags("--warn", (flags.warn as string[]) ?? []) };
-  const check = { ...raw, timeout: timeoutMs, ...(Object.keys(expect).length ? { expect } : {}), ...(Object.keys(warn).length ? { warn } : {}) };
+  const check = { ...raw, timeout: `${timeoutMs}ms`, ...(Object.keys(expect).length ? { expect } : {}), ...(Object.keys(warn).length ? { warn } : {}) };
   const loaded = await buildConfig(
-    { env: "one-off", deadline: timeoutMs + 2 * REPORT_MARGIN_MS, checks: { [probe.oneOff!.command]: check } },
+    { env: "one-off", deadline: `${timeoutMs + 2 * REPORT_MARGIN_MS}ms`, checks: { [probe.oneOff!.command]: check } },
     { dir: io.cwd, defaultEnv: "one-off", noInterpolation: true, redactor: io.redactor },
   );
-  return (await execute(loaded, flags, io, options)).exitCode;
+  // The --timeout is the check's: its clock starts with the check, not with the process (start-up is not the target's time).
+  const runOptions = { ...options.runOptions, clockStartMs: undefined };
+  const wording = { budgetNote: " (--timeout)", keys: [...(probe.oneOff!.flagsFor ?? []), ...SHARED_FLAGS] };
+  return (await execute(loaded, flags, io, { ...options, runOptions, wording })).exitCode;
 }

@@ -36,8 +36,8 @@ export type ChatFault =
   | { type: "slow-welcome"; ms: number }
   /** Each upgrade answered only after this many ms. */
   | { type: "slow-upgrade"; ms: number }
-  /** Close with a code (1011 internal error, 1008 policy violation …) right after the upgrade or on the first user message. */
-  | { type: "close"; code: number; reason?: string; when?: "connect" | "message" }
+  /** Close with a code (1011 internal error, 1008 policy violation …) right after the upgrade, on the first user message, or `afterMs` after the welcome. */
+  | { type: "close"; code: number; reason?: string; when?: "connect" | "message" | "after-welcome"; afterMs?: number }
   /** Destroy the TCP socket without a close frame (the client sees 1006). */
   | { type: "drop"; when?: "connect" | "message" }
   /** Leave one agent event out of the stream. */
@@ -93,7 +93,7 @@ export interface ChatServer {
 const STATUS_TEXT = (status: number) => http.STATUS_CODES[status] ?? "Unknown";
 
 /** When a connection-level fault strikes (undefined for faults that are not about the connection). */
-function whenOf(fault: ChatFault): "connect" | "message" | undefined {
+function whenOf(fault: ChatFault): "connect" | "message" | "after-welcome" | undefined {
   if (fault.type === "close" || fault.type === "drop" || fault.type === "invalid-frame") return fault.when ?? "connect";
   return undefined;
 }
@@ -262,6 +262,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
           };
     if (active?.type === "slow-welcome") later(active.ms, () => send(ws, welcome));
     else if (active?.type !== "no-welcome") send(ws, welcome);
+    // A server that greets, then dies a moment later (a dependency it needs is down).
+    if (active && whenOf(active) === "after-welcome") later(active.type === "close" ? (active.afterMs ?? 20) : 20, () => misbehave(ws, active));
 
     ws.on("message", (data, isBinary) => {
       let message: { type?: unknown; payload?: unknown } | undefined;
@@ -358,8 +360,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
 export function parseChatFault(name: string): ChatFault {
   const text = name.trim();
   let match: RegExpExecArray | null;
-  if ((match = /^close-(\d{4})(?:-on-message)?$/.exec(text)) && match[1] !== "1006") {
-    return { type: "close", code: Number(match[1]), reason: CLOSE_REASONS[Number(match[1])] ?? "closed by the demo server", when: text.endsWith("-on-message") ? "message" : "connect" };
+  if ((match = /^close-(\d{4})(-on-message|-after-welcome)?$/.exec(text)) && match[1] !== "1006") {
+    const when = match[2] === "-on-message" ? "message" : match[2] === "-after-welcome" ? "after-welcome" : "connect";
+    return { type: "close", code: Number(match[1]), reason: CLOSE_REASONS[Number(match[1])] ?? "closed by the demo server", when };
   }
   // 1006 is never sent on the wire: it is what a client reports when the socket dies without a close frame.
   if ((match = /^(?:drop|drop-1006|close-1006)(-on-message)?$/.exec(text))) return { type: "drop", when: match[1] ? "message" : "connect" };
@@ -378,7 +381,7 @@ export function parseChatFault(name: string): ChatFault {
   }
   throw new Error(
     `unknown chat server fault "${name}"; faults: no-welcome, wrong-welcome, slow-welcome-MS, no-subprotocol, wrong-subprotocol[-NAME], ` +
-      `close-CODE[-on-message] (close-1011, close-1008), drop[-on-message], reject-STATUS (reject-401, reject-503), never-answer, slow-upgrade-MS, ` +
+      `close-CODE[-on-message|-after-welcome] (close-1011, close-1008), drop[-on-message], reject-STATUS (reject-401, reject-503), never-answer, slow-upgrade-MS, ` +
       `missing-EVENT (missing-tool_completed), out-of-order, invalid-frame[-on-message]`,
   );
 }

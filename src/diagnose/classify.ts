@@ -5,7 +5,7 @@
 // closed"), then Node's network and TLS errors. The runner is its one caller
 // for a check (WebSocket load mode classifies each of its connections with it).
 import { Diagnosed, diagnosisOf, type Facts } from "./catalogue.js";
-import { CHECK, DNS, TCP, TIMEOUT, TLS, TLS_BY_NODE_CODE } from "./codes.js";
+import { CHECK, DNS, PEER, TCP, TIMEOUT, TLS, TLS_BY_NODE_CODE } from "./codes.js";
 import type { ClassifiedError } from "./vocabulary.js";
 import { BudgetExceeded } from "../util/deadline.js";
 
@@ -18,6 +18,12 @@ export interface ClassifyContext {
   /** host or host:port the check targets, for messages. */
   endpoint?: string;
   budgetMs: number;
+  /** The check's own timeout (its budget is smaller when the run deadline cut it). */
+  timeoutMs?: number;
+  /** How long the phase in progress had run when the budget ended. */
+  phaseElapsedMs?: number;
+  /** When the check started, counted from the start of the run's clock (start-up and earlier checks). */
+  startedAfterMs?: number;
   /** What the probe told the classifier through ProbeContext.facts (the service's name, the user, …). */
   facts?: Facts;
 }
@@ -31,28 +37,35 @@ export type Refinements = Readonly<Record<string, string | ((facts: Facts) => st
 export interface ClassifyOptions {
   rules?: readonly ErrorRule[];
   refine?: Refinements;
+  /** Whether what a peer sent first is the kind's protocol; when it is not, a stall or an unreadable answer is the wrong service. */
+  speaks?: (firstBytes: string) => boolean;
 }
 
 /** Phases after which the TCP connection exists: a timeout there is the server's silence, not the network. */
 const CONNECTED_AFTER = new Set(["connect", "tls", "upgrade", "auth", "startup"]);
 
 export function classify(error: unknown, ctx: ClassifyContext, options: ClassifyOptions = {}): ClassifiedError {
-  const found = diagnose(error, ctx, options.rules ?? []);
+  const found = diagnose(error, ctx, options);
   const refinement = found.diagnosis ? options.refine?.[found.diagnosis] : undefined;
   if (!refinement) return found;
   return { ...found, hint: typeof refinement === "function" ? refinement({ ...ctx.facts, ...found }) : refinement };
 }
 
-function diagnose(error: unknown, ctx: ClassifyContext, rules: readonly ErrorRule[]): ClassifiedError {
+function diagnose(error: unknown, ctx: ClassifyContext, options: ClassifyOptions): ClassifiedError {
   const phase = ctx.phase;
   if (error instanceof Diagnosed) return { ...error.diagnosis, phase: error.diagnosis.phase ?? phase };
-  if (error instanceof BudgetExceeded || isAbort(error)) return classifyTimeout(ctx, error);
-  for (const rule of rules) {
+  // What answered is not the kind's protocol: a stall or a parse error after it is the wrong service, not a timeout or a bug.
+  const said = ctx.facts?.peerSaid;
+  const wrongService = typeof said === "string" && said.length > 0 && options.speaks !== undefined && !options.speaks(said);
+  const asWrongService = () => diagnosisOf(PEER.NOT_THE_SERVICE, { ...ctx.facts, endpoint: ctx.endpoint, said: said as string }, { phase });
+  if (error instanceof BudgetExceeded || isAbort(error)) return wrongService ? asWrongService() : classifyTimeout(ctx, error);
+  for (const rule of options.rules ?? []) {
     const found = rule(error, ctx);
     if (found) return { ...(phase ? { phase } : {}), ...found };
   }
   const network = classifyNodeError(error, ctx);
   if (network) return { ...(phase ? { phase } : {}), ...network };
+  if (wrongService) return asWrongService();
   const err = error as Error | undefined;
   return diagnosisOf(CHECK.INTERNAL, { phase, name: err?.name ?? typeof error, text: err?.message ?? String(error) }, { phase });
 }
@@ -63,21 +76,40 @@ function isAbort(error: unknown): boolean {
 }
 
 function budgetFacts(ctx: ClassifyContext, error: unknown) {
+  const byRunDeadline = error instanceof BudgetExceeded ? error.byRunDeadline : ctx.timeoutMs !== undefined && ctx.budgetMs < ctx.timeoutMs;
   return {
     ...ctx.facts,
     endpoint: ctx.endpoint,
     phase: ctx.phase,
     budgetMs: error instanceof BudgetExceeded ? error.budgetMs : ctx.budgetMs,
-    budgetNote: error instanceof BudgetExceeded && error.byRunDeadline ? " (cut short by the run deadline)" : "",
+    byRunDeadline,
+    // A one-off says which flag set the budget (facts.budgetNote); a run says when its deadline cut it.
+    budgetNote: (ctx.facts?.budgetNote as string | undefined) ?? (byRunDeadline ? " (cut short by the run deadline)" : ""),
   };
 }
+
+/** Below this share of the budget, a connect that did not finish says nothing about the network. */
+const FAIR_CONNECT_SHARE = 0.5;
 
 function classifyTimeout(ctx: ClassifyContext, error: unknown): ClassifiedError {
   const facts = budgetFacts(ctx, error);
   const phase = ctx.phase;
   const connected = ctx.completedPhases.some((done) => CONNECTED_AFTER.has(done));
   if (phase === "dns") return diagnosisOf(DNS.TIMEOUT, facts, { phase });
-  if (!connected && (phase === undefined || phase === "connect")) return diagnosisOf(TCP.CONNECT_TIMEOUT, facts);
+  if (!connected && (phase === undefined || phase === "connect")) {
+    // Never blame the network for a budget infra-check spent itself: only a connect that had
+    // a fair share of the check's time is evidence of packets dropped on the way.
+    const connectMs = phase === "connect" ? (ctx.phaseElapsedMs ?? facts.budgetMs) : 0;
+    const before = ctx.completedPhases.filter((name) => name !== "connect");
+    const runFacts = { ...facts, timeoutMs: ctx.timeoutMs ?? facts.budgetMs, startedAfterMs: ctx.startedAfterMs ?? 0 };
+    if (connectMs < facts.budgetMs * FAIR_CONNECT_SHARE) {
+      if (facts.byRunDeadline) return diagnosisOf(TIMEOUT.RUN_DEADLINE, runFacts, { phase: phase ?? "connect" });
+      return diagnosisOf(TIMEOUT.BUDGET_SPENT, { ...facts, connectMs, before }, { phase: phase ?? "connect" });
+    }
+    // A run deadline that left a sliver of the check's own timeout: too short to tell a slow path from none.
+    if (facts.byRunDeadline && facts.budgetMs < runFacts.timeoutMs * FAIR_CONNECT_SHARE) return diagnosisOf(TIMEOUT.RUN_DEADLINE, runFacts, { phase: "connect" });
+    return diagnosisOf(TCP.CONNECT_TIMEOUT, facts);
+  }
   if (phase === "tls") return diagnosisOf(TLS.TIMEOUT, facts);
   return diagnosisOf(TIMEOUT.NO_ANSWER, facts, { phase });
 }
@@ -111,6 +143,8 @@ export function classifyNodeError(error: unknown, ctx: ClassifyContext): Classif
   if (code === "EPROTO" && /wrong version number|packet length too long|http request/i.test(err.message ?? "")) {
     return diagnosisOf(TLS.NOT_TLS, facts);
   }
+  // Node's HTTP parser (http, ws upgrades): the answer is not HTTP at all.
+  if (code && /^HPE_/.test(code)) return diagnosisOf(PEER.NOT_HTTP, { ...facts, said: ctx.facts?.peerSaid as string | undefined, reason: err.reason ?? err.message });
   const known = code ? TLS_BY_NODE_CODE[code] : undefined;
   if (known) return diagnosisOf(known, { ...facts, nodeCode: code });
   if ((code && /^ERR_SSL_|^ERR_TLS_/.test(code)) || /certificate|SSL routines|TLS/i.test(err.message ?? "")) {

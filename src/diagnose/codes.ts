@@ -77,12 +77,29 @@ export const TCP = defineCatalogue("tcp", {
   },
 });
 
-type TlsFacts = EndpointFacts & { nodeCode?: string; reason?: string };
+interface PeerCertificate {
+  certSubject?: string | null;
+  certNames?: string[];
+  certIssuer?: string | null;
+  certNotAfter?: string | null;
+  /** The name the check verified against (servername, else the host). */
+  askedFor?: string;
+}
+type TlsFacts = EndpointFacts & { nodeCode?: string; reason?: string; peerCertificate?: PeerCertificate };
+
+/** What the server's certificate says, when the handshake got that far: the evidence for every certificate problem. */
+function certificateText(f: TlsFacts): string {
+  const cert = f.peerCertificate;
+  if (!cert) return "";
+  const names = cert.certNames?.length ? cert.certNames.join(", ") : (cert.certSubject ?? "no name");
+  const parts = [`the certificate is for ${names}`, cert.certIssuer ? `issued by "${cert.certIssuer}"` : undefined, cert.certNotAfter ? `valid until ${cert.certNotAfter}` : undefined];
+  return ` (${parts.filter(Boolean).join(", ")}; the check asked for ${cert.askedFor ?? "?"})`;
+}
 
 const tlsEntry = (what: string, hint: string) => ({
   class: "tls" as const,
   code: (f: TlsFacts) => f.nodeCode,
-  message: (f: TlsFacts) => `TLS problem with ${target(f)}: ${what}`,
+  message: (f: TlsFacts) => `TLS problem with ${target(f)}: ${what}${certificateText(f)}`,
   hint,
 });
 
@@ -106,7 +123,7 @@ export const TLS = defineCatalogue("tls", {
   OTHER: {
     class: "tls",
     code: (f: TlsFacts) => f.nodeCode,
-    message: (f: TlsFacts) => `TLS problem with ${target(f)}: ${f.reason}`,
+    message: (f: TlsFacts) => `TLS problem with ${target(f)}: ${f.reason}${certificateText(f)}`,
     hint: "Fix the TLS setup: trusted CA (tls.ca), certificate validity and name (tls.servername), or the scheme.",
   },
   TIMEOUT: {
@@ -118,7 +135,45 @@ export const TLS = defineCatalogue("tls", {
   },
 });
 
+/** What a peer sent, as evidence: printable, one line, short. */
+export function shownBytes(text: string, chars = 60): string {
+  const line = text.replace(/\r?\n[\s\S]*$/, "").replace(/[^\x20-\x7e]/g, ".");
+  return line.length > chars ? `${line.slice(0, chars)}…` : line;
+}
+
+export const PEER = defineCatalogue("peer", {
+  NOT_THE_SERVICE: {
+    class: "protocol",
+    code: "WRONG_SERVICE",
+    message: (f: EndpointFacts & { said: string }) => `${f.endpoint ?? "the target"} is not ${f.service ?? "the expected service"}: it sent "${shownBytes(f.said)}"`,
+    hint: (f: EndpointFacts) => `Another service answers on this port (the text above says which): check the host and port of the check, and what ${f.service ?? "the service"} really listens on.`,
+  },
+  NOT_HTTP: {
+    class: "protocol",
+    code: "NOT_HTTP",
+    message: (f: EndpointFacts & { said?: string; reason: string }) =>
+      `${f.endpoint ?? "the target"} is not an HTTP server: ${f.said ? `it sent "${shownBytes(f.said)}"` : `its answer does not parse as HTTP (${f.reason})`}`,
+    hint: "Another service listens on this port (SSH, Redis, a TLS port receiving plaintext?): check the URL's host, port and scheme.",
+  },
+});
+
 export const TIMEOUT = defineCatalogue("timeout", {
+  BUDGET_SPENT: {
+    class: "timeout",
+    code: "BUDGET_SPENT",
+    message: (f: BudgetFacts & { connectMs: number; before: string[] }) =>
+      `the check's budget (${budget(f)}) ran out before the TCP connection${f.endpoint ? ` to ${f.endpoint}` : ""} could complete: connecting had only ${formatMs(f.connectMs)} of it` +
+      (f.before.length ? ` (${f.before.join(", ")} took the rest)` : "") +
+      " — nothing says the network dropped anything",
+    hint: (f: BudgetFacts) => `Raise the check's timeout${f.budgetNote?.includes("--timeout") ? " (--timeout)" : ""}: its budget went to work before the connection, not to the network.`,
+  },
+  RUN_DEADLINE: {
+    class: "timeout",
+    code: "RUN_DEADLINE",
+    message: (f: BudgetFacts & { timeoutMs: number; startedAfterMs: number }) =>
+      `the run's deadline left this check ${formatMs(f.budgetMs)} of its ${formatMs(f.timeoutMs)} timeout (it started ${formatMs(f.startedAfterMs)} into the run: start-up, config and the checks before it), not enough to connect${f.endpoint ? ` to ${f.endpoint}` : ""}`,
+    hint: "Raise the run's deadline (--deadline, or `deadline:` in the config) or shorten what runs before this check (its dependsOn chain).",
+  },
   NO_ANSWER: {
     class: "timeout",
     code: "TIMEOUT",
@@ -158,4 +213,4 @@ export const TLS_BY_NODE_CODE: Record<string, (typeof TLS)[keyof typeof TLS]> = 
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: TLS.CLIENT_CERT_REQUIRED,
 };
 
-export const GENERIC_CATALOGUES = [DNS, TCP, TLS, TIMEOUT, CHECK];
+export const GENERIC_CATALOGUES = [DNS, TCP, TLS, PEER, TIMEOUT, CHECK];

@@ -30,7 +30,7 @@ export type Status = "pass" | "warn" | "fail" | "blocked";
 export type MetricValue = JsonValue;
 
 /** A parsed expectation: `"< 200ms"` → { op: "<", value: 200 }. */
-export type ExpectOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "~";
+export type ExpectOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "~" | "contains";
 export interface Expectation {
   op: ExpectOp;
   /** Number (durations already converted to ms, percentages to fractions), string, boolean, null, or a regex source for `~`. */

@@ -120,7 +120,9 @@ function failureFrom(assertions: Assertion[], measurement: Measurement, spec: Ch
   let message = assertions.map((assertion) => assertion.message ?? describeAssertion(assertion)).join("; ");
   if (failureClass === "slow") {
     const slowest = slowestPhase(measurement.phasesMs);
-    if (slowest) message += ` — slowest phase: ${slowest.name} ${formatMs(slowest.ms)}`;
+    const measures = metricInfo(probe, first.metric)?.phase ?? (Object.hasOwn(measurement.phasesMs, first.metric.replace(/Ms$/, "")) ? first.metric.replace(/Ms$/, "") : undefined);
+    // Only a phase the metric itself spans: "slowest phase: auth" beside a slow PING would send on-call to the wrong step.
+    if (slowest && (measures === "composite" || measures === slowest.name)) message += ` — slowest phase: ${slowest.name} ${formatMs(slowest.ms)}`;
   }
   const excerpt = measurement.details?.bodyExcerpt;
   if (typeof excerpt === "string" && failureClass !== "slow") message += ` — body: ${excerpt}`;

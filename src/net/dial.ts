@@ -22,6 +22,32 @@ export interface DialContext {
   lookup?: LookupFn;
   phases: { start(name: string): void; record(name: string, ms: number): void };
   metrics?: Record<string, unknown>;
+  /** Where the first bytes the peer sends are kept (`peerSaid`), for "this is not Redis: it sent …". */
+  facts?: Record<string, unknown>;
+}
+
+/** How much of what the peer sent first is kept as evidence. */
+const FIRST_BYTES = 256;
+
+/**
+ * Keep the first bytes the peer sends, as they are handed to whoever reads
+ * the socket. It observes `emit` rather than listening for `data`: a listener
+ * would switch the socket to flowing before its reader is attached, and the
+ * reader would miss what came first.
+ */
+export function recordFirstBytes(socket: net.Socket, facts: Record<string, unknown> | undefined): void {
+  if (!facts) return;
+  let kept = Buffer.alloc(0);
+  const emit = socket.emit;
+  socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
+    if (event === "data" && kept.length < FIRST_BYTES) {
+      const chunk = args[0];
+      kept = Buffer.concat([kept, Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))]).subarray(0, FIRST_BYTES);
+      facts.peerSaid = kept.toString("latin1");
+      if (kept.length >= FIRST_BYTES) socket.emit = emit;
+    }
+    return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+  } as typeof socket.emit;
 }
 
 export interface TlsUpgrade {
@@ -51,7 +77,10 @@ export type DialedSocket = net.Socket | tls.TLSSocket;
 export async function dial(ctx: DialContext, target: DialTarget): Promise<DialedSocket> {
   const address = target.socketPath ? undefined : (target.address ?? (await resolveAddress(ctx, target.host)));
   const socket = await connect(ctx, target, address);
-  if (!target.tls) return socket;
+  if (!target.tls) {
+    recordFirstBytes(socket, ctx.facts);
+    return socket;
+  }
   return startTls(ctx, socket, target.tls);
 }
 
@@ -103,7 +132,10 @@ export async function startTls(ctx: DialContext, socket: net.Socket, upgrade: Tl
     options.checkServerIdentity = () => undefined;
   }
   if (upgrade.verify === "full") options.rejectUnauthorized = true;
-  const secure = tlsConnect({ socket, ...options });
+  // Verified by hand after the handshake (what rejectUnauthorized would do), so a certificate that
+  // fails verification can still be described: its names, issuer and expiry are the evidence.
+  const verify = options.rejectUnauthorized !== false;
+  const secure = tlsConnect({ socket, ...options, rejectUnauthorized: false });
   secure.on("error", () => undefined);
   try {
     await once(secure, "secureConnect", { signal: ctx.signal });
@@ -112,11 +144,20 @@ export async function startTls(ctx: DialContext, socket: net.Socket, upgrade: Tl
     socket.destroy();
     throw error;
   }
+  const certificate = certificateMetrics(secure);
+  if (ctx.facts) ctx.facts.peerCertificate = { ...certificate, askedFor: upgrade.spec?.servername ?? upgrade.hostname };
+  if (verify && !secure.authorized) {
+    secure.destroy();
+    socket.destroy();
+    const reason = String(secure.authorizationError ?? "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+    throw Object.assign(new Error(`certificate verification failed: ${reason}`), { code: reason });
+  }
+  recordFirstBytes(secure, ctx.facts);
   const ms = performance.now() - started;
   ctx.phases.record("tls", ms);
   if (ctx.metrics) {
     ctx.metrics.tlsMs = roundMs(ms);
-    Object.assign(ctx.metrics, certificateMetrics(secure));
+    Object.assign(ctx.metrics, certificate);
   }
   return secure;
 }

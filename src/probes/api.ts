@@ -55,6 +55,8 @@ export interface PhaseTimer {
   start(name: string): void;
   /** The phase in progress, or the last one started. */
   readonly current: string | undefined;
+  /** When it started (the timer's clock). */
+  readonly currentStartedAt?: number;
   /** Phases completed so far. */
   readonly phasesMs: Readonly<Record<string, number>>;
 }
@@ -116,6 +118,12 @@ export interface MetricInfo<K extends object = any> {
   /** One line for docs and `--help`. */
   description?: string;
   /**
+   * The phase a timing measures (`ping` for pingP95Ms), or "composite" for a
+   * total of several (`totalMs`): a slow failure names the slowest phase only
+   * when that is what the metric measured. A `<phase>Ms` metric measures that phase.
+   */
+  phase?: string;
+  /**
    * Word a failed assertion in the resource's own terms (a state that is not
    * READY says what the state means), with a catalogue entry.
    */
@@ -144,6 +152,8 @@ export interface KindDiagnosis<K extends object = any> {
   rules?: readonly ErrorRule[];
   /** Better hints for generic entries, by entry id. */
   refine?: Refinements;
+  /** Whether the first bytes a peer sent are this kind's protocol (so "not Redis: it sent SSH-2.0…" can be said). */
+  speaks?: (firstBytes: string) => boolean;
   /** Hints by class for failed assertions (slow, drift, …), more specific than the generic ones. */
   hints?: Partial<Record<FailureClass, string | ((spec: CheckSpec<K>, failure: ClassifiedError, measurement?: Measurement) => string)>>;
 }
@@ -166,6 +176,8 @@ export interface OneOffCommand {
   examples?: string[];
   /** Build the raw check config (as it would appear in YAML) from the argument and parsed flags. */
   toRawCheck(argument: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown>;
+  /** The kind's config keys as its flags, for failures of a one-off (`welcome.within` → `--within`). */
+  flagsFor?: readonly (readonly [RegExp, string])[];
 }
 
 export interface ProbeDefinition<K extends object = any> {

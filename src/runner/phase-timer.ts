@@ -4,10 +4,12 @@ import { roundMs } from "../util/stats.js";
 export function createPhaseTimer(now: () => number = performance.now.bind(performance)): PhaseTimer {
   const phasesMs: Record<string, number> = {};
   let current: string | undefined;
+  let currentStartedAt: number | undefined;
   return {
     async time(name, fn) {
       current = name;
       const startedAt = now();
+      currentStartedAt = startedAt;
       const result = await fn();
       phasesMs[name] = roundMs(now() - startedAt);
       return result;
@@ -20,9 +22,13 @@ export function createPhaseTimer(now: () => number = performance.now.bind(perfor
     },
     start(name) {
       current = name;
+      currentStartedAt = now();
     },
     get current() {
       return current;
+    },
+    get currentStartedAt() {
+      return currentStartedAt;
     },
     get phasesMs() {
       return phasesMs;

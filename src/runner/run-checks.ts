@@ -17,6 +17,7 @@ import { systemLookup } from "../net/resolve.js";
 import { Redactor } from "../redact.js";
 import { armInnerDeadline, BudgetExceeded, checkBudget, raceAbort } from "../util/deadline.js";
 import { roundMs } from "../util/stats.js";
+import { formatMs } from "../util/duration.js";
 import { createPhaseTimer } from "./phase-timer.js";
 import { SamplingLane } from "./sampling-lane.js";
 import { resolveSecretRefs } from "./secret-refs.js";
@@ -60,6 +61,14 @@ export interface RunOptions {
   baseline?: RunBaseline;
   /** --wait: re-run what has not passed until it does or the wait is spent. */
   wait?: WaitOptions;
+  /** How failures name the user's inputs: a one-off names its flags, not config keys. */
+  wording?: Wording;
+}
+
+/** A one-off's vocabulary: what set the budget, and config keys → the flags that set them. */
+export interface Wording {
+  budgetNote: string;
+  keys: readonly (readonly [RegExp, string])[];
 }
 
 /** The checks' results (in config order) and what the run's optional features did. */
@@ -72,6 +81,10 @@ export interface RunOutcome {
 
 export async function runChecks(input: RunInput, options: RunOptions = {}): Promise<RunOutcome> {
   const now = options.now ?? (() => performance.now());
+  // A run's clock may start before this (the CLI passes its process start); otherwise it starts once
+  // the client libraries are loaded, so a one-off's --timeout is all the check's.
+  const preparedBy = options.clockStartMs === undefined ? undefined : options.clockStartMs + input.deadlineMs;
+  await prepareProbes(input, (preparedBy ?? now() + input.deadlineMs) - now());
   const runStart = options.clockStartMs ?? now();
   const startedAt = new Date().toISOString();
   const rounds: { checks: CheckResult[]; wait?: WaitSummary } = options.wait
@@ -120,8 +133,12 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     const remainingMs = () => Math.max(0, budgetMs - (now() - checkStart));
     // Both timers are armed in this turn: the inner deadline always fires first (see armInnerDeadline).
     const timer = setTimeout(() => controller.abort(new BudgetExceeded(budgetMs, byRunDeadline)), budgetMs);
-    const deadline = armInnerDeadline({ signal: controller.signal, budgetMs, remainingMs });
-    const facts: Facts = { service: probe.diagnosis.service, ...(endpoint ? { host: hostOf(endpoint) } : {}) };
+    const deadline = armInnerDeadline({ signal: controller.signal, budgetMs, remainingMs, ...(options.wording ? { label: `--timeout ${formatMs(spec.timeoutMs)}` } : {}) });
+    const facts: Facts = {
+      service: probe.diagnosis.service,
+      ...(endpoint ? { host: hostOf(endpoint) } : {}),
+      ...(options.wording ? { budgetNote: options.wording.budgetNote } : {}),
+    };
     const ctx: ProbeContext = {
       signal: controller.signal,
       budgetMs,
@@ -150,8 +167,18 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     } catch (thrown) {
       const classified = classify(
         thrown,
-        { kind: spec.kind, phase: phases.current, completedPhases: Object.keys(phases.phasesMs), endpoint, budgetMs, facts },
-        { rules: [...(probe.diagnosis.rules ?? []), grpcRule], refine: probe.diagnosis.refine },
+        {
+          kind: spec.kind,
+          phase: phases.current,
+          completedPhases: Object.keys(phases.phasesMs),
+          endpoint,
+          budgetMs,
+          timeoutMs: spec.timeoutMs,
+          ...(phases.currentStartedAt !== undefined ? { phaseElapsedMs: now() - phases.currentStartedAt } : {}),
+          startedAfterMs: checkStart - options.clockStartMs,
+          facts,
+        },
+        { rules: [...(probe.diagnosis.rules ?? []), grpcRule], refine: probe.diagnosis.refine, speaks: probe.diagnosis.speaks },
       );
       error = { ...classified, message: redactor.text(classified.message) };
       ctx.log(`failed: ${classified.class}: ${classified.message}`);
@@ -170,7 +197,8 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       ...(ctx.labels.length ? { labels: [...ctx.labels] } : {}),
       ...(error ? { error } : {}),
     };
-    const judgement = judge({ spec, measurement, probe, dependencies, baseline: baselineFor(spec, input.env, options.baseline) });
+    const judged = judge({ spec, measurement, probe, dependencies, baseline: baselineFor(spec, input.env, options.baseline) });
+    const judgement = options.wording && judged.failure ? { ...judged, failure: reworded(judged.failure, options.wording) } : judged;
     return redactor.deep({
       name: spec.name,
       kind: spec.kind,
@@ -189,11 +217,15 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     });
   };
 
-  await prepareProbes(input, runDeadline - now());
-
   // Dependencies come first in the map so their promises exist when dependents look them up.
   for (const spec of topologicalOrder(input.checks)) results.set(spec.name, runOne(spec));
   return Promise.all(input.checks.map((spec) => results.get(spec.name)!));
+}
+
+/** A failure in the words of the command line: flags instead of the config keys they set. */
+function reworded<T extends { message: string; hint: string }>(failure: T, wording: Wording): T {
+  const swap = (text: string) => wording.keys.reduce((out, [pattern, flag]) => out.replace(pattern, flag), text);
+  return { ...failure, message: swap(failure.message), hint: swap(failure.hint) };
 }
 
 /** The baseline one check is judged against, when the run has one. */

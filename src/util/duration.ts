@@ -16,7 +16,28 @@ export function formatMs(ms: number): string {
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 10) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} m ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  // Whole seconds first, so 119.7 s reads "2 m 0 s", not "1 m 60 s".
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} m ${seconds % 60} s`;
+}
+
+/** The longest wait Node's timers hold (2³¹ − 1 ms, ~24.8 days); longer ones fire at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
+ * What is wrong with a duration as written in a config or a flag, or
+ * undefined. A bare number is milliseconds — so `timeout: 2` would be 2 ms,
+ * which no check survives: a bare number below 1000 is refused with the
+ * likely meaning, and the unit is always accepted.
+ */
+export function durationProblem(value: string | number): string | undefined {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) return `expected a duration like 250ms, 2s or 1m, found ${JSON.stringify(value)}`;
+  const bare = typeof value === "number" || /^\s*\d+(\.\d+)?\s*$/.test(value);
+  const text = String(value).trim();
+  if (bare && ms < 1000) return `${text} is ${text} ms — did you mean ${text}s? Write the unit: ${text}ms or ${text}s`;
+  if (ms <= 0) return "a duration must be more than 0 (0 would end the wait before it starts)";
+  if (ms > MAX_DURATION_MS) return `${formatMs(ms)} is longer than a timer can wait (at most 24 days)`;
+  return undefined;
 }

@@ -1,13 +1,13 @@
 // Parsing of flag values shared by several commands. Errors are ConfigErrors
 // (exit 2) that name the flag.
 import { ConfigError } from "./errors.js";
-import { parseDurationMs } from "../util/duration.js";
+import { durationProblem, parseDurationMs } from "../util/duration.js";
 
 export function durationFlag(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const ms = parseDurationMs(value);
-  if (ms === undefined || ms <= 0) throw new ConfigError(`${flag}: expected a duration like 500ms, 2s or 1m, found "${value}"`);
-  return ms;
+  const problem = durationProblem(value);
+  if (problem) throw new ConfigError(`${flag}: ${problem.startsWith("expected") ? `expected a duration like 500ms, 2s or 1m, found "${value}"` : problem}`);
+  return parseDurationMs(value)!;
 }
 
 /** A count flag such as --samples: a whole number from `min` to `max`. */
@@ -48,21 +48,6 @@ export function parseHeaderFlags(headers: string[], env: NodeJS.ProcessEnv): Rec
       if (value === undefined) throw new ConfigError(`--header ${name}: environment variable ${variable} is not set`);
       return value;
     });
-  }
-  return parsed;
-}
-
-/**
- * `--expect 'json.status=healthy'`, `--expect 'totalMs<500ms'` → { metric: expectation }.
- * `=` means equality; other operators are kept as written.
- */
-export function parseExpectFlags(flag: string, values: string[]): Record<string, string> {
-  const parsed: Record<string, string> = {};
-  for (const value of values) {
-    const match = /^([A-Za-z0-9_.[\]-]+)\s*(==|!=|<=|>=|=|<|>|~)\s*(.*)$/s.exec(value);
-    if (!match) throw new ConfigError(`${flag}: expected METRIC=VALUE or METRIC<OP>VALUE (e.g. 'json.status=healthy', 'totalMs<500ms'), found "${value}"`);
-    const [, metric, op, operand] = match;
-    parsed[metric] = op === "=" || op === "==" ? operand : `${op} ${operand}`;
   }
   return parsed;
 }

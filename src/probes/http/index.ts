@@ -3,11 +3,12 @@ import { z } from "zod";
 import { parseExpectation } from "../../evaluate/expectations.js";
 import { collectSecrets, headerSecrets, redactUrl, SECRET_HEADER, urlSecrets } from "../../redact.js";
 import { parseHeaderFlags } from "../../util/flags.js";
-import type { MetricValue } from "../../diagnose/vocabulary.js";
-import type { ProbeDefinition } from "../api.js";
+import type { Expectation, MetricValue } from "../../diagnose/vocabulary.js";
+import type { Measurement, ProbeDefinition } from "../api.js";
 import { tlsSchema } from "../shared/schema.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
-import { HTTP, runHttp, type HttpFields } from "./run.js";
+import { BODY_METRIC_CHARS, HTTP, runHttp, type HttpFields } from "./run.js";
+import { explanationOf } from "../../diagnose/catalogue.js";
 
 const schema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).meta({ description: "Endpoint to request" }),
@@ -29,13 +30,20 @@ function statusClass(actual: MetricValue | undefined) {
 /** Timings, including ones a health body reports about its dependencies (json.db.response_time_ms), are slow; other values unhealthy. */
 const bodyValueClass = (_actual: MetricValue | undefined, _spec: unknown, metric: string) => (/(Ms|_ms|_millis)$/.test(metric) ? ("slow" as const) : ("unhealthy" as const));
 
+/** A redirect that missed the expected status says where it goes. */
+function explainStatus(actual: MetricValue | undefined, expectation: Expectation, measurement: Measurement) {
+  const location = measurement.details?.location;
+  if (typeof actual !== "number" || actual < 300 || actual >= 400 || typeof location !== "string") return undefined;
+  return explanationOf(HTTP.REDIRECTED, { status: actual, location, expected: expectation.source });
+}
+
 const httpProbe: ProbeDefinition<HttpFields> = {
   kind: "http",
   summary: "HTTP(S) health endpoint: status, JSON body, phase timings",
   schema,
   metrics: {
-    status: { class: statusClass, description: "HTTP status code (default expectation: 2xx)" },
-    totalMs: { unit: "ms", class: "slow", description: "from the first byte of DNS to the end of the body" },
+    status: { class: statusClass, description: "HTTP status code (default expectation: 2xx)", explain: explainStatus },
+    totalMs: { unit: "ms", class: "slow", phase: "composite", description: "from the first byte of DNS to the end of the body" },
     ttfbMs: { unit: "ms", class: "slow", description: "request written → response headers" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
@@ -43,14 +51,16 @@ const httpProbe: ProbeDefinition<HttpFields> = {
     transferMs: { unit: "ms", class: "slow", description: "response headers → end of body" },
     bodyBytes: { unit: "bytes", class: "unhealthy", description: "body size (read up to 256 KiB)" },
     contentType: { class: "protocol", description: "Content-Type of the answer" },
+    body: { class: "unhealthy", description: `the first ${BODY_METRIC_CHARS} characters of the body, for plain-text health endpoints: "~ ^ok", "contains ready", or equality` },
   },
   metricPrefixes: {
     "json.": { class: bodyValueClass, description: "a value of the JSON body by dotted path (json.status, json.checks.db)" },
     "header.": { class: "protocol", description: "a response header by name (header.location)" },
   },
-  defaultExpect: () => ({ status: { ...parseExpectation("~ ^2\\d\\d$"), source: "2xx" } }),
+  defaultExpect: () => ({ status: parseExpectation("2xx") }),
   diagnosis: {
     service: "the HTTP server",
+    speaks: (firstBytes) => firstBytes.startsWith("HTTP/") || "HTTP/".startsWith(firstBytes),
     catalogue: HTTP,
     hints: {
       auth: "The endpoint rejected the request's credentials: check the Authorization header / token the check sends.",

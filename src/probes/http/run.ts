@@ -11,6 +11,8 @@ import { headerSecrets, SECRET_HEADER } from "../../redact.js";
 import { excerpt } from "../../util/excerpt.js";
 import { getPath } from "../../util/json-path.js";
 import { roundMs } from "../../util/stats.js";
+import { DEADLINE_EXPIRED, watchAbort } from "../../util/deadline.js";
+import { formatMs } from "../../util/duration.js";
 import type { CheckSpec, ProbeContext, TlsSpec } from "../api.js";
 
 // require(), not an ES import: importing node:http builds its ES module facade,
@@ -18,8 +20,10 @@ import type { CheckSpec, ProbeContext, TlsSpec } from "../api.js";
 // of every run). node:https, and with it tls (~15 ms), only for https URLs.
 const require = createRequire(import.meta.url);
 
-/** Enough for any health document; larger bodies are cut (and say so). */
+/** Enough for any health document; a larger body is not read further (and says so). */
 const MAX_BODY_BYTES = 256 * 1024;
+/** The `body` metric (matched by `expect: { body: … }`): the first characters of the body. */
+export const BODY_METRIC_CHARS = 4096;
 export const EXCERPT_CHARS = 300;
 
 export interface HttpFields {
@@ -31,6 +35,19 @@ export interface HttpFields {
 }
 
 export const HTTP = defineCatalogue("http", {
+  BODY_STALLED: {
+    class: "timeout",
+    code: "BODY_STALLED",
+    message: (f: { status: number; headersMs: string; bytes: number; expected?: number; waited: string }) =>
+      `status ${f.status} after ${f.headersMs}, then the body stalled after ${f.bytes} bytes${f.expected !== undefined ? ` of ${f.expected}` : ""} (waited ${f.waited})`,
+    hint: "The server sent its headers but not the body: a handler that blocks after writing the status, a proxy buffering the response, or a huge body.",
+  },
+  REDIRECTED: {
+    class: "protocol",
+    code: "REDIRECT",
+    message: (f: { status: number; location: string; expected: string }) => `status is ${f.status}, expected ${f.expected}: redirected to ${f.location}`,
+    hint: "The URL redirects (infra-check does not follow redirects): check the final URL instead — http → https, a trailing slash, a login page.",
+  },
   NOT_JSON: {
     class: "protocol",
     code: "NOT_JSON",
@@ -68,16 +85,41 @@ export async function runHttp(spec: CheckSpec<HttpFields>, ctx: ProbeContext): P
         ctx.phases.record("ttfb", headersAt - requestedAt);
         ctx.phases.start("transfer");
         ctx.metrics.status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (location) ctx.details.location = location;
         const chunks: Buffer[] = [];
         let size = 0;
-        let truncated = false;
+        const done = (outcome: { status: number; headers: http.IncomingHttpHeaders; body: Buffer; truncated: boolean }) => {
+          stopWatching();
+          resolve(outcome);
+        };
+        // Bounded: past the limit the body is not read further (an endless body is not "no answer").
         res.on("data", (chunk: Buffer) => {
-          if (size < MAX_BODY_BYTES) chunks.push(chunk);
-          else truncated = true;
+          chunks.push(chunk);
           size += chunk.length;
+          if (size >= MAX_BODY_BYTES) {
+            res.destroy();
+            done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES), truncated: true });
+          }
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated }));
+        res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated: false }));
         res.on("error", reject);
+        // The headers came, the body did not finish: say what did arrive, before the runner's generic timeout.
+        const onDeadline = () => {
+          if (ctx.deadline.signal.reason !== DEADLINE_EXPIRED) return;
+          const length = Number(res.headers["content-length"]);
+          reject(
+            failure(HTTP.BODY_STALLED, {
+              status: res.statusCode ?? 0,
+              headersMs: formatMs((headersAt ?? started) - started),
+              bytes: size,
+              ...(Number.isFinite(length) ? { expected: length } : {}),
+              waited: formatMs(performance.now() - (headersAt ?? started)),
+            }),
+          );
+          res.destroy();
+        };
+        const stopWatching = watchAbort(ctx.deadline.signal, onDeadline);
       },
     );
     request.on("error", reject);
@@ -99,6 +141,7 @@ export async function runHttp(spec: CheckSpec<HttpFields>, ctx: ProbeContext): P
   const text = response.body.toString("utf8");
   if (text) ctx.details.bodyExcerpt = excerpt(text, EXCERPT_CHARS);
   const wanted = [...Object.keys(spec.expect), ...Object.keys(spec.warn)];
+  if (wanted.includes("body")) metrics.body = text.slice(0, BODY_METRIC_CHARS);
   for (const metric of wanted.filter((name) => name.startsWith("header."))) {
     const name = metric.slice("header.".length).toLowerCase();
     const value = response.headers[name];

@@ -181,7 +181,7 @@ export const PG = defineCatalogue("pg", {
   BAD_SSL_ANSWER: {
     class: "protocol",
     code: "BAD_SSL_ANSWER",
-    message: (f: { where: string; shown: string }) => `${f.where} answered the SSL request with "${f.shown}" instead of S or N: this is not a PostgreSQL server (or a proxy speaking something else)`,
+    message: (f: { where: string; shown: string }) => `${f.where} is not PostgreSQL: it sent "${f.shown}" when asked for TLS (a PostgreSQL server answers the SSL request with S or N)`,
     hint: "Check the port: another service answers there (Redis, HTTP, a pooler in another mode).",
   },
   QUERY_TIMEOUT: {
@@ -312,8 +312,17 @@ const postgresRule: ErrorRule = (error: unknown, ctx: ClassifyContext) => {
   return undefined;
 };
 
+/** A backend message: a type byte the server sends first (auth, error, notice, parameter status) and a sane length. */
+function speaksPostgres(firstBytes: string): boolean {
+  if (!"REKNSZ".includes(firstBytes[0])) return false;
+  if (firstBytes.length < 5) return true;
+  const length = ((firstBytes.charCodeAt(1) << 24) | (firstBytes.charCodeAt(2) << 16) | (firstBytes.charCodeAt(3) << 8) | firstBytes.charCodeAt(4)) >>> 0;
+  return length >= 4 && length < 1 << 20;
+}
+
 export const postgresDiagnosis: KindDiagnosis = {
   service: "PostgreSQL",
+  speaks: speaksPostgres,
   catalogue: PG,
   rules: [postgresRule],
   hints: {

@@ -12,6 +12,7 @@ import type tls from "node:tls";
 import path from "node:path";
 import type { Client as PgClient, FieldDef } from "pg";
 import { failure } from "../../diagnose/catalogue.js";
+import { shownBytes } from "../../diagnose/codes.js";
 import type { MetricValue } from "../../diagnose/vocabulary.js";
 import { dial, resolveAddress, startTls } from "../../net/dial.js";
 import { roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
@@ -179,7 +180,7 @@ async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: Postgr
   if (answer === "timeout") throw failure(PG.NO_SSL_ANSWER, { where: endpoint.label, waited: formatMs(performance.now() - started) });
   if (answer === "closed") throw failure(PG.CLOSED_ON_SSL_REQUEST, { where: endpoint.label });
   if (answer.length !== 1 || (answer[0] !== 0x53 && answer[0] !== 0x4e)) {
-    throw failure(PG.BAD_SSL_ANSWER, { where: endpoint.label, shown: answer.subarray(0, 16).toString("latin1").replace(/[^\x20-\x7e]/g, ".") });
+    throw failure(PG.BAD_SSL_ANSWER, { where: endpoint.label, shown: shownBytes(answer.toString("latin1")) });
   }
   if (answer[0] === 0x4e) {
     if (spec.sslMode === "prefer") {

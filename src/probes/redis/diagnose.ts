@@ -4,6 +4,7 @@
 // problems and network errors are the generic entries, with hints that know
 // where Redis usually lives (Memorystore behind a VPC connector).
 import { defineCatalogue, diagnosisOf } from "../../diagnose/catalogue.js";
+import { PEER } from "../../diagnose/codes.js";
 import type { ClassifyContext, ErrorRule } from "../../diagnose/classify.js";
 import type { ClassifiedError } from "../../diagnose/vocabulary.js";
 import type { KindDiagnosis } from "../api.js";
@@ -223,7 +224,11 @@ const redisRule: ErrorRule = (error: unknown, ctx: ClassifyContext) => {
     const reply = replyDiagnosis(message, where, ctx.facts?.user as string | undefined);
     if (reply) return reply;
   }
-  if (err.name === "ParserError") return diagnosisOf(REDIS.NOT_REDIS, { where, during, reason: message });
+  if (err.name === "ParserError" || /^Unknown RESP type/.test(message)) {
+    const said = ctx.facts?.peerSaid;
+    if (typeof said === "string" && said) return diagnosisOf(PEER.NOT_THE_SERVICE, { ...ctx.facts, endpoint: where, said });
+    return diagnosisOf(REDIS.NOT_REDIS, { where, during, reason: message });
+  }
   if (message === "Command timed out") {
     const waitedMs = ctx.facts?.commandTimeoutMs as number | undefined;
     return diagnosisOf(REDIS.COMMAND_TIMEOUT, { where, during, waited: waitedMs !== undefined ? ` within ${formatMs(waitedMs)}` : " within the check's budget" });
@@ -240,6 +245,8 @@ const UNREACHABLE_HINT =
 
 export const redisDiagnosis: KindDiagnosis = {
   service: "Redis",
+  // Every RESP2/RESP3 reply starts with its type byte.
+  speaks: (firstBytes) => /^[+\-:$*_,#!=(%~>|]/.test(firstBytes),
   catalogue: REDIS,
   rules: [redisRule],
   refine: {

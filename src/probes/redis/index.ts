@@ -13,9 +13,9 @@ const redisProbe: ProbeDefinition<RedisFields> = {
   summary: "Redis: auth, TLS, PING latency percentiles, role",
   schema,
   metrics: {
-    pingP50Ms: { unit: "ms", class: "slow", description: "median PING round trip, timed at the socket" },
-    pingP95Ms: { unit: "ms", class: "slow", description: "95th percentile PING round trip" },
-    pingMaxMs: { unit: "ms", class: "slow", description: "slowest PING round trip" },
+    pingP50Ms: { unit: "ms", class: "slow", phase: "ping", description: "median PING round trip, timed at the socket" },
+    pingP95Ms: { unit: "ms", class: "slow", phase: "ping", description: "95th percentile PING round trip" },
+    pingMaxMs: { unit: "ms", class: "slow", phase: "ping", description: "slowest PING round trip" },
     pingSamples: { unit: "count", class: "unhealthy", description: "PINGs taken" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },

@@ -2,17 +2,16 @@
 // block and secret values. The top-level config schema (src/config/schema.ts)
 // uses them too; the JSON Schema (`infra-check schema`) is generated from them.
 import { z } from "zod";
-import { parseDurationMs } from "../../util/duration.js";
+import { durationProblem } from "../../util/duration.js";
 import { parseExpectation } from "../../evaluate/expectations.js";
 
 export const durationSchema = z
   .union([z.string(), z.number()])
   .superRefine((value, ctx) => {
-    if (parseDurationMs(value) === undefined) {
-      ctx.addIssue({ code: "custom", message: `expected a duration like 250ms, 2s or 1m, found ${JSON.stringify(value)}` });
-    }
+    const problem = durationProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   })
-  .meta({ description: "Duration: 250ms, 2s, 1m (a bare number is milliseconds)" });
+  .meta({ description: "Duration: 250ms, 2s, 1m (a bare number is milliseconds, 1000 or more)" });
 
 export const expectationSchema = z
   .union([z.string(), z.number(), z.boolean(), z.null()])

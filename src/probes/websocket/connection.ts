@@ -95,7 +95,7 @@ export async function openSocket(WebSocketCtor: WebSocketClass, params: OpenPara
   const hostname = url.hostname.replace(/^\[|\]$/g, "");
   const port = Number(url.port || (secure ? 443 : 80));
   const socket = await dial(
-    { signal: params.signal, phases: sink, ...(params.observe ? { metrics: params.observe.metrics } : {}) },
+    { signal: params.signal, phases: sink, ...(params.observe ? { metrics: params.observe.metrics, facts: params.observe.facts } : {}) },
     { host: hostname, port, address: { address: params.address, family: params.family }, ...(secure ? { tls: { spec: params.tls, hostname } } : {}) },
   );
   const dialedAt = now();

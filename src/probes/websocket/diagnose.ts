@@ -382,6 +382,7 @@ export const websocketRules: readonly ErrorRule[] = [websocketRule];
 
 export const websocketDiagnosis: KindDiagnosis = {
   service: "the WebSocket server",
+  speaks: (firstBytes) => firstBytes.startsWith("HTTP/") || "HTTP/".startsWith(firstBytes),
   catalogue: WS,
   rules: websocketRules,
   refine: {

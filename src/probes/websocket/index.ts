@@ -16,7 +16,7 @@ import { watchAbort } from "../../util/deadline.js";
 import { formatMs, parseDurationMs } from "../../util/duration.js";
 import { ConfigError } from "../../util/errors.js";
 import { cut } from "../../util/excerpt.js";
-import { parseHeaderFlags } from "../../util/flags.js";
+import { durationFlag, parseHeaderFlags } from "../../util/flags.js";
 import { median, percentile, roundMs } from "../../util/stats.js";
 import type { CheckSpec, InnerDeadline, ProbeContext, ProbeDefinition } from "../api.js";
 import { durationSchema, expectationSchema, tlsSchema } from "../shared/schema.js";
@@ -27,6 +27,9 @@ import { DEFAULT_CONCURRENCY_CAP, DEFAULT_SUCCESS_RATE, runLoad } from "./load.j
 import { compileMatch, shortMatch } from "./match.js";
 import { applyToken, obtainToken, tokenHeaderName, tokenSchema, tokenSecrets } from "./token.js";
 import { Waiter } from "./waiter.js";
+
+/** A server that greets and then dies (a dependency it needs is down) is caught in this window after the last step. */
+const DEFAULT_HOLD = "250ms";
 
 /** How long the closing handshake may take before the socket is destroyed. */
 const CLOSE_WAIT_MS = 1000;
@@ -81,6 +84,10 @@ const schema = z
       .meta({ description: "Measure ping/pong RTT (true = one sample, N = median of N samples)" }),
     tls: tlsSchema.optional(),
     load: loadSchema.optional().meta({ description: "Load mode: N connections instead of one conversation" }),
+    hold: z
+      .union([z.literal(false), durationSchema])
+      .optional()
+      .meta({ description: `Keep the connection open this long after the last step and fail on any close other than 1000 in it (default ${DEFAULT_HOLD}; false: close at once)` }),
   })
   .superRefine((spec, ctx) => {
     if (new Set(spec.subprotocols).size !== spec.subprotocols.length) ctx.addIssue({ code: "custom", path: ["subprotocols"], message: "each subprotocol may be offered once" });
@@ -107,13 +114,13 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
   summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load",
   schema,
   metrics: {
-    handshakeMs: { ...slow, description: "TCP connect start → 101 received and validated" },
+    handshakeMs: { ...slow, phase: "composite", description: "TCP connect start → 101 received and validated" },
     welcomeMs: { ...slow, description: "upgrade → the welcome message" },
-    pingMs: { ...slow, description: "ping/pong round trip (median with ping: N)" },
-    pingP95Ms: { ...slow, description: "95th percentile ping/pong round trip (ping: N)" },
+    pingMs: { ...slow, phase: "ping", description: "ping/pong round trip (median with ping: N)" },
+    pingP95Ms: { ...slow, phase: "ping", description: "95th percentile ping/pong round trip (ping: N)" },
     subprotocol: { class: "protocol", description: "the subprotocol the server selected" },
     closeCode: { class: "protocol", description: "the close code the conversation ended with" },
-    stepMs: { ...slow, description: "each script step's time, in order" },
+    stepMs: { ...slow, phase: "composite", description: "each script step's time, in order" },
     messagesReceived: { unit: "count", class: "unhealthy", description: "messages received" },
     dnsMs: { ...slow, description: "name resolution (host names only)" },
     connectMs: { ...slow, description: "TCP connect" },
@@ -176,6 +183,7 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
       { flags: "--tls-ca <file>", description: "CA bundle (PEM) to trust" },
       { flags: "--servername <name>", description: "TLS name to verify the certificate against" },
       { flags: "-k, --insecure", description: "accept any TLS certificate (triage only)" },
+      { flags: "--hold <duration>", description: `keep the connection open this long after the last step and fail on a server close other than 1000 (default ${DEFAULT_HOLD}; 0 to close at once)` },
       { flags: "--connections <n>", description: "load mode: open N connections (handshake + welcome each) and report success rate and percentiles" },
       { flags: "--concurrency <n>", description: `load mode: handshakes in flight at once (default: N, at most ${DEFAULT_CONCURRENCY_CAP})` },
     ],
@@ -185,10 +193,15 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
       "infra-check ws wss://api.staging.example.com/ws --token-command 'gcloud auth print-identity-token' --ping --expect 'handshakeMs<1s'",
       "infra-check ws wss://api.staging.example.com/ws -H 'Authorization: Bearer $STAGING_JWT' --connections 10 --expect 'successRate>=95%' --expect 'handshakeP95Ms<5s'",
     ],
+    flagsFor: [
+      [/\bwelcome\.within\b/g, "--within"],
+      [/\bscript\.\d+\.within\b/g, "--within"],
+      [/the Authorization header or token block/g, "-H 'Authorization: …', --token-command or --jwt-secret-env"],
+    ],
     toRawCheck(url, options, env) {
       const strings = (value: unknown) => (Array.isArray(value) ? (value as string[]) : value === undefined ? [] : [String(value)]);
       const within = options.within as string | undefined;
-      if (within !== undefined && parseDurationMs(within) === undefined) throw new ConfigError(`--within: expected a duration like 500ms or 2s, found "${within}"`);
+      if (within !== undefined) durationFlag("--within", within);
       if (within !== undefined && !options.welcome && strings(options.expectEvent).length === 0) {
         throw new ConfigError("--within sets the deadline of --welcome and --expect-event: give one of them");
       }
@@ -205,6 +218,7 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
       ];
       if (script.length) raw.script = script;
       if (options.ping) raw.ping = true;
+      if (options.hold !== undefined) raw.hold = String(options.hold).trim() === "0" ? false : durationFlag("--hold", String(options.hold)) && String(options.hold);
 
       const token = tokenFromFlags(options, env);
       if (token) raw.token = token;
@@ -305,6 +319,7 @@ async function converse(spec: WebsocketSpec, ctx: ProbeContext): Promise<void> {
     }
 
     ctx.metrics.messagesReceived = waiter.received;
+    await hold(opened, spec, ctx);
     const closed = (await closeNormally(ws, Math.min(CLOSE_WAIT_MS, deadline.remainingMs()), deadline.signal)) ?? inbox.closed;
     closedCleanly = true;
     if (closed) {
@@ -316,6 +331,29 @@ async function converse(spec: WebsocketSpec, ctx: ProbeContext): Promise<void> {
     ctx.signal.removeEventListener("abort", terminate);
     if (!closedCleanly) leaveQuickly(ws);
   }
+}
+
+/**
+ * The observation window after the last step: the socket stays open, messages
+ * are let through, and a close the server starts in it fails the check unless
+ * it is a normal closure (1000).
+ */
+async function hold(opened: OpenedSocket, spec: WebsocketSpec, ctx: ProbeContext): Promise<void> {
+  const holdMs = spec.hold === false ? 0 : Math.min(parseDurationMs(spec.hold ?? DEFAULT_HOLD)!, ctx.deadline.remainingMs());
+  if (holdMs <= 0) return;
+  ctx.phases.start("hold");
+  const started = performance.now();
+  for (;;) {
+    const event = await opened.inbox.next(holdMs - (performance.now() - started), ctx.deadline.signal);
+    if (event.type === "message") continue;
+    if (event.type === "error") throw event.error;
+    if (event.type === "closed") {
+      ctx.metrics.closeCode = event.code;
+      if (event.code !== 1000) throw closedFailure(event.code, event.reason, `the ${formatMs(holdMs)} hold after the last step (${formatMs(performance.now() - started)} into it)`, [], ctx);
+    }
+    break;
+  }
+  // Not a phase of the exchange (nothing is asked or answered in it): it is not recorded, so it is never "the slowest phase".
 }
 
 /** Step names as phases: "step 1: send user_message", "step 2: agent_started". */
