@@ -133,17 +133,24 @@ Examples:
   // One-off probe commands: the invoked one is declared in full (its module
   // loaded for its flags); the others only by name, for the command list.
   const invoked = kindForCommand(argv[2] ?? "");
+  let misusedHelp: string | undefined;
   for (const kind of PROBE_KINDS) {
     const entry = PROBES[kind];
     if (invoked === kind) {
       const probe = await loadProbe(kind);
       if (probe.oneOff) {
-        const { defineOneOff } = await import("./commands/oneoff.js");
-        defineOneOff(program, probe, io, setExit, options);
+        const { defineOneOff, helpGivenAValue, helpValueMessage } = await import("./commands/oneoff.js");
+        const command = defineOneOff(program, probe, io, setExit, options);
+        const misuse = helpGivenAValue(command, argv.slice(3));
+        if (misuse) misusedHelp = helpValueMessage(probe.oneOff, misuse);
         continue;
       }
     }
     program.command(entry.command).argument("<target>").description(`one-off: ${entry.summary}`).allowUnknownOption();
+  }
+  if (misusedHelp) {
+    io.stderr(io.redactor.text(misusedHelp));
+    return EXIT.USAGE;
   }
 
   try {

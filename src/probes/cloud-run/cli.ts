@@ -4,6 +4,7 @@ import type { OneOffCommand } from "../api.js";
 export const cloudRunOneOff: OneOffCommand = {
   command: "cloud-run",
   argument: "<service>",
+  forms: ["SERVICE --project PROJECT --region REGION", "projects/PROJECT/locations/REGION/services/SERVICE"],
   description: "Check a Cloud Run service once: Ready, traffic on the latest revision, image, VPC egress, env",
   options: [
     { flags: "--project <project>", description: "Google Cloud project (or give projects/P/locations/R/services/S)" },

@@ -167,6 +167,7 @@ const probe: ProbeDefinition<MemorystoreFields> = {
   oneOff: {
     command: "memorystore",
     argument: "<instance>",
+    forms: ["INSTANCE --project PROJECT --region REGION", "projects/PROJECT/locations/REGION/instances/INSTANCE"],
     description: "Check a Memorystore for Redis instance once: state READY and configuration (--expect host=…, tier=…)",
     options: [
       { flags: "--project <project>", description: "Google Cloud project (or give projects/P/locations/R/instances/I)" },

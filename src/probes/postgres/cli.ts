@@ -9,6 +9,7 @@ import { DEFAULT_QUERY, DEFAULT_SAMPLES, MAX_SAMPLES, parseUrl, SSL_MODES, urlPa
 export const postgresOneOff: OneOffCommand = {
   command: "postgres",
   argument: "[url]",
+  forms: ["postgres://USER@HOST:PORT/DATABASE"],
   description: "Connect to PostgreSQL once — TCP, TLS, authentication, a read-only query — and say which phase fails",
   options: [
     { flags: "--password-env <var>", description: "read the password from this environment variable (default: the URL's password, else $PGPASSWORD like psql); never pass it as a flag value" },

@@ -6,6 +6,7 @@ import { DEFAULT_SAMPLES, MAX_SAMPLES, urlPassword } from "./config.js";
 export const redisOneOff: OneOffCommand = {
   command: "redis",
   argument: "<url>",
+  forms: ["redis://HOST:PORT", "rediss://HOST:PORT"],
   description: "Connect to Redis once: auth, TLS, PING percentiles, role — and say which layer fails",
   options: [
     { flags: "--password-env <var>", description: "read the password from this environment variable (default: the URL's password, else $REDISCLI_AUTH like redis-cli); never pass it as a flag value" },

@@ -156,6 +156,7 @@ const probe: ProbeDefinition<ConnectorFields> = {
   oneOff: {
     command: "vpc-connector",
     argument: "<name>",
+    forms: ["CONNECTOR --project PROJECT --region REGION", "projects/PROJECT/locations/REGION/connectors/CONNECTOR"],
     description: "Check a Serverless VPC Access connector once: state READY, network, IP range, instances",
     options: [
       { flags: "--project <project>", description: "Google Cloud project (or give projects/P/locations/R/connectors/C)" },

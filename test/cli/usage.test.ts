@@ -1,0 +1,76 @@
+// Habits people bring from redis-cli, psql and git: `-h HOST`, a config file
+// where an environment goes, typos, `help CMD`, a bare `infra-check`. Each is
+// either understood or a usage error (exit 2) that says what to type instead —
+// never help text with exit 0 that a script reads as "healthy".
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpServer } from "../helpers/net.js";
+import { runMain } from "../helpers/main-io.js";
+import { runCli } from "../helpers/cli.js";
+import { PROBES, PROBE_KINDS } from "../../src/probes/index.js";
+
+let app: Awaited<ReturnType<typeof httpServer>>;
+let root: string;
+
+beforeAll(async () => {
+  app = await httpServer((_req, res) => {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ status: "healthy" }));
+  });
+  root = mkdtempSync(path.join(tmpdir(), "infra-check-usage-"));
+  mkdirSync(path.join(root, "config"));
+  mkdirSync(path.join(root, "elsewhere"));
+  const healthy = (env: string) => `env: ${env}\ndeadline: 5s\nchecks:\n  api:\n    kind: http\n    url: ${app.url("/health")}\n    expect: { json.status: healthy }\n`;
+  writeFileSync(path.join(root, "config", "staging.yaml"), healthy("staging"));
+});
+afterAll(async () => {
+  await app?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runMain(args, { cwd: root, env });
+const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+describe("-h followed by a value (redis-cli's -h HOST) is a usage error, for every one-off", () => {
+  it("`redis -h HOST -p PORT` → exit 2 showing the URL form; nothing printed on stdout", async () => {
+    const result = await run(["redis", "-h", "10.0.0.3", "-p", "6379"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("infra-check redis redis://HOST:PORT");
+    expect(result.stderr).toMatch(/-h is --help/);
+    noStackTrace(result.stderr);
+  });
+
+  it.each(PROBE_KINDS.map((kind) => [PROBES[kind].command]))("`%s --help VALUE` → exit 2 naming the command's argument form", async (command) => {
+    const result = await run([command, "--help", "somewhere"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(`infra-check ${command} `);
+    expect(result.stderr).toContain(`(infra-check ${command} --help lists its flags)`);
+  });
+
+  it("the form comes from the kind: cloud-run shows its --project/--region", async () => {
+    expect((await run(["cloud-run", "-h", "backend"])).stderr).toContain("infra-check cloud-run SERVICE --project PROJECT --region REGION");
+  });
+
+  it.each([
+    [["redis", "-h"]],
+    [["redis", "--help"]],
+    [["redis", "redis://10.0.0.3:6379", "-h"]],
+    [["redis", "-h", "--samples", "3"]],
+    // the value belongs to --user (-h is that flag's value), so it is no help flag at all, and --help is alone
+    [["redis", "--user", "-h", "--help"]],
+  ])("%j (help alone) still prints help, exit 0", async (args) => {
+    const result = await run(args);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Usage: infra-check redis");
+  });
+
+  it("spawned: the exit code a script sees is 2", async () => {
+    const result = await runCli(["redis", "-h", "127.0.0.1", "-p", "6379"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+  });
+});
