@@ -51,7 +51,8 @@ describe("-h followed by a value (redis-cli's -h HOST) is a usage error, for eve
     expect(result.stderr).toContain(`(infra-check ${command} --help lists its flags)`);
   });
 
-  it("the form comes from the kind: cloud-run shows its --project/--region", async () => {
+  it("the form comes from the kind: postgres shows psql's host:port too, cloud-run its --project/--region", async () => {
+    expect((await run(["postgres", "-h", "db.internal"])).stderr).toMatch(/infra-check postgres postgres:\/\/USER@HOST:PORT\/DATABASE[\s\S]*infra-check postgres HOST:PORT/);
     expect((await run(["cloud-run", "-h", "backend"])).stderr).toContain("infra-check cloud-run SERVICE --project PROJECT --region REGION");
   });
 
