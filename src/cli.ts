@@ -21,7 +21,7 @@ Examples:
   $ infra-check demo                         a local stack, checked end to end
   $ infra-check staging                      run config/staging.yaml
   $ infra-check staging --only cache,db -v   two checks, with phase timings
-  $ infra-check run --config ./prod.yaml --format json > report.json
+  $ infra-check ./prod.yaml --format json > report.json   any file (= --config)
   $ infra-check validate production          check a config without probing
   $ infra-check http https://api.example.com/health --expect 'json.status=healthy'
   $ infra-check redis redis://10.0.0.3:6379 --password-env REDIS_PASSWORD
@@ -46,7 +46,7 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
   const program = new Command("infra-check")
     .description("Is this environment healthy, and if not, which layer is broken and what do I do?")
     .version((await import("./version.js")).VERSION, "-V, --version")
-    .argument("[env]", "environment: runs config/<env>.yaml")
+    .argument("[env]", "environment: runs config/<env>.yaml (a path or a .yaml/.yml name is a config file, like --config)")
     .showHelpAfterError("(run infra-check --help for usage)")
     .enablePositionalOptions()
     .exitOverride()
@@ -67,7 +67,7 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
   addRunOptions(
     program
       .command("run")
-      .argument("[env]", "environment: runs config/<env>.yaml")
+      .argument("[env]", "environment: runs config/<env>.yaml (a path or a .yaml/.yml name is a config file, like --config)")
       .description("run the checks of an environment (same as `infra-check <env>`)")
       .addHelpText("after", EXIT_CODES_HELP),
   ).action(async (env: string | undefined, flags: RunFlags) => {
@@ -77,7 +77,7 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
 
   program
     .command("validate")
-    .argument("[env]", "environment: validates config/<env>.yaml")
+    .argument("[env]", "environment: validates config/<env>.yaml (or a config file: ./prod.yaml)")
     .option("-c, --config <file>", "validate this file instead")
     .option("-f, --format <format>", "table | json", "table")
     .description("validate a config (schema, durations, dependsOn, env vars) without probing anything")

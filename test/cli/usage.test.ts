@@ -24,6 +24,9 @@ beforeAll(async () => {
   mkdirSync(path.join(root, "elsewhere"));
   const healthy = (env: string) => `env: ${env}\ndeadline: 5s\nchecks:\n  api:\n    kind: http\n    url: ${app.url("/health")}\n    expect: { json.status: healthy }\n`;
   writeFileSync(path.join(root, "config", "staging.yaml"), healthy("staging"));
+  writeFileSync(path.join(root, "config", "extra.yml"), healthy("extra"));
+  writeFileSync(path.join(root, "prod.yaml"), healthy("prod-file"));
+  writeFileSync(path.join(root, "elsewhere", "checks"), healthy("no-extension"));
 });
 afterAll(async () => {
   await app?.stop();
@@ -73,5 +76,37 @@ describe("-h followed by a value (redis-cli's -h HOST) is a usage error, for eve
     const result = await runCli(["redis", "-h", "127.0.0.1", "-p", "6379"]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
+  });
+});
+
+describe("a config file where an environment goes means --config", () => {
+  it("`infra-check ./prod.yaml` runs that file", async () => {
+    const result = await run(["./prod.yaml", "--format", "json"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ env: "prod-file", ok: true });
+  });
+
+  it("`infra-check run config/extra.yml` and `validate elsewhere/checks` (a path without extension)", async () => {
+    const ran = await run(["run", "config/extra.yml", "--format", "json"]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout).env).toBe("extra");
+    const validated = await run(["validate", "elsewhere/checks"]);
+    expect(validated.code, validated.stderr).toBe(0);
+    expect(validated.stdout).toContain("valid");
+  });
+
+  it("prod.yaml (no slash) is a file in the working directory, not config/prod.yaml.yaml", async () => {
+    const result = await run(["validate", "prod.yaml"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("prod.yaml: valid");
+  });
+
+  it("a missing file says so (exit 2), and a file plus --config is one too many", async () => {
+    const missing = await run(["./nope.yaml"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("nope.yaml: file not found");
+    const both = await run(["./prod.yaml", "--config", "config/staging.yaml"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/\.\/prod\.yaml is a config file and --config names another \(config\/staging\.yaml\)/);
   });
 });
