@@ -7,6 +7,7 @@ import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
 import { egress, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
 import { helpWidth } from "./help-cache.js";
+import { didYouMean } from "./util/did-you-mean.js";
 import type { ExecuteOptions } from "./commands/execute.js";
 
 const EXIT_CODES_HELP = `
@@ -54,14 +55,21 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
     // Usage errors quote the argv they reject (`--password=…`): they go through the egress redactor too.
     .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(io.redactor.text(text)), getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
     .addHelpText("after", MAIN_HELP);
-  addRunOptions(program).action(async (env: string | undefined, flags: RunFlags) => {
+  const commandNames = () => program.commands.map((command) => command.name());
+  addRunOptions(program).action(async (env: string | undefined, flags: RunFlags, command: Command) => {
+    // More than one operand: the first was meant as a command (`infra-check reds URL`), an environment takes none.
+    if (command.args.length > 1) {
+      io.stderr(io.redactor.text(unknownCommand(command.args[0], commandNames())));
+      setExit(EXIT.USAGE);
+      return;
+    }
     if (!env && !flags.config) {
       program.outputHelp();
       setExit(EXIT.USAGE);
       return;
     }
     const { runCommand } = await import("./commands/run.js");
-    setExit(await runCommand(env, flags, io, options));
+    setExit(await runCommand(env, flags, io, options, commandNames()));
   });
 
   addRunOptions(
@@ -153,12 +161,22 @@ Examples:
     return EXIT.USAGE;
   }
 
+  // Only the default command takes the extra operands, to name the command they were meant for;
+  // subcommands copied the setting when they were declared, so they still reject them.
+  program.allowExcessArguments();
   try {
     await program.parseAsync(argv);
   } catch (error) {
     return handleError(error, io);
   }
   return exitCode;
+}
+
+/** A first operand that is no command: the closest command, else the list. */
+function unknownCommand(word: string, commands: readonly string[]): string {
+  const guess = didYouMean(word, commands);
+  if (guess !== undefined) return `infra-check: unknown command "${word}"; did you mean ${guess}?\n(run infra-check --help for usage)\n`;
+  return `infra-check: too many arguments: "${word}" is not a command, and an environment takes no more arguments (infra-check <env> [flags]); commands: ${commands.join(", ")}\n`;
 }
 
 function handleError(error: unknown, io: Egress): number {

@@ -16,18 +16,19 @@ export function isConfigPath(envName: string): boolean {
   return /\.ya?ml$/i.test(envName) || /[\\/]/.test(envName);
 }
 
-export async function configPathFor(envName: string | undefined, flags: { config?: string }, io: CommandIO): Promise<string> {
+/** `commands`: the CLI's command names, for a did-you-mean when `envName` is none of the environments. */
+export async function configPathFor(envName: string | undefined, flags: { config?: string }, io: CommandIO, commands: readonly string[] = []): Promise<string> {
   if (envName && isConfigPath(envName)) {
     if (flags.config) throw new ConfigError(`${envName} is a config file and --config names another (${flags.config}): give one of them`);
     return path.resolve(io.cwd, envName);
   }
   if (flags.config) return path.resolve(io.cwd, flags.config);
   if (!envName) throw new ConfigError("name an environment (infra-check staging) or pass --config FILE");
-  return resolveEnvConfig(envName, io.cwd);
+  return resolveEnvConfig(envName, io.cwd, commands);
 }
 
-export async function runCommand(envName: string | undefined, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}): Promise<number> {
-  const file = await configPathFor(envName, flags, io);
+export async function runCommand(envName: string | undefined, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}, commands: readonly string[] = []): Promise<number> {
+  const file = await configPathFor(envName, flags, io, commands);
   const loaded = await loadConfigFile(file, {
     only: listFlag(flags.only),
     skip: listFlag(flags.skip),

@@ -10,6 +10,7 @@ import { httpServer } from "../helpers/net.js";
 import { runMain } from "../helpers/main-io.js";
 import { runCli } from "../helpers/cli.js";
 import { PROBES, PROBE_KINDS } from "../../src/probes/index.js";
+import { didYouMean, editDistance } from "../../src/util/did-you-mean.js";
 
 let app: Awaited<ReturnType<typeof httpServer>>;
 let root: string;
@@ -24,6 +25,7 @@ beforeAll(async () => {
   mkdirSync(path.join(root, "elsewhere"));
   const healthy = (env: string) => `env: ${env}\ndeadline: 5s\nchecks:\n  api:\n    kind: http\n    url: ${app.url("/health")}\n    expect: { json.status: healthy }\n`;
   writeFileSync(path.join(root, "config", "staging.yaml"), healthy("staging"));
+  writeFileSync(path.join(root, "config", "production.yaml"), healthy("production"));
   writeFileSync(path.join(root, "config", "extra.yml"), healthy("extra"));
   writeFileSync(path.join(root, "prod.yaml"), healthy("prod-file"));
   writeFileSync(path.join(root, "elsewhere", "checks"), healthy("no-extension"));
@@ -108,5 +110,56 @@ describe("a config file where an environment goes means --config", () => {
     const both = await run(["./prod.yaml", "--config", "config/staging.yaml"]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/\.\/prod\.yaml is a config file and --config names another \(config\/staging\.yaml\)/);
+  });
+});
+
+describe("did you mean …?", () => {
+  it("a misspelt environment → exit 2 suggesting the closest one", async () => {
+    const result = await run(["stagign"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no config for environment "stagign"; did you mean staging\?/);
+    noStackTrace(result.stderr);
+  });
+
+  it("the beginning of an environment's name → that environment", async () => {
+    expect((await run(["prod"])).stderr).toMatch(/did you mean production\?/);
+  });
+
+  it("a misspelt command with its argument → unknown command, exit 2", async () => {
+    const result = await run(["reds", "redis://10.0.0.3:6379"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/unknown command "reds"; did you mean redis\?/);
+    const validate = await run(["valdate", "staging"]);
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toMatch(/unknown command "valdate"; did you mean validate\?/);
+  });
+
+  it("a misspelt command alone (no such environment) → suggests the command", async () => {
+    const result = await run(["valdate"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no config for environment "valdate".*did you mean the command validate\?/);
+  });
+
+  it("nothing close: the commands are listed, exit 2", async () => {
+    const result = await run(["zzzzzz", "qqq"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/too many arguments: "zzzzzz" is not a command.*commands: run, validate, /);
+  });
+
+  it("an environment with a stray argument is not called an unknown command", async () => {
+    const result = await run(["staging", "extra"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain("unknown command");
+    expect(result.stderr).toMatch(/too many arguments/);
+  });
+
+  it("editDistance counts a swap of neighbours as one edit; didYouMean needs a close or a unique prefix match", () => {
+    expect(editDistance("stagign", "staging")).toBe(1);
+    expect(editDistance("reds", "redis")).toBe(1);
+    expect(didYouMean("tpc", ["http", "tcp"])).toBe("tcp");
+    expect(didYouMean("ws", ["run", "demo"])).toBeUndefined();
+    expect(didYouMean("pro", ["production", "postgres"])).toBe("production");
+    expect(didYouMean("p", ["production", "postgres"])).toBeUndefined();
   });
 });
