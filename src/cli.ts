@@ -50,6 +50,8 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
     .argument("[env]", "environment: runs config/<env>.yaml (a path or a .yaml/.yml name is a config file, like --config)")
     .showHelpAfterError("(run infra-check --help for usage)")
     .enablePositionalOptions()
+    // `infra-check help [command]`, as git and npm take it; commander adds it only to programs without an action.
+    .helpCommand("help [command]", "print the help of infra-check or of a command (as --help does)")
     .exitOverride()
     // Help wraps at 80 columns at most (readable on wide terminals; the same text the start-up fast path prints).
     // Usage errors quote the argv they reject (`--password=…`): they go through the egress redactor too.
@@ -138,9 +140,11 @@ Examples:
       setExit(await schemaCommand(flags, io));
     });
 
-  // One-off probe commands: the invoked one is declared in full (its module
-  // loaded for its flags); the others only by name, for the command list.
-  const invoked = kindForCommand(argv[2] ?? "");
+  // One-off probe commands: the invoked one (or the one `help` asks about) is
+  // declared in full, its module loaded for its flags; the others only by
+  // name, for the command list.
+  const asksHelp = argv[2] === "help";
+  const invoked = kindForCommand((asksHelp ? argv[3] : argv[2]) ?? "");
   let misusedHelp: string | undefined;
   for (const kind of PROBE_KINDS) {
     const entry = PROBES[kind];
@@ -149,7 +153,7 @@ Examples:
       if (probe.oneOff) {
         const { defineOneOff, helpGivenAValue, helpValueMessage } = await import("./commands/oneoff.js");
         const command = defineOneOff(program, probe, io, setExit, options);
-        const misuse = helpGivenAValue(command, argv.slice(3));
+        const misuse = asksHelp ? undefined : helpGivenAValue(command, argv.slice(3));
         if (misuse) misusedHelp = helpValueMessage(probe.oneOff, misuse);
         continue;
       }
@@ -158,6 +162,11 @@ Examples:
   }
   if (misusedHelp) {
     io.stderr(io.redactor.text(misusedHelp));
+    return EXIT.USAGE;
+  }
+  // `help reds`: commander would print the whole help as an error; name the command meant instead.
+  if (asksHelp && argv[3] !== undefined && !argv[3].startsWith("-") && ![...commandNames(), "help"].includes(argv[3])) {
+    io.stderr(io.redactor.text(unknownCommand(argv[3], commandNames())));
     return EXIT.USAGE;
   }
 

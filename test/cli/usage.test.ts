@@ -163,3 +163,25 @@ describe("did you mean …?", () => {
     expect(didYouMean("p", ["production", "postgres"])).toBeUndefined();
   });
 });
+
+describe("infra-check help [command]", () => {
+  it("`help` prints what --help prints", async () => {
+    const [help, flag] = await Promise.all([run(["help"]), run(["--help"])]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: infra-check");
+    expect(help.stdout).toBe(flag.stdout);
+  });
+
+  it.each([["redis"], ["validate"], ["cloud-run"], ["compare"]])("`help %s` prints what the command's --help prints", async (command) => {
+    const [help, flag] = await Promise.all([run(["help", command]), run([command, "--help"])]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain(`Usage: infra-check ${command}`);
+    expect(help.stdout).toBe(flag.stdout);
+  });
+
+  it("`help reds` → unknown command, did you mean redis, exit 2", async () => {
+    const result = await run(["help", "reds"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown command "reds"; did you mean redis\?/);
+  });
+});
