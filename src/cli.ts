@@ -6,7 +6,7 @@ import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
 import { egress, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
-import { helpWidth } from "./help-cache.js";
+import { HELP_WIDTH, helpWidth } from "./help-cache.js";
 import { didYouMean } from "./util/did-you-mean.js";
 import type { ExecuteOptions } from "./commands/execute.js";
 
@@ -66,7 +66,7 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
       return;
     }
     if (!env && !flags.config) {
-      program.outputHelp();
+      io.stderr(shortUsage());
       setExit(EXIT.USAGE);
       return;
     }
@@ -179,6 +179,42 @@ Examples:
     return handleError(error, io);
   }
   return exitCode;
+}
+
+/** Where a newcomer starts; a new starting point (a command that writes a config) is one more line. */
+const START_HERE: readonly (readonly [string, string])[] = [
+  ["infra-check demo", "a local stack, checked end to end"],
+  ["infra-check --help", "every command, flag and exit code"],
+];
+
+/**
+ * A bare `infra-check`: nothing to run, so a usage error (stderr, exit 2)
+ * that fits on a screen — the main forms and where to start, not the whole
+ * --help. The one-off commands come from the registry.
+ */
+function shortUsage(): string {
+  const column = 40;
+  const row = (left: string, right: string) => `${left.padEnd(column - 1)} ${right}`;
+  const commands = PROBE_KINDS.map((kind) => PROBES[kind].command);
+  const kinds: string[] = [];
+  let line = "check one target:";
+  for (const [i, command] of commands.entries()) {
+    const word = `${command}${i < commands.length - 1 ? "," : ""}`;
+    if (column + line.length + 1 + word.length > HELP_WIDTH) {
+      kinds.push(line);
+      line = word;
+    } else line += ` ${word}`;
+  }
+  kinds.push(line);
+  return [
+    row("Usage: infra-check <env> [flags]", "run config/<env>.yaml (or a file)"),
+    row("       infra-check validate <env>", "check a config without probing"),
+    row("       infra-check <command> TARGET", kinds[0]),
+    ...kinds.slice(1).map((rest) => row("", rest)),
+    "Start here:",
+    ...START_HERE.map(([command, what]) => row(`  ${command}`, what)),
+    "",
+  ].join("\n");
 }
 
 /** A first operand that is no command: the closest command, else the list. */

@@ -185,3 +185,18 @@ describe("infra-check help [command]", () => {
     expect(result.stderr).toMatch(/unknown command "reds"; did you mean redis\?/);
   });
 });
+
+describe("infra-check with no arguments", () => {
+  it("a short usage on stderr, exit 2: the main forms and where to start (demo, --help)", async () => {
+    const result = await run([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines.length).toBeLessThanOrEqual(10);
+    expect(lines.every((line) => line.length <= 80)).toBe(true);
+    expect(result.stderr).toMatch(/^Usage: infra-check <env>/);
+    expect(result.stderr).toContain("infra-check demo");
+    expect(result.stderr).toContain("infra-check --help");
+    for (const kind of PROBE_KINDS) expect(result.stderr).toContain(PROBES[kind].command);
+  });
+});
