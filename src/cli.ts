@@ -6,7 +6,8 @@ import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
 import { egress, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
-import { helpWidth } from "./help-cache.js";
+import { HELP_WIDTH, helpWidth } from "./help-cache.js";
+import { didYouMean } from "./util/did-you-mean.js";
 import type { ExecuteOptions } from "./commands/execute.js";
 
 const EXIT_CODES_HELP = `
@@ -21,7 +22,7 @@ Examples:
   $ infra-check demo                         a local stack, checked end to end
   $ infra-check staging                      run config/staging.yaml
   $ infra-check staging --only cache,db -v   two checks, with phase timings
-  $ infra-check run --config ./prod.yaml --format json > report.json
+  $ infra-check ./prod.yaml --format json > report.json   any file (= --config)
   $ infra-check validate production          check a config without probing
   $ infra-check http https://api.example.com/health --expect 'json.status=healthy'
   $ infra-check redis redis://10.0.0.3:6379 --password-env REDIS_PASSWORD
@@ -46,28 +47,37 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
   const program = new Command("infra-check")
     .description("Is this environment healthy, and if not, which layer is broken and what do I do?")
     .version((await import("./version.js")).VERSION, "-V, --version")
-    .argument("[env]", "environment: runs config/<env>.yaml")
+    .argument("[env]", "environment: runs config/<env>.yaml (a path or a .yaml/.yml name is a config file, like --config)")
     .showHelpAfterError("(run infra-check --help for usage)")
     .enablePositionalOptions()
+    // `infra-check help [command]`, as git and npm take it; commander adds it only to programs without an action.
+    .helpCommand("help [command]", "print the help of infra-check or of a command (as --help does)")
     .exitOverride()
     // Help wraps at 80 columns at most (readable on wide terminals; the same text the start-up fast path prints).
     // Usage errors quote the argv they reject (`--password=…`): they go through the egress redactor too.
     .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(io.redactor.text(text)), getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
     .addHelpText("after", MAIN_HELP);
-  addRunOptions(program).action(async (env: string | undefined, flags: RunFlags) => {
+  const commandNames = () => program.commands.map((command) => command.name());
+  addRunOptions(program).action(async (env: string | undefined, flags: RunFlags, command: Command) => {
+    // More than one operand: the first was meant as a command (`infra-check reds URL`), an environment takes none.
+    if (command.args.length > 1) {
+      io.stderr(io.redactor.text(unknownCommand(command.args[0], commandNames())));
+      setExit(EXIT.USAGE);
+      return;
+    }
     if (!env && !flags.config) {
-      program.outputHelp();
+      io.stderr(shortUsage());
       setExit(EXIT.USAGE);
       return;
     }
     const { runCommand } = await import("./commands/run.js");
-    setExit(await runCommand(env, flags, io, options));
+    setExit(await runCommand(env, flags, io, options, commandNames()));
   });
 
   addRunOptions(
     program
       .command("run")
-      .argument("[env]", "environment: runs config/<env>.yaml")
+      .argument("[env]", "environment: runs config/<env>.yaml (a path or a .yaml/.yml name is a config file, like --config)")
       .description("run the checks of an environment (same as `infra-check <env>`)")
       .addHelpText("after", EXIT_CODES_HELP),
   ).action(async (env: string | undefined, flags: RunFlags) => {
@@ -77,7 +87,7 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
 
   program
     .command("validate")
-    .argument("[env]", "environment: validates config/<env>.yaml")
+    .argument("[env]", "environment: validates config/<env>.yaml (or a config file: ./prod.yaml)")
     .option("-c, --config <file>", "validate this file instead")
     .option("-f, --format <format>", "table | json", "table")
     .description("validate a config (schema, durations, dependsOn, env vars) without probing anything")
@@ -130,28 +140,88 @@ Examples:
       setExit(await schemaCommand(flags, io));
     });
 
-  // One-off probe commands: the invoked one is declared in full (its module
-  // loaded for its flags); the others only by name, for the command list.
-  const invoked = kindForCommand(argv[2] ?? "");
+  // One-off probe commands: the invoked one (or the one `help` asks about) is
+  // declared in full, its module loaded for its flags; the others only by
+  // name, for the command list.
+  const asksHelp = argv[2] === "help";
+  const invoked = kindForCommand((asksHelp ? argv[3] : argv[2]) ?? "");
+  let misusedHelp: string | undefined;
   for (const kind of PROBE_KINDS) {
     const entry = PROBES[kind];
     if (invoked === kind) {
       const probe = await loadProbe(kind);
       if (probe.oneOff) {
-        const { defineOneOff } = await import("./commands/oneoff.js");
-        defineOneOff(program, probe, io, setExit, options);
+        const { defineOneOff, helpGivenAValue, helpValueMessage } = await import("./commands/oneoff.js");
+        const command = defineOneOff(program, probe, io, setExit, options);
+        const misuse = asksHelp ? undefined : helpGivenAValue(command, argv.slice(3));
+        if (misuse) misusedHelp = helpValueMessage(probe.oneOff, misuse);
         continue;
       }
     }
     program.command(entry.command).argument("<target>").description(`one-off: ${entry.summary}`).allowUnknownOption();
   }
+  if (misusedHelp) {
+    io.stderr(io.redactor.text(misusedHelp));
+    return EXIT.USAGE;
+  }
+  // `help reds`: commander would print the whole help as an error; name the command meant instead.
+  if (asksHelp && argv[3] !== undefined && !argv[3].startsWith("-") && ![...commandNames(), "help"].includes(argv[3])) {
+    io.stderr(io.redactor.text(unknownCommand(argv[3], commandNames())));
+    return EXIT.USAGE;
+  }
 
+  // Only the default command takes the extra operands, to name the command they were meant for;
+  // subcommands copied the setting when they were declared, so they still reject them.
+  program.allowExcessArguments();
   try {
     await program.parseAsync(argv);
   } catch (error) {
     return handleError(error, io);
   }
   return exitCode;
+}
+
+/** Where a newcomer starts; a new starting point (a command that writes a config) is one more line. */
+const START_HERE: readonly (readonly [string, string])[] = [
+  ["infra-check demo", "a local stack, checked end to end"],
+  ["infra-check --help", "every command, flag and exit code"],
+];
+
+/**
+ * A bare `infra-check`: nothing to run, so a usage error (stderr, exit 2)
+ * that fits on a screen — the main forms and where to start, not the whole
+ * --help. The one-off commands come from the registry.
+ */
+function shortUsage(): string {
+  const column = 40;
+  const row = (left: string, right: string) => `${left.padEnd(column - 1)} ${right}`;
+  const commands = PROBE_KINDS.map((kind) => PROBES[kind].command);
+  const kinds: string[] = [];
+  let line = "check one target:";
+  for (const [i, command] of commands.entries()) {
+    const word = `${command}${i < commands.length - 1 ? "," : ""}`;
+    if (column + line.length + 1 + word.length > HELP_WIDTH) {
+      kinds.push(line);
+      line = word;
+    } else line += ` ${word}`;
+  }
+  kinds.push(line);
+  return [
+    row("Usage: infra-check <env> [flags]", "run config/<env>.yaml (or a file)"),
+    row("       infra-check validate <env>", "check a config without probing"),
+    row("       infra-check <command> TARGET", kinds[0]),
+    ...kinds.slice(1).map((rest) => row("", rest)),
+    "Start here:",
+    ...START_HERE.map(([command, what]) => row(`  ${command}`, what)),
+    "",
+  ].join("\n");
+}
+
+/** A first operand that is no command: the closest command, else the list. */
+function unknownCommand(word: string, commands: readonly string[]): string {
+  const guess = didYouMean(word, commands);
+  if (guess !== undefined) return `infra-check: unknown command "${word}"; did you mean ${guess}?\n(run infra-check --help for usage)\n`;
+  return `infra-check: too many arguments: "${word}" is not a command, and an environment takes no more arguments (infra-check <env> [flags]); commands: ${commands.join(", ")}\n`;
 }
 
 function handleError(error: unknown, io: Egress): number {

@@ -1,5 +1,5 @@
 // Start-up fast path for the outputs that never change between builds:
-// `--help`, `-h`, `--version`, `-V`. Importing commander
+// `--help`, `-h`, `help`, `--version`, `-V`. Importing commander
 // and building the command tree costs ~25 ms on top of node's own ~27 ms
 // start, to print the same text every time. `npm run build` has commander
 // render those outputs once (scripts/build-help-cache.js writes
@@ -23,7 +23,7 @@ export const HELP_CACHE_URL = new URL("./help-cache.json", import.meta.url);
  * file behind the text, not the environment or the working directory (so not
  * the bare `infra-check`, whose meaning a future default could tie to either).
  */
-export const CACHED_ARGS: readonly (readonly string[])[] = [["--help"], ["-h"], ["--version"], ["-V"]];
+export const CACHED_ARGS: readonly (readonly string[])[] = [["--help"], ["-h"], ["help"], ["--version"], ["-V"]];
 
 /**
  * A file that took part in rendering the cached text. Size and mtime decide

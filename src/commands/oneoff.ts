@@ -7,7 +7,7 @@ import { parseExpectFlags } from "../evaluate/expectations.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import { addOutputOptions, type RunFlags } from "./run-options.js";
 import type { CommandIO } from "./io.js";
-import type { ProbeDefinition } from "../probes/api.js";
+import type { OneOffCommand, ProbeDefinition } from "../probes/api.js";
 import { REPORT_MARGIN_MS } from "../util/deadline.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -22,9 +22,12 @@ const SHARED_FLAGS: readonly (readonly [RegExp, string])[] = [
 export const ONE_OFF_DEFAULT_TIMEOUT = "5s";
 
 /** Declare a probe's one-off command with all its flags (done only when that command is invoked). */
-export function defineOneOff(program: Command, probe: ProbeDefinition, io: CommandIO, setExit: (code: number) => void, options: ExecuteOptions = {}): void {
+export function defineOneOff(program: Command, probe: ProbeDefinition, io: CommandIO, setExit: (code: number) => void, options: ExecuteOptions = {}): Command {
   const oneOff = probe.oneOff!;
-  const command = program.command(oneOff.command).argument(oneOff.argument).description(oneOff.description);
+  const command = program
+    .command(oneOff.command)
+    .argument(oneOff.argument, oneOff.forms?.length ? oneOff.forms.join(", or ") : "")
+    .description(oneOff.description);
   for (const option of oneOff.options) {
     if (option.repeatable) command.option(option.flags, option.description, collect);
     else command.option(option.flags, option.description, option.defaultValue as string | boolean | undefined);
@@ -38,6 +41,42 @@ export function defineOneOff(program: Command, probe: ProbeDefinition, io: Comma
   command.action(async (argument: string, flags: Record<string, unknown> & RunFlags) => {
     setExit(await runOneOff(probe, argument, flags, io, options));
   });
+  return command;
+}
+
+/**
+ * `-h VALUE` / `--help VALUE` among a one-off's arguments (`args`: what
+ * follows the command's name), or undefined. redis-cli and psql take `-h
+ * HOST`; here it is --help, and help exits 0: a script would read the help
+ * it printed as a healthy target. Values of the command's own flags are
+ * skipped (`--user -h` names a user), as commander reads them.
+ */
+export function helpGivenAValue(command: Command, args: readonly string[]): { flag: string; value: string } | undefined {
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    if (arg === "--") return undefined;
+    if (arg === "-h" || arg === "--help") {
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith("-")) return { flag: arg, value: next };
+      continue;
+    }
+    const option = arg.startsWith("-") ? command.options.find((candidate) => candidate.short === arg || candidate.long === arg) : undefined;
+    if (option && (option.required || option.optional)) i += 1;
+  }
+  return undefined;
+}
+
+/** The usage error for helpGivenAValue(): what the command's argument looks like instead. */
+export function helpValueMessage(oneOff: OneOffCommand, misuse: { flag: string; value: string }): string {
+  const forms = oneOff.forms?.length ? oneOff.forms : [oneOff.argument];
+  const what = misuse.flag === "-h" ? "-h is --help here, and it takes no value" : "--help takes no value";
+  return [
+    `infra-check ${oneOff.command}: ${what} (got ${JSON.stringify(misuse.value)}); nothing was checked.`,
+    "Give the target as the argument:",
+    ...forms.map((form) => `  infra-check ${oneOff.command} ${form}`),
+    `(infra-check ${oneOff.command} --help lists its flags)`,
+    "",
+  ].join("\n");
 }
 
 export async function runOneOff(probe: ProbeDefinition, argument: string, flags: Record<string, unknown> & RunFlags, io: CommandIO, options: ExecuteOptions = {}): Promise<number> {

@@ -7,14 +7,28 @@ import type { CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";
 import path from "node:path";
 
-export async function configPathFor(envName: string | undefined, flags: { config?: string }, io: CommandIO): Promise<string> {
-  if (flags.config) return path.resolve(io.cwd, flags.config);
-  if (!envName) throw new ConfigError("name an environment (infra-check staging) or pass --config FILE");
-  return resolveEnvConfig(envName, io.cwd);
+/**
+ * An environment argument that is a file (`./prod.yaml`, `config/x.yml`): it
+ * ends in .yaml/.yml or has a path separator, which no environment name has.
+ * People type the file they have open where the environment goes.
+ */
+export function isConfigPath(envName: string): boolean {
+  return /\.ya?ml$/i.test(envName) || /[\\/]/.test(envName);
 }
 
-export async function runCommand(envName: string | undefined, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}): Promise<number> {
-  const file = await configPathFor(envName, flags, io);
+/** `commands`: the CLI's command names, for a did-you-mean when `envName` is none of the environments. */
+export async function configPathFor(envName: string | undefined, flags: { config?: string }, io: CommandIO, commands: readonly string[] = []): Promise<string> {
+  if (envName && isConfigPath(envName)) {
+    if (flags.config) throw new ConfigError(`${envName} is a config file and --config names another (${flags.config}): give one of them`);
+    return path.resolve(io.cwd, envName);
+  }
+  if (flags.config) return path.resolve(io.cwd, flags.config);
+  if (!envName) throw new ConfigError("name an environment (infra-check staging) or pass --config FILE");
+  return resolveEnvConfig(envName, io.cwd, commands);
+}
+
+export async function runCommand(envName: string | undefined, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}, commands: readonly string[] = []): Promise<number> {
+  const file = await configPathFor(envName, flags, io, commands);
   const loaded = await loadConfigFile(file, {
     only: listFlag(flags.only),
     skip: listFlag(flags.skip),
@@ -25,6 +39,6 @@ export async function runCommand(envName: string | undefined, flags: RunFlags, i
   });
   const relative = path.relative(io.cwd, file);
   loaded.file = relative.startsWith("..") ? file : relative;
-  if (envName && !flags.config) loaded.env = loaded.env || envName;
+  if (envName && !flags.config && !isConfigPath(envName)) loaded.env = loaded.env || envName;
   return (await execute(loaded, flags, io, options)).exitCode;
 }

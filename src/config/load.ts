@@ -9,6 +9,7 @@ import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopL
 import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
 import { parseExpectation } from "../evaluate/expectations.js";
 import { parseDurationMs } from "../util/duration.js";
+import { didYouMean } from "../util/did-you-mean.js";
 import { collectSecrets, redactUrl, Redactor, SECRET_KEY } from "../redact.js";
 import type { Expectation } from "../diagnose/vocabulary.js";
 import { metricInfo, type CheckSpec, type ProbeDefinition, type TlsSpec } from "../probes/api.js";
@@ -48,8 +49,12 @@ export interface LoadedConfig {
   notes: string[];
 }
 
-/** `staging` → config/staging.yaml (or .yml) under `cwd`. */
-export function resolveEnvConfig(envName: string, cwd = process.cwd()): string {
+/**
+ * `staging` → config/staging.yaml (or .yml) under `cwd`. When there is none,
+ * the error suggests the closest environment, else the closest of `commands`
+ * (`infra-check valdate` is a typo of a command, not a missing environment).
+ */
+export function resolveEnvConfig(envName: string, cwd = process.cwd(), commands: readonly string[] = []): string {
   const dir = path.join(cwd, "config");
   for (const extension of [".yaml", ".yml"]) {
     const candidate = path.join(dir, envName + extension);
@@ -66,7 +71,10 @@ export function resolveEnvConfig(envName: string, cwd = process.cwd()): string {
   const hint = available.length
     ? `available environments: ${available.join(", ")}`
     : `no config/ folder with .yaml files in ${cwd}; pass --config FILE`;
-  throw new ConfigError(`no config for environment "${envName}" (looked for config/${envName}.yaml); ${hint}`);
+  const environment = didYouMean(envName, available);
+  const command = environment === undefined ? didYouMean(envName, commands) : undefined;
+  const guess = environment !== undefined ? `; did you mean ${environment}?` : command !== undefined ? `; did you mean the command ${command}?` : "";
+  throw new ConfigError(`no config for environment "${envName}"${guess} (looked for config/${envName}.yaml); ${hint}`);
 }
 
 export async function loadConfigFile(path_: string, options: LoadOptions = {}): Promise<LoadedConfig> {

@@ -3,7 +3,8 @@
 // (only src/gcp/session.ts does, lazily).
 import { z } from "zod";
 import { failure } from "../diagnose/catalogue.js";
-import type { Measurement, ProbeDeps } from "../probes/api.js";
+import type { Measurement, OneOffOption, ProbeDeps } from "../probes/api.js";
+import { ConfigError } from "../util/errors.js";
 import { GCP } from "./diagnose.js";
 
 /** The environment variable that points every Google client at a local emulator (like PUBSUB_EMULATOR_HOST). */
@@ -122,3 +123,52 @@ export function sameResource(a: string | null | undefined, b: string | null | un
   return shortName(a) === shortName(b);
 }
 
+/**
+ * Where a one-off's project comes from when --project is not given, first
+ * set wins: Google's client libraries read the first, gcloud the second (so
+ * a shell set up for either already names the project).
+ */
+export const PROJECT_VARIABLES = ["GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"] as const;
+/**
+ * …and the region when --region is not: Cloud Run's gcloud default. A
+ * service's connector is in its region and its Memorystore instance usually
+ * is, so one variable serves all three one-offs.
+ */
+export const REGION_VARIABLES = ["CLOUDSDK_RUN_REGION"] as const;
+
+const firstSet = (env: NodeJS.ProcessEnv, names: readonly string[]) => names.map((name) => env[name]).find((value) => value !== undefined && value !== "");
+const variables = (names: readonly string[]) => names.map((name) => `$${name}`).join(", else ");
+
+/** The --project, --region and --emulator-host flags of a Google kind's one-off command. */
+export function gcpOneOffOptions({ collection, noun }: GcpCollection): OneOffOption[] {
+  return [
+    { flags: "--project <project>", description: `Google Cloud project (default: ${variables(PROJECT_VARIABLES)}); or give projects/P/locations/R/${collection}/NAME` },
+    { flags: "--region <region>", description: `region of the ${noun} (default: ${variables(REGION_VARIABLES)})` },
+    { flags: "--emulator-host <host:port>", description: `talk plaintext gRPC to a local API emulator (default: $${EMULATOR_ENV})` },
+  ];
+}
+
+/**
+ * A one-off's project, region and emulator (flags win over the environment)
+ * as the check's fields. A short name without a project or region is a usage
+ * error (exit 2) naming the flag and the variables, before anything runs; a
+ * full resource name needs neither.
+ */
+export function gcpOneOffFields(where: GcpCollection, id: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): GcpCheckOverrides {
+  const flag = (name: string) => (typeof options[name] === "string" && options[name] !== "" ? (options[name] as string) : undefined);
+  const fullName = id.includes("/");
+  const project = flag("project") ?? (fullName ? undefined : firstSet(env, PROJECT_VARIABLES));
+  const region = flag("region") ?? (fullName ? undefined : firstSet(env, REGION_VARIABLES));
+  const emulatorHost = flag("emulatorHost");
+  if (!fullName && (!project || !region)) {
+    const setters = [
+      !project && `--project PROJECT or set ${PROJECT_VARIABLES[0]} (or ${PROJECT_VARIABLES.slice(1).join(", ")})`,
+      !region && `--region REGION or set ${REGION_VARIABLES.join(" or ")}`,
+    ].filter(Boolean);
+    const missing = [!project && "project", !region && "region"].filter(Boolean).join(" or ");
+    throw new ConfigError(
+      `no Google Cloud ${missing} for ${where.noun} "${id}": pass ${setters.join(", and ")}; or give the full name projects/PROJECT/locations/REGION/${where.collection}/${id}`,
+    );
+  }
+  return { ...(project ? { project } : {}), ...(region ? { region } : {}), ...(emulatorHost ? { emulatorHost } : {}) };
+}

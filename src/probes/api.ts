@@ -170,6 +170,13 @@ export interface OneOffOption {
 export interface OneOffCommand {
   command: string;
   argument: string;
+  /**
+   * What the argument looks like, one form a line after the command
+   * (`redis://HOST:PORT`, `HOST:PORT`): the argument's description in
+   * --help, and what a usage error shows instead of flags people bring
+   * from other tools (redis-cli's `-h HOST` is --help here).
+   */
+  forms?: string[];
   description: string;
   options: OneOffOption[];
   /** Extra help text (examples). */

@@ -127,6 +127,8 @@ describe("infra-check (spawned)", () => {
   it("no arguments prints help and exits 2", async () => {
     const result = await runCli([]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("Usage: infra-check");
+    // A usage error: on stderr, so `infra-check > report` never captures help as a report.
+    expect(result.stderr).toContain("Usage: infra-check");
+    expect(result.stdout).toBe("");
   });
 });

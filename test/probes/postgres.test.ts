@@ -338,6 +338,27 @@ describe("the one-off command", () => {
     expect(check.metrics.tls).toBe(false);
   });
 
+  it("HOST:PORT as psql takes it (-h HOST -p PORT), user and database from PG*; exit 0", async () => {
+    const out = await runMain(["postgres", `127.0.0.1:${main.port}`, "--format", "json"], {
+      cwd: process.cwd(),
+      env: { PGUSER: "app", PGDATABASE: "app", PGPASSWORD: ROLES.app.password, PGSSLMODE: "disable" },
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout).checks[0].target).toBe(`postgres://app@127.0.0.1:${main.port}/app`);
+  });
+
+  it("a bare IPv6 address is a host (psql -h ::1), not a broken URL: probed, not a usage error", async () => {
+    const out = await runMain(["postgres", "::1", "--format", "json"], {
+      cwd: process.cwd(),
+      env: { PGPORT: String(main.port), PGUSER: "app", PGDATABASE: "app", PGSSLMODE: "disable" },
+    });
+    // The cluster listens on 127.0.0.1 only: nothing answers on ::1, which is the point (it was dialled).
+    expect(out.code, out.stderr).toBe(1);
+    const check = JSON.parse(out.stdout).checks[0];
+    expect(check.target).toBe(`postgres://app@[::1]:${main.port}/app`);
+    expect(check.failure.class).not.toBe("config");
+  });
+
   it("URL parts win over PG* variables; --sslmode and --tls-ca verify the server", async () => {
     const out = await runMain(["postgres", `postgres://app@localhost:${main.port}/app`, "--sslmode", "verify-full", "--tls-ca", certs.caCert, "--format", "json"], {
       cwd: process.cwd(),

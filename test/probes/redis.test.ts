@@ -11,6 +11,7 @@ import { makeCerts, type CertSet } from "../../src/demo/certs.js";
 import { loadReporter } from "../../src/reporters/index.js";
 import { main } from "../../src/cli.js";
 import { captureIO } from "../helpers/main-io.js";
+import { redisOneOff } from "../../src/probes/redis/cli.js";
 import type { RunReport } from "../../src/report/schema.js";
 import type { LookupFn } from "../../src/probes/api.js";
 import type { RunOptions } from "../../src/runner/run-checks.js";
@@ -448,6 +449,26 @@ describe("infra-check redis URL", () => {
     const io = captureIO({ env: { REDISCLI_AUTH: PASSWORD } });
     expect(await main(["node", "infra-check", "redis", secured.url, "--samples", "1"], io)).toBe(0);
     expect(io.out()).not.toContain(PASSWORD);
+  });
+
+  it("HOST:PORT as redis-cli takes it (-h HOST -p PORT) → the redis:// URL; exit 0", async () => {
+    const io = captureIO({ env: { REDISCLI_AUTH: PASSWORD } });
+    expect(await main(["node", "infra-check", "redis", `127.0.0.1:${secured.port}`, "--samples", "1", "--format", "json"], io), io.err()).toBe(0);
+    expect((JSON.parse(io.out()) as RunReport).checks[0]).toMatchObject({ kind: "redis", status: "pass", target: `redis://127.0.0.1:${secured.port}` });
+  });
+
+  it("HOST alone, a bare IPv6 address and [IPv6]:PORT become redis:// URLs; a URL is kept as given", () => {
+    const url = (argument: string) => redisOneOff.toRawCheck(argument, {}, {}).url;
+    expect(url("cache.internal")).toBe("redis://cache.internal");
+    expect(url("::1")).toBe("redis://[::1]");
+    expect(url("[::1]:6380")).toBe("redis://[::1]:6380");
+    expect(url("rediss://10.0.0.3:6378")).toBe("rediss://10.0.0.3:6378");
+  });
+
+  it("a URL of another scheme is still the kind's usage error (exit 2), not a redis://http://… URL", async () => {
+    const io = captureIO();
+    expect(await main(["node", "infra-check", "redis", "http://127.0.0.1:6379"], io)).toBe(2);
+    expect(io.err()).toMatch(/expected a redis:\/\/ or rediss:\/\/ URL/);
   });
 
   it("without a password: exit 1 and the NOAUTH diagnosis", async () => {

@@ -1,14 +1,15 @@
 // `infra-check cloud-run SERVICE`: one check from flags.
+import { gcpOneOffFields, gcpOneOffOptions } from "../../gcp/resources.js";
 import type { OneOffCommand } from "../api.js";
+import { CLOUD_RUN_SERVICES } from "./run.js";
 
 export const cloudRunOneOff: OneOffCommand = {
   command: "cloud-run",
   argument: "<service>",
+  forms: ["SERVICE --project PROJECT --region REGION", "projects/PROJECT/locations/REGION/services/SERVICE"],
   description: "Check a Cloud Run service once: Ready, traffic on the latest revision, image, VPC egress, env",
   options: [
-    { flags: "--project <project>", description: "Google Cloud project (or give projects/P/locations/R/services/S)" },
-    { flags: "--region <region>", description: "region of the service" },
-    { flags: "--emulator-host <host:port>", description: "talk plaintext gRPC to a local API emulator (default: $INFRA_CHECK_GCP_EMULATOR_HOST)" },
+    ...gcpOneOffOptions(CLOUD_RUN_SERVICES),
     { flags: "--image <glob>", description: 'expected image of the serving revision: glob ("*:3f9c2ab") or digest (sha256:…)' },
     { flags: "--commit-label <key=value>", description: "label the serving revision must carry, e.g. commit-sha=3f9c2ab" },
     { flags: "--connector <name>", description: "expected Serverless VPC Access connector" },
@@ -21,9 +22,10 @@ export const cloudRunOneOff: OneOffCommand = {
   examples: [
     "infra-check cloud-run backend-staging --project acme-staging --region us-central1 --image '*:'$GIT_SHA",
     "infra-check cloud-run backend-staging --project acme-staging --region us-central1 --connector staging-connector --egress PRIVATE_RANGES_ONLY --env REDIS_PASSWORD,DATABASE_URL",
+    "GOOGLE_CLOUD_PROJECT=acme-staging CLOUDSDK_RUN_REGION=us-central1 infra-check cloud-run backend-staging",
     "INFRA_CHECK_GCP_EMULATOR_HOST=127.0.0.1:8085 infra-check cloud-run chat-backend --project demo-project --region us-central1",
   ],
-  toRawCheck(service, options) {
+  toRawCheck(service, options, environment) {
     const require: Record<string, unknown> = {};
     if (options.image) require.image = options.image;
     if (options.commitLabel) {
@@ -40,9 +42,7 @@ export const cloudRunOneOff: OneOffCommand = {
     return {
       kind: "cloud-run",
       service,
-      ...(options.project ? { project: options.project } : {}),
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.emulatorHost ? { emulatorHost: options.emulatorHost } : {}),
+      ...gcpOneOffFields(CLOUD_RUN_SERVICES, service, options, environment),
       ...(Object.keys(require).length ? { require } : {}),
       ...(options.egress ? { expect: { vpcEgress: String(options.egress).toUpperCase() } } : {}),
     };

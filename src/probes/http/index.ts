@@ -83,6 +83,7 @@ const httpProbe: ProbeDefinition<HttpFields> = {
   oneOff: {
     command: "http",
     argument: "<url>",
+    forms: ["https://HOST[:PORT]/PATH", "http://HOST[:PORT]/PATH"],
     description: "Request an HTTP(S) endpoint once and diagnose the answer",
     options: [
       { flags: "-X, --method <method>", description: "HTTP method", defaultValue: "GET" },

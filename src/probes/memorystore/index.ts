@@ -7,7 +7,7 @@ import { z } from "zod";
 import { defineCatalogue, explanationOf } from "../../diagnose/catalogue.js";
 import type { MetricValue } from "../../diagnose/vocabulary.js";
 import { parseExpectation } from "../../evaluate/expectations.js";
-import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../../gcp/resources.js";
+import { gcpCheckFields, gcpOneOffFields, gcpOneOffOptions, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../../gcp/resources.js";
 import { preloadApis, withGcp } from "../../gcp/session.js";
 import type { MetricInfo, ProbeDefinition } from "../api.js";
 import { MEMORYSTORE, MEMORYSTORE_INSTANCES } from "./api.js";
@@ -167,11 +167,10 @@ const probe: ProbeDefinition<MemorystoreFields> = {
   oneOff: {
     command: "memorystore",
     argument: "<instance>",
+    forms: ["INSTANCE --project PROJECT --region REGION", "projects/PROJECT/locations/REGION/instances/INSTANCE"],
     description: "Check a Memorystore for Redis instance once: state READY and configuration (--expect host=…, tier=…)",
     options: [
-      { flags: "--project <project>", description: "Google Cloud project (or give projects/P/locations/R/instances/I)" },
-      { flags: "--region <region>", description: "region of the instance" },
-      { flags: "--emulator-host <host:port>", description: "talk plaintext gRPC to a local API emulator (default: $INFRA_CHECK_GCP_EMULATOR_HOST)" },
+      ...gcpOneOffOptions(MEMORYSTORE_INSTANCES),
       { flags: "--host <ip>", description: "expected host (IP address)" },
       { flags: "--port <port>", description: "expected port" },
       { flags: "--tier <tier>", description: "expected tier: BASIC | STANDARD_HA" },
@@ -183,7 +182,7 @@ const probe: ProbeDefinition<MemorystoreFields> = {
       "infra-check memorystore staging-redis-f1adc35c --project acme-staging --region us-central1 --tier BASIC --redis-version REDIS_7_2",
       "infra-check memorystore staging-redis-f1adc35c --project acme-staging --region us-central1 --expect host=10.166.204.83 --expect authEnabled=true",
     ],
-    toRawCheck(instance, options) {
+    toRawCheck(instance, options, env) {
       const expect: Record<string, unknown> = {};
       if (options.host) expect.host = options.host;
       if (options.port) expect.port = options.port;
@@ -194,9 +193,7 @@ const probe: ProbeDefinition<MemorystoreFields> = {
       return {
         kind: "memorystore",
         instance,
-        ...(options.project ? { project: options.project } : {}),
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.emulatorHost ? { emulatorHost: options.emulatorHost } : {}),
+        ...gcpOneOffFields(MEMORYSTORE_INSTANCES, instance, options, env),
         ...(Object.keys(expect).length ? { expect } : {}),
       };
     },

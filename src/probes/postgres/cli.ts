@@ -1,14 +1,16 @@
-// `infra-check postgres [URL]`: one check from flags and psql's PG* variables.
+// `infra-check postgres [URL | HOST:PORT]`: one check from flags and psql's PG* variables.
 import { userInfo } from "node:os";
 import { ConfigError } from "../../util/errors.js";
 import { passwordEnvFlag, wholeNumberFlag } from "../../util/flags.js";
 import { Redactor } from "../../redact.js";
 import type { OneOffCommand } from "../api.js";
+import { withScheme } from "../shared/target.js";
 import { DEFAULT_QUERY, DEFAULT_SAMPLES, MAX_SAMPLES, parseUrl, SSL_MODES, urlPassword } from "./config.js";
 
 export const postgresOneOff: OneOffCommand = {
   command: "postgres",
-  argument: "[url]",
+  argument: "[target]",
+  forms: ["postgres://USER@HOST:PORT/DATABASE", "HOST:PORT"],
   description: "Connect to PostgreSQL once — TCP, TLS, authentication, a read-only query — and say which phase fails",
   options: [
     { flags: "--password-env <var>", description: "read the password from this environment variable (default: the URL's password, else $PGPASSWORD like psql); never pass it as a flag value" },
@@ -21,6 +23,7 @@ export const postgresOneOff: OneOffCommand = {
     "infra-check postgres postgres://app@10.20.0.5:5432/app --password-env DB_PASSWORD",
     "PGPASSWORD=... infra-check postgres postgres://app@db.internal/app --sslmode verify-full --tls-ca ./server-ca.pem",
     "infra-check postgres postgres://app@10.20.0.5/app --query 'SELECT count(*) FROM pg_stat_activity' --expect 'value<80'",
+    "PGUSER=app PGDATABASE=app infra-check postgres db.internal:5432 --password-env DB_PASSWORD",
     "PGHOST=10.20.0.5 PGUSER=app PGDATABASE=app infra-check postgres --samples 20 --format json",
   ],
   toRawCheck(argument, options, env) {
@@ -33,7 +36,7 @@ function oneOffCheck(argument: string | undefined, options: Record<string, unkno
   const raw: Record<string, unknown> = { kind: "postgres" };
   let url: URL | undefined;
   if (argument) {
-    const text = /^postgres(ql)?:\/\//i.test(argument) ? argument : `postgres://${argument}`;
+    const text = withScheme(argument, "postgres");
     const parsed = parseUrl(text);
     if (typeof parsed === "string") throw new ConfigError(`${new Redactor().text(argument)}: ${parsed}`);
     url = parsed;

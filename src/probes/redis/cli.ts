@@ -1,11 +1,13 @@
-// `infra-check redis URL`: one check from flags.
+// `infra-check redis URL` (or HOST:PORT, like redis-cli -h/-p): one check from flags.
 import { passwordEnvFlag, wholeNumberFlag } from "../../util/flags.js";
 import type { OneOffCommand } from "../api.js";
+import { withScheme } from "../shared/target.js";
 import { DEFAULT_SAMPLES, MAX_SAMPLES, urlPassword } from "./config.js";
 
 export const redisOneOff: OneOffCommand = {
   command: "redis",
-  argument: "<url>",
+  argument: "<target>",
+  forms: ["redis://HOST:PORT", "HOST:PORT", "rediss://HOST:PORT"],
   description: "Connect to Redis once: auth, TLS, PING percentiles, role — and say which layer fails",
   options: [
     { flags: "--password-env <var>", description: "read the password from this environment variable (default: the URL's password, else $REDISCLI_AUTH like redis-cli); never pass it as a flag value" },
@@ -18,10 +20,12 @@ export const redisOneOff: OneOffCommand = {
   ],
   examples: [
     "infra-check redis redis://10.0.0.3:6379 --password-env REDIS_PASSWORD",
+    "REDISCLI_AUTH=... infra-check redis 10.0.0.3:6379",
     "REDISCLI_AUTH=... infra-check redis rediss://10.0.0.3:6378 --tls-ca ./memorystore-ca.pem --servername redis.internal",
     "infra-check redis redis://127.0.0.1:6379/0 --samples 50 --expect 'pingP95Ms<5ms' --format json",
   ],
-  toRawCheck(url, options, env) {
+  toRawCheck(argument, options, env) {
+    const url = withScheme(argument, "redis");
     const raw: Record<string, unknown> = { kind: "redis", url };
     const variable = options.passwordEnv as string | undefined;
     if (variable !== undefined) {

@@ -93,6 +93,7 @@ const tcpProbe: ProbeDefinition<TcpFields> = {
   oneOff: {
     command: "tcp",
     argument: "<host:port>",
+    forms: ["HOST:PORT", "[IPV6]:PORT"],
     description: "Open a TCP (and optionally TLS) connection once: reachability, banner, certificate expiry",
     options: [
       { flags: "--tls", description: "complete a TLS handshake after connecting (certificate metrics: certExpiresInDays, certNames, certIssuer)" },

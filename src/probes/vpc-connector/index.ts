@@ -7,7 +7,7 @@ import { defineCatalogue, explanationOf } from "../../diagnose/catalogue.js";
 import type { MetricValue } from "../../diagnose/vocabulary.js";
 import { parseExpectation } from "../../evaluate/expectations.js";
 import { defineGoogleApi } from "../../gcp/api.js";
-import { gcpCheckFields, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../../gcp/resources.js";
+import { gcpCheckFields, gcpOneOffFields, gcpOneOffOptions, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../../gcp/resources.js";
 import { preloadApis, withGcp } from "../../gcp/session.js";
 import type { MetricInfo, ProbeDefinition } from "../api.js";
 
@@ -156,11 +156,10 @@ const probe: ProbeDefinition<ConnectorFields> = {
   oneOff: {
     command: "vpc-connector",
     argument: "<name>",
+    forms: ["CONNECTOR --project PROJECT --region REGION", "projects/PROJECT/locations/REGION/connectors/CONNECTOR"],
     description: "Check a Serverless VPC Access connector once: state READY, network, IP range, instances",
     options: [
-      { flags: "--project <project>", description: "Google Cloud project (or give projects/P/locations/R/connectors/C)" },
-      { flags: "--region <region>", description: "region of the connector" },
-      { flags: "--emulator-host <host:port>", description: "talk plaintext gRPC to a local API emulator (default: $INFRA_CHECK_GCP_EMULATOR_HOST)" },
+      ...gcpOneOffOptions(CONNECTORS),
       { flags: "--network <network>", description: "expected VPC network" },
       { flags: "--ip-cidr-range <range>", description: "expected IP range, e.g. 10.8.0.0/28" },
     ],
@@ -168,16 +167,14 @@ const probe: ProbeDefinition<ConnectorFields> = {
       "infra-check vpc-connector staging-connector --project acme-staging --region us-central1",
       "infra-check vpc-connector staging-connector --project acme-staging --region us-central1 --network staging-vpc --expect 'maxInstances>=3'",
     ],
-    toRawCheck(name, options) {
+    toRawCheck(name, options, env) {
       const expect: Record<string, unknown> = {};
       if (options.network) expect.network = options.network;
       if (options.ipCidrRange) expect.ipCidrRange = options.ipCidrRange;
       return {
         kind: "vpc-connector",
         name,
-        ...(options.project ? { project: options.project } : {}),
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.emulatorHost ? { emulatorHost: options.emulatorHost } : {}),
+        ...gcpOneOffFields(CONNECTORS, name, options, env),
         ...(Object.keys(expect).length ? { expect } : {}),
       };
     },

@@ -167,6 +167,7 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
   oneOff: {
     command: "ws",
     argument: "<url>",
+    forms: ["wss://HOST[:PORT]/PATH", "ws://HOST[:PORT]/PATH"],
     description: "Open a WebSocket once (or N times with --connections) and diagnose the handshake, welcome and events",
     options: [
       { flags: "-H, --header <header>", description: 'upgrade request header "Name: value" (repeatable); $VAR in the value reads the environment, e.g. -H \'Authorization: Bearer $STAGING_JWT\'', repeatable: true },
