@@ -205,7 +205,7 @@ export const GCP = defineCatalogue("gcp", {
     class: "config",
     message: (f: { id: string; noun: string; missing: string[] }) => `no Google Cloud ${f.missing.join(" or ")} for ${f.noun} "${f.id}"`,
     hint: (f: { missing: string[] }) =>
-      `Set ${f.missing.map((key) => `gcp.${key}`).join(" and ")} at the top of the config (or ${f.missing.join("/")} on the check, or --${f.missing.join(" --")} on a one-off command), or give the full resource name.`,
+      `Set ${f.missing.map((key) => `gcp.${key}`).join(" and ")} at the top of the config (or ${f.missing.join("/")} on the check), or give the full resource name.`,
   },
   CLIENT_ABANDONED: {
     class: "timeout",
