@@ -37,25 +37,97 @@ export const SECRET_KEY = /pass(word)?|passwd|pwd|secret|token|api[_-]?key|priva
 /** A secret cut by an excerpt still shows this many characters at most. */
 const MIN_PREFIX = 4;
 
+/** Passwords people do set, that are also ordinary words of a report (kinds, user names, "password"). */
+const COMMON_WORDS = new Set(["password", "passwd", "postgres", "postgresql", "redis", "admin", "root", "secret", "changeme", "default", "test", "user", "guest", "letmein", "qwerty"]);
+
+/** A secret that reads as a word or a short number: masked where it stands as a value, not inside names. */
+function isWeak(secret: string): boolean {
+  return /^[A-Za-z]{1,12}$/.test(secret) || /^\d{1,8}$/.test(secret) || COMMON_WORDS.has(secret.toLowerCase());
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Keys of a report whose values are names the user chose or the tool's own words: never masked. */
+const STRUCTURAL_KEYS = new Set(["name", "kind", "check", "blockedBy", "blocks", "target", "env", "configFile", "class", "status", "metric", "diagnosis", "source", "severity", "op", "phase", "startedAt", "tool", "schemaVersion"]);
+
+/**
+ * The forms a secret takes on its way back to us: as is; URL-encoded
+ * (clients put passwords in URLs), with lower-case hex and RFC 3986's
+ * reserved !*'() too, and form-encoded (space as +); JSON-escaped, also with
+ * every non-ASCII character and < > & as \\uXXXX (Python's and Go's
+ * encoders), with escaped slashes; HTML entities; base64; and with runs of
+ * whitespace folded to one space (excerpts fold them).
+ */
+function formsOf(secret: string): string[] {
+  const uri = encodeURIComponent(secret);
+  const rfc3986 = uri.replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  const json = JSON.stringify(secret).slice(1, -1);
+  // \\uXXXX for the characters an encoder chooses: non-ASCII (Python's default), < > & (Go's), or both.
+  const unicode = (pattern: RegExp, upper: boolean) =>
+    json.replace(pattern, (char) => {
+      const hex = char.charCodeAt(0).toString(16).padStart(4, "0");
+      return `\\u${upper ? hex.toUpperCase() : hex}`;
+    });
+  const escapes = [/[^\x20-\x7e]/g, /[<>&]/g, /[^\x20-\x7e]|[<>&']/g].flatMap((pattern) => [unicode(pattern, false), unicode(pattern, true)]);
+  const html = secret.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  const encoded = [secret, uri, uri.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()), rfc3986, rfc3986.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()), uri.replace(/%20/g, "+"), json, json.replace(/\//g, "\\/"), ...escapes, html, html.replace(/&#39;/g, "&#x27;")];
+  // Excerpts fold runs of whitespace: each form also as it reads folded.
+  const forms = [...encoded, ...encoded.map((form) => form.replace(/\s+/g, " "))];
+  if (secret.length >= 6) {
+    const base64 = Buffer.from(secret, "utf8").toString("base64");
+    forms.push(base64, base64.replace(/=+$/, ""), base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""));
+  }
+  return forms;
+}
+
 export class Redactor {
   private readonly secrets = new Set<string>();
   private sorted: string[] = [];
+  private readonly weak = new Set<string>();
+  private weakPatterns: RegExp[] = [];
+  /** Names the user chose (check names, kinds, hosts, users, databases): a weak secret equal to one is not masked in text. */
+  private readonly publicValues = new Set<string>();
+  private weakNoted = false;
+  private readonly noteList: string[] = [];
 
   constructor(secrets: Iterable<string> = []) {
     for (const secret of secrets) this.add(secret);
   }
 
   add(secret: string | undefined | null): void {
-    if (!secret || secret.length < MIN_SECRET_LENGTH || this.secrets.has(secret)) return;
-    // The forms a secret takes on its way back to us: URL-encoded (clients put
-    // passwords in URLs), JSON-escaped (bodies and our own messages quote
-    // values), with escaped slashes (some JSON encoders).
-    const json = JSON.stringify(secret).slice(1, -1);
-    for (const form of [secret, encodeURIComponent(secret), json, json.replace(/\//g, "\\/")]) {
-      if (form.length >= MIN_SECRET_LENGTH) this.secrets.add(form);
+    if (!secret || secret.length < MIN_SECRET_LENGTH || this.secrets.has(secret) || this.weak.has(secret)) return;
+    if (isWeak(secret)) {
+      this.weak.add(secret);
+      this.rebuildWeak();
+      if (!this.weakNoted) {
+        this.weakNoted = true;
+        this.noteList.push(
+          "a secret in this run is a common word or a short number: it is masked where it stands as a value (after = or :, quoted, on its own), never inside check names, kinds, hosts, users or databases — choose a stronger one",
+        );
+      }
+      return;
     }
+    for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) this.secrets.add(form);
     // Longest first so a secret that contains another is masked whole.
     this.sorted = [...this.secrets].sort((a, b) => b.length - a.length);
+  }
+
+  /** A name the user chose, seen in structural fields (a check name, a host, a user): never a value to mask. */
+  addPublic(value: string | undefined | null): void {
+    if (!value || this.publicValues.has(value)) return;
+    this.publicValues.add(value);
+    this.rebuildWeak();
+  }
+
+  /** Notes for stderr, each once (a weak secret and how it is masked). */
+  notes(): string[] {
+    return this.noteList.splice(0);
+  }
+
+  private rebuildWeak(): void {
+    this.weakPatterns = [...this.weak]
+      .filter((secret) => !this.publicValues.has(secret))
+      .map((secret) => new RegExp(`(?<=^|[\\s"'=:,(\\[{<>])${escapeRegExp(secret)}(?=$|[\\s"'&;,)\\]}<>.!?])`, "g"));
   }
 
   /** The raw secrets registered so far (for handing on to the run's redactor). */
@@ -72,6 +144,18 @@ export class Redactor {
 
   /** Known secrets and credential-shaped text (URL userinfo, Bearer tokens, password=…): for text that came from outside. */
   text(value: string): string {
+    let out = this.values(value);
+    for (const pattern of this.weakPatterns) out = out.replace(pattern, MASK);
+    for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+    return out;
+  }
+
+  /**
+   * A rendered report: known secrets and credential-shaped text, but no
+   * word-like secret (the report's fields were redacted one by one before
+   * rendering; here a common-word password would hit names and kinds).
+   */
+  rendered(value: string): string {
     let out = this.values(value);
     for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
     return out;
@@ -111,12 +195,17 @@ export class Redactor {
     return out;
   }
 
-  /** Deep copy with every string (keys included) redacted. */
-  deep<T>(value: T): T {
-    if (typeof value === "string") return this.text(value) as T;
-    if (Array.isArray(value)) return value.map((item) => this.deep(item)) as T;
+  /**
+   * Deep copy of a report (or any structure) with its free text redacted:
+   * names (STRUCTURAL_KEYS: check names, kinds, targets, classes, phases)
+   * and keys are names the user or the tool chose — only a known secret's
+   * exact value is masked in them, never a word that merely equals one.
+   */
+  deep<T>(value: T, key = ""): T {
+    if (typeof value === "string") return (STRUCTURAL_KEYS.has(key) ? this.values(value) : this.text(value)) as T;
+    if (Array.isArray(value)) return value.map((item) => this.deep(item, key)) as T;
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.text(key), this.deep(item)])) as T;
+      return Object.fromEntries(Object.entries(value).map(([name, item]) => [this.values(name), this.deep(item, name)])) as T;
     }
     return value;
   }
@@ -207,6 +296,8 @@ function isSecretField(key: string, parent: string, value: string): boolean {
   // References name where a secret lives; they are not the secret.
   if (key === "memorystoreAuth") return false;
   if (key === "secret" && /^projects\/[^/]+\/secrets\//.test(value)) return false;
+  // `password: { secret: NAME }`, `token: { value: { secret: NAME } }`: a reference in a secret's place names the secret, even a short one.
+  if (key === "secret" && (SECRET_KEY.test(parent) || parent === "value")) return false;
   // tls.key is the path of a key file.
   if (parent === "tls" && key === "key") return false;
   return true;

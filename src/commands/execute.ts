@@ -14,7 +14,8 @@ import { useColor, type CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";
 import { parseOutputFlags, prepareOutputs, writeOutputs } from "./outputs.js";
 import { createProgress } from "./progress.js";
-import type { WaitOptions } from "../runner/wait.js";
+import type { RetryInfo, WaitOptions } from "../runner/wait.js";
+import { formatMs } from "../util/duration.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
@@ -25,9 +26,23 @@ export interface ExecuteOptions {
   wording?: Wording;
 }
 
+/** The names in a check's identity: its name, its kind, and its target's user, host and path segments. */
+function publicNames(name: string, kind: string, target: string | undefined): string[] {
+  const names = [name, kind];
+  try {
+    const url = new URL(target?.split(" ").pop() ?? "");
+    names.push(url.protocol.replace(/:$/, ""), decodeURIComponent(url.username), url.hostname, ...url.pathname.split("/").filter(Boolean).map(decodeURIComponent));
+  } catch {
+    // A target that is not a URL ("service backend in p/r") carries no user or database.
+  }
+  return names.filter(Boolean);
+}
+
 export async function execute(loaded: LoadedConfig, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}): Promise<{ exitCode: number; report: RunReport }> {
   const redactor = io.redactor ?? new Redactor();
   for (const secret of loaded.secrets) redactor.add(secret);
+  // What the user named (checks, kinds, hosts, users, databases) is never masked as a value.
+  for (const spec of loaded.checks) for (const name of publicNames(spec.name, spec.kind, loaded.probes.get(spec.kind)?.target(spec))) redactor.addPublic(name);
   const reporter = await loadReporter(flags.format);
   // Output files and --wait are checked before probing: a typo exits 2 with nothing run.
   const outputs = parseOutputFlags(flags.output, io.cwd);
@@ -40,6 +55,11 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
   const plan = await history?.planBaseline(loaded, flags, io.cwd);
   for (const warning of plan?.baseline?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
   const input = { env: loaded.env, file: loaded.file, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes };
+  // A CI log has no live progress: it still learns that the run is waiting, and for what.
+  const onRetry = (retry: RetryInfo) => {
+    progress.onRetry(retry);
+    if (!io.stderrIsTTY && !flags.quiet) io.stderr(`--wait: attempt ${retry.attempt} in ${formatMs(retry.delayMs)}: ${retry.checks.join(", ")}\n`);
+  };
   const outcome = await runChecks(input, {
     ...options.runOptions,
     // The Google probes and secret references read gcp: (project, region, emulatorHost) and the environment from here.
@@ -50,10 +70,12 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     onEvent: progress.onEvent,
     baseline: history?.runBaseline(plan),
     ...(options.wording ? { wording: options.wording } : {}),
-    ...(waitMs === undefined ? {} : { wait: { waitMs, onRetry: progress.onRetry, ...options.wait } }),
+    ...(waitMs === undefined ? {} : { wait: { waitMs, retryAll: Boolean(flags.waitAll), onRetry: (retry) => onRetry(retry), ...options.wait } }),
   }).finally(progress.finish);
-  const report = buildReport({ ...input, strict: flags.strict ?? false }, outcome);
-  io.stdout(redactor.text(reporter(report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) })));
+  // With --wait the run's bound is the wait: that is the deadline the report states.
+  const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false }, outcome);
+  for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
+  io.stdout(redactor.rendered(reporter(redactor.deep(report), { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) })));
   await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format });
   if (plan) await history!.recordRun(report, plan, io.stderr);
   return { exitCode: exitCodeFor(report), report };

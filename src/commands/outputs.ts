@@ -63,7 +63,8 @@ export async function prepareOutputs(targets: OutputTarget[]): Promise<void> {
 /** Render one format, scrubbed: the report's strings first (so escaping cannot hide a secret from the redactor), then the text. */
 export async function renderReport(format: string, report: RunReport, options: ReporterOptions, redactor: Redactor): Promise<string> {
   const reporter = await loadReporter(format);
-  return redactor.text(reporter(redactor.deep(report), options));
+  // The report redacted field by field (names stay names), then the rendered text against known secrets only.
+  return redactor.rendered(reporter(redactor.deep(report), options));
 }
 
 export interface WriteOptions {

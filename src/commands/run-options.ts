@@ -20,6 +20,8 @@ export interface RunFlags {
   output?: string[];
   /** --wait DURATION (src/commands/wait.ts). */
   wait?: string;
+  /** --wait-all: retry credential, config and not-found failures too. */
+  waitAll?: boolean;
   quiet?: boolean;
 }
 
@@ -33,7 +35,8 @@ export function addOutputOptions(command: Command): Command {
     .option("-v, --verbose", "phase breakdown, metrics and assertions per check; log lines on stderr")
     .option("--no-color", "no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)")
     .option("-o, --output <format=file>", `also write the report to a file, e.g. junit=reports/infra-check.xml (repeatable; formats: ${FORMATS.join(", ")})`, collect)
-    .option("--wait <duration>", "re-run failing checks with backoff until all pass or this much time is spent, e.g. 2m (after a deploy)")
+    .option("--wait <duration>", "re-run failing checks with backoff until all pass or this much time is spent, e.g. 2m (after a deploy); auth, config and not-found failures are not retried")
+    .option("--wait-all", "with --wait: retry auth, config and not-found failures too")
     .option("-q, --quiet", "no live progress on stderr (shown only when stderr is a terminal)");
 }
 

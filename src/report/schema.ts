@@ -65,6 +65,8 @@ export interface WaitSummary {
   neverConverged: string[];
   /** Never passed, and the reported attempt measured `converged: true`. */
   convergedButBroken: string[];
+  /** Failed in a way waiting cannot fix (auth, config, not-found) — or blocked only by such a check — and so not retried (without --wait-all). */
+  notRetried?: string[];
 }
 
 export interface Regression {

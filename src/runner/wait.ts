@@ -42,7 +42,16 @@ export interface WaitOptions {
   backoffMs?: (retry: number) => number;
   /** Told before each retry (progress display). */
   onRetry?: (retry: RetryInfo) => void;
+  /** --wait-all: retry every failure, credentials and config ones too. */
+  retryAll?: boolean;
 }
+
+/**
+ * Failures a cold start does not explain: a wrong password, a contradiction
+ * in the config, a thing that does not exist. Waiting cannot fix them, so
+ * they are not retried (unless --wait-all), and neither are the checks they block.
+ */
+export const NOT_RETRIED = new Set(["auth", "config", "not-found"]);
 
 export interface RetryInfo {
   /** The attempt about to start (2 for the first retry). */
@@ -95,6 +104,8 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
   /** The result of each check's attempt before its latest one (for a squeezed last attempt). */
   const beforeLast = new Map<string, CheckResult>();
   const latest = new Map<string, CheckResult>();
+  /** Failed for good (NOT_RETRIED), or blocked only by such a failure: kept, not run again. */
+  const settled = new Set<string>();
   let last: CheckResult[];
 
   for (let attempt = 1; ; attempt += 1) {
@@ -105,6 +116,10 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
     for (const check of last) {
       if (done.has(check.name)) continue;
       if (isDone(check, strict)) done.set(check.name, check);
+      else if (!wait.retryAll && settledFailure(check, done, strict)) {
+        done.set(check.name, check);
+        settled.add(check.name);
+      }
       const previous = latest.get(check.name);
       if (previous) beforeLast.set(check.name, previous);
       latest.set(check.name, check);
@@ -137,6 +152,7 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
       neverPassed: checks.filter((check) => !isDone(check, strict)).map((check) => check.name),
       neverConverged: checks.filter((check) => check.labels?.includes(NEVER_CONVERGED)).map((check) => check.name),
       convergedButBroken: checks.filter((check) => check.labels?.includes(CONVERGED_BUT_BROKEN)).map((check) => check.name),
+      ...(settled.size ? { notRetried: [...settled] } : {}),
     },
   };
 }
@@ -149,6 +165,13 @@ function squeezed(last: CheckResult, previous: CheckResult): boolean {
     last.budgetMs < previous.budgetMs &&
     (last.failure?.class !== previous.failure?.class || last.failure?.code !== previous.failure?.code)
   );
+}
+
+/** A failure waiting cannot fix, or a check blocked only by such failures (already settled in `done`). */
+function settledFailure(check: CheckResult, done: ReadonlyMap<string, CheckResult>, strict: boolean): boolean {
+  if (check.status === "fail") return check.failure !== null && NOT_RETRIED.has(check.failure.class);
+  if (check.status === "blocked") return check.blockedBy.every((name) => done.has(name) && !isDone(done.get(name)!, strict));
+  return false;
 }
 
 /** Passed (or, unless --strict, warned): never re-run. */
