@@ -50,7 +50,7 @@ function node(args, env) {
 }
 
 export default async function ({ runs, log }) {
-  const { startGcpEmulator } = await import("../dist/demo/gcp-emulator.js");
+  const { startGcpEmulator } = await import("../dist/demo/gcp-emulator/index.js");
   const { seedCloudStack } = await import("../dist/demo/gcp-fixtures.js");
   const emulator = await startGcpEmulator();
   const health = http.createServer((_req, res) => res.end('{"status":"healthy"}'));

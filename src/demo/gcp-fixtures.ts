@@ -4,7 +4,7 @@
 // changes that reproduce the incidents (old revision serving, newest
 // revision failed, connector ERROR, Memorystore drift, …). Shared by the
 // tests, `infra-check demo --break` and the benchmarks.
-import type { GcpEmulatorState, Proto3Json } from "./gcp-emulator.js";
+import type { GcpEmulatorState, Proto3Json } from "./gcp-emulator/index.js";
 
 export interface CloudStackOptions {
   project: string;

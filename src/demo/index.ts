@@ -128,7 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       // Loading the Google protos makes this the second-longest start.
       gcp: timed("gcp", async () => {
-        const { startGcpEmulator } = await import("./gcp-emulator.js");
+        const { startGcpEmulator } = await import("./gcp-emulator/index.js");
         return startGcpEmulator();
       }),
     });

@@ -13,7 +13,7 @@ import { startGcpWorld, PROJECT, REGION, type GcpWorld } from "./harness.js";
 import { blackholePort, closedPort, httpServer, silentServer } from "../helpers/net.js";
 import { runCli } from "../helpers/cli.js";
 import { makeCerts, type CertSet } from "../../src/demo/certs.js";
-import { startGcpEmulator } from "../../src/demo/gcp-emulator.js";
+import { startGcpEmulator } from "../../src/demo/gcp-emulator/index.js";
 import { seedCloudStack } from "../../src/demo/gcp-fixtures.js";
 import { stackOptions } from "./harness.js";
 

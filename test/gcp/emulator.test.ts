@@ -2,7 +2,7 @@
 // Get/List through the real client libraries, injected faults, state changes
 // while running, and a clean stop (also with a call still hanging).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator.js";
+import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator/index.js";
 import { seedCloudStack } from "../../src/demo/gcp-fixtures.js";
 import { loadGax } from "../../src/gcp/session.js";
 import { stackOptions, PROJECT, REGION } from "./harness.js";

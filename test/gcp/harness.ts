@@ -1,7 +1,7 @@
 // A Google Cloud emulator seeded with the chat product's cloud side, and a
 // way to run checks against it through the real runner (config validation,
 // classification, evaluation end to end) with the real client libraries.
-import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator.js";
+import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator/index.js";
 import { seedCloudStack, type CloudStackControls, type CloudStackOptions } from "../../src/demo/gcp-fixtures.js";
 import { runConfig } from "../helpers/run.js";
 import type { CheckResult, RunReport } from "../../src/report/schema.js";
