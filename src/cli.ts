@@ -6,6 +6,7 @@ import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
 import { egress, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
+import { configProblems, isConfigError, renderProblems } from "./util/errors.js";
 import { helpWidth } from "./help-cache.js";
 import type { ExecuteOptions } from "./commands/execute.js";
 
@@ -161,10 +162,8 @@ function handleError(error: unknown, io: Egress): number {
     return EXIT.USAGE;
   }
   const { redactor } = io;
-  const name = (error as Error)?.name;
-  if (name === "ConfigError" || name === "ConfigErrors") {
-    const lines = redactor.text((error as Error).message).split("\n");
-    io.stderr(lines.map((line) => `infra-check: ${line}`).join("\n") + "\n");
+  if (isConfigError(error)) {
+    io.stderr(redactor.text(renderProblems(configProblems(error), "infra-check: ")));
     return EXIT.USAGE;
   }
   io.stderr(`infra-check: internal error: ${redactor.text(String((error as Error)?.stack ?? error))}\nThis is a bug in infra-check; please report it.\n`);

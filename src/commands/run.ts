@@ -21,6 +21,7 @@ export async function runCommand(envName: string | undefined, flags: RunFlags, i
     timeoutMs: durationFlag("--timeout", flags.timeout),
     deadlineMs: durationFlag("--deadline", flags.deadline),
     env: io.env,
+    cwd: io.cwd,
     redactor: io.redactor,
   });
   const relative = path.relative(io.cwd, file);

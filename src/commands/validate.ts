@@ -8,7 +8,7 @@ import { EXIT } from "../exit-codes.js";
 
 export async function validateCommand(envName: string | undefined, flags: { config?: string; format?: string }, io: CommandIO): Promise<number> {
   const file = await configPathFor(envName, flags, io);
-  const loaded = await loadConfigFile(file, { env: io.env, redactor: io.redactor });
+  const loaded = await loadConfigFile(file, { env: io.env, cwd: io.cwd, redactor: io.redactor });
   const shown = path.relative(io.cwd, file) || file;
   if (flags.format === "json") {
     io.stdout(JSON.stringify({ ok: true, file: shown, env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks.map((check) => ({ name: check.name, kind: check.kind, timeoutMs: check.timeoutMs, dependsOn: check.dependsOn })) }, null, 2) + "\n");

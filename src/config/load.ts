@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { ZodError, ZodType } from "zod";
-import { ConfigError, ConfigErrors } from "../util/errors.js";
+import { ConfigError, ConfigErrors, configProblems, isConfigError } from "../util/errors.js";
+import { isReferenceOnly, readConfigSource } from "./source.js";
 import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopLevelConfig } from "./schema.js";
 import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
 import { parseExpectation } from "../evaluate/expectations.js";
@@ -24,6 +25,8 @@ export interface LoadOptions {
   /** --deadline: the whole run's budget. */
   deadlineMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** The command's working directory: messages name the file relative to it (default: the process's). */
+  cwd?: string;
   /**
    * The invocation's redactor (src/commands/io.ts): every secret found in the
    * config is registered in it before anything is validated, so even a config
@@ -71,36 +74,26 @@ export function resolveEnvConfig(envName: string, cwd = process.cwd()): string {
 
 export async function loadConfigFile(path_: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   // Messages name the file as the user would type it: relative to the working directory when inside it.
-  const relative = path.relative(process.cwd(), path_);
+  const relative = path.relative(options.cwd ?? process.cwd(), path_);
   const file = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : path_;
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileSync(path.resolve(options.cwd ?? process.cwd(), path_), "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(code === "ENOENT" ? "file not found" : `cannot read file (${code ?? (error as Error).message})`, { file });
   }
-  const { parseDocument } = await import("yaml");
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ConfigErrors(
-      document.errors.map((error) => {
-        const position = error.linePos?.[0];
-        const where = position ? `line ${position.line}, column ${position.col}` : undefined;
-        return new ConfigError(`invalid YAML: ${error.message.split("\n")[0]}`, { file, keyPath: where });
-      }),
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = document.toJS();
-  } catch (error) {
-    // e.g. an unquoted value starting with `*` is read as an alias; never echo the value.
-    const reason = /alias/i.test((error as Error).message) ? "a value starting with * or & is read as a YAML alias/anchor: quote it" : "the document cannot be read";
-    throw new ConfigError(`invalid YAML: ${reason}`, { file });
-  }
+  const source = await readConfigSource(text, file);
   const envFromName = path.basename(file).replace(/\.ya?ml$/, "");
-  return buildConfig(raw, { ...options, file, dir: path.dirname(path.resolve(path_)), defaultEnv: envFromName });
+  // One redactor for validation and for the code frames: a frame shows the user's own line, which may hold a secret.
+  const redactor = options.redactor ?? new Redactor();
+  try {
+    return await buildConfig(source.value, { ...options, redactor, file, dir: path.dirname(path.resolve(path_)), defaultEnv: envFromName });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    const placed = configProblems(error).map((problem) => problem.at(source.locate(problem, redactor)));
+    throw placed.length === 1 && !(error instanceof ConfigErrors) ? placed[0] : new ConfigErrors(placed);
+  }
 }
 
 export interface BuildOptions extends LoadOptions {
@@ -118,7 +111,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
   // Secrets are known before anything is validated, so even a config error
   // (which may quote what it found) never prints one.
   const redactor = options.redactor ?? new Redactor();
-  for (const secret of collectSecrets(raw)) redactor.add(secret);
+  for (const secret of collectSecrets(raw)) if (options.noInterpolation || !isReferenceOnly(secret)) redactor.add(secret);
   const expand = (value: unknown, keyPath: string) => {
     if (options.noInterpolation) return value;
     const expanded = interpolate(value, keyPath, env, fail, (secret) => redactor.add(secret));
@@ -245,9 +238,7 @@ function structuredExpectKeys(probe: ProbeDefinition): string[] {
 function relocateMoved(error: ConfigError, keyPath: string, moved: string[]): ConfigError {
   const key = moved.find((name) => error.keyPath === `${keyPath}.require.${name}` || error.keyPath?.startsWith(`${keyPath}.require.${name}.`));
   if (!key || !error.keyPath) return error;
-  const where = [error.file, error.keyPath].filter(Boolean).join(": ");
-  const text = error.message.startsWith(`${where}: `) ? error.message.slice(where.length + 2) : error.message;
-  return new ConfigError(text, { file: error.file, keyPath: `${keyPath}.expect.${error.keyPath.slice(`${keyPath}.require.`.length)}` });
+  return new ConfigError(error.detail, { file: error.file, key: error.key, keyPath: `${keyPath}.expect.${error.keyPath.slice(`${keyPath}.require.`.length)}` });
 }
 
 function parseWith<T>(schema: ZodType<T>, value: unknown, keyPath: string, file?: string): { value?: T; errors: ConfigError[] } {
