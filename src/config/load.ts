@@ -3,15 +3,17 @@
 // a ConfigError naming the file and the key path; nothing is probed.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import type { ZodError, ZodType } from "zod";
+import type { ZodType } from "zod";
 import { ConfigError, ConfigErrors, configProblems, isConfigError } from "../util/errors.js";
-import { isReferenceOnly, readConfigSource } from "./source.js";
 import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopLevelConfig } from "./schema.js";
-import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
+import { isProbeKind, kindForScheme, loadProbe, PROBE_KINDS } from "../probes/index.js";
+import { describeIssues, keysOf, type IssueContext } from "./messages.js";
+import { didYouMean } from "../util/suggest.js";
 import { parseExpectation } from "../evaluate/expectations.js";
 import { parseDurationMs } from "../util/duration.js";
-import { collectSecrets, redactUrl, Redactor, SECRET_KEY } from "../redact.js";
+import { collectSecrets, Redactor } from "../redact.js";
 import type { Expectation } from "../diagnose/vocabulary.js";
+import { isReferenceOnly, readConfigSource } from "./source.js";
 import { metricInfo, type CheckSpec, type ProbeDefinition, type TlsSpec } from "../probes/api.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -124,7 +126,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError("expected a mapping with a `checks:` key at the top level", { file });
   }
-  const top = parseWith(topLevelSchema, raw, "", file);
+  const top = await parseWith(topLevelSchema, raw, { prefix: "", file, checkKeys: everyCheckKey });
   if (top.errors.length) throw new ConfigErrors(top.errors);
   const config = top.value!;
 
@@ -132,7 +134,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
 
   const allNames = Object.keys(config.checks);
   for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
-    if (!allNames.includes(name)) fail(undefined, `--only/--skip names unknown check "${name}"; checks: ${allNames.join(", ") || "(none)"}`);
+    if (!allNames.includes(name)) fail(undefined, `--only/--skip names unknown check "${name}"${didYouMean(name, allNames)} (checks: ${allNames.join(", ") || "none"})`);
   }
   const selected = allNames.filter(
     (name) => (!options.only?.length || options.only.includes(name)) && !options.skip?.includes(name),
@@ -157,7 +159,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     const rawCheck = expand(config.checks[name], keyPath) as Record<string, unknown>;
     const declared: unknown = rawCheck.kind;
     if (typeof declared !== "string" || !isProbeKind(declared)) {
-      fail(`${keyPath}.kind`, `expected one of ${PROBE_KINDS.join(", ")}, found ${JSON.stringify(declared ?? null)}`);
+      fail(`${keyPath}.kind`, kindProblem(declared, rawCheck));
       continue;
     }
     const kind = declared;
@@ -169,8 +171,8 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     for (const [key, value] of Object.entries(rawCheck)) (BASE_CHECK_KEYS.includes(key) ? baseRaw : ownRaw)[key] = value;
     const moved = moveStructuredExpectations(probe, baseRaw, ownRaw);
 
-    const base = parseWith(baseCheckSchema, baseRaw, keyPath, file);
-    const own = parseWith(probe.schema as ZodType<Record<string, unknown>>, ownRaw, keyPath, file);
+    const base = await parseWith(baseCheckSchema, baseRaw, { prefix: keyPath, file, checkKeys: everyCheckKey });
+    const own = await parseWith(probe.schema as ZodType<Record<string, unknown>>, ownRaw, { prefix: keyPath, file, kind, siblingKeys: BASE_CHECK_KEYS, checkKeys: everyCheckKey });
     errors.push(...base.errors, ...own.errors.map((error) => relocateMoved(error, keyPath, moved)));
     if (!base.value || !own.value) continue;
 
@@ -241,51 +243,31 @@ function relocateMoved(error: ConfigError, keyPath: string, moved: string[]): Co
   return new ConfigError(error.detail, { file: error.file, key: error.key, keyPath: `${keyPath}.expect.${error.keyPath.slice(`${keyPath}.require.`.length)}` });
 }
 
-function parseWith<T>(schema: ZodType<T>, value: unknown, keyPath: string, file?: string): { value?: T; errors: ConfigError[] } {
+async function parseWith<T>(schema: ZodType<T>, value: unknown, context: Omit<IssueContext, "schema" | "input">): Promise<{ value?: T; errors: ConfigError[] }> {
   const result = schema.safeParse(value);
   if (result.success) return { value: result.data, errors: [] };
-  return { errors: formatZodError(result.error, keyPath, value, file) };
+  return { errors: await describeIssues(result.error, { ...context, schema: schema as ZodType, input: value }) };
 }
 
-function formatZodError(error: ZodError, prefix: string, input: unknown, file?: string): ConfigError[] {
-  return error.issues.map((issue) => {
-    const segments = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
-    let message = issue.message;
-    if (issue.code === "unrecognized_keys") {
-      const keys = (issue as { keys: string[] }).keys;
-      return new ConfigError(`unknown key${keys.length > 1 ? "s" : ""} ${keys.map((key) => `"${key}"`).join(", ")} (typo? unknown keys are rejected so a misspelt option cannot silently disable a check)`, {
-        file,
-        keyPath: segments.join(".") || undefined,
-      });
-    }
-    const found = readPath(input, issue.path as PropertyKey[]);
-    const shown = showable(found, issue.path.length ? String(issue.path[issue.path.length - 1]) : "");
-    if (shown !== undefined && !/found/.test(message)) message += `, found ${shown}`;
-    if (found === undefined && issue.code === "invalid_type") message = `missing required key (${message})`;
-    return new ConfigError(message, { file, keyPath: segments.join(".") || undefined });
-  });
+/** Every kind's own keys and the common ones, by kind: loaded only when a message needs to know whose key it is. */
+async function everyCheckKey(): Promise<ReadonlyMap<string, readonly string[]>> {
+  const probes = await Promise.all(PROBE_KINDS.map(loadProbe));
+  return new Map(probes.map((probe) => [probe.kind, [...BASE_CHECK_KEYS, ...keysOf(probe.schema as ZodType)]]));
 }
 
-/**
- * What a config error may quote of the value it rejects: scalars only (an
- * object may hold a password), never under a secret-looking key, URLs without
- * their credentials.
- */
-function showable(value: unknown, key: string): string | undefined {
-  if (value === undefined || value === null) return value === null ? "null" : undefined;
-  if (typeof value === "object") return Array.isArray(value) ? "a list" : "a mapping";
-  if (SECRET_KEY.test(key)) return `a ${typeof value} (not shown: secret)`;
-  if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return JSON.stringify(redactUrl(value));
-  return JSON.stringify(value);
-}
-
-function readPath(value: unknown, keys: PropertyKey[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
+/** What a `kind:` that is not a kind was probably meant to be. */
+function kindProblem(declared: unknown, rawCheck: Record<string, unknown>): string {
+  const expected = `expected one of ${PROBE_KINDS.join(", ")}`;
+  if (declared === undefined) {
+    const scheme = typeof rawCheck.url === "string" ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(rawCheck.url)?.[1] : undefined;
+    const byUrl = scheme ? kindForScheme(scheme.toLowerCase()) : undefined;
+    return `missing required key "kind": ${expected}${byUrl ? `; the url is ${scheme}://…, so probably "${byUrl}"` : ""}`;
   }
-  return current;
+  const shown = `${expected}, found ${JSON.stringify(declared)}`;
+  if (typeof declared !== "string") return shown;
+  const byScheme = kindForScheme(declared.toLowerCase());
+  if (byScheme) return `${shown}: ${declared} is a URL scheme, not a kind; did you mean "${byScheme}" (with url: ${declared}://…)?`;
+  return shown + didYouMean(declared, PROBE_KINDS);
 }
 
 const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|AUTH|CRED|PWD/i;
@@ -332,7 +314,7 @@ function parseExpectations(
       const names = Object.keys(probe.metrics);
       const prefixes = Object.keys(probe.metricPrefixes ?? {}).map((prefix) => `${prefix}<path>`);
       const structured = structuredExpectKeys(probe).filter((key) => !names.includes(key));
-      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}; known: ${[...names, ...prefixes, ...structured].join(", ")}`);
+      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}${didYouMean(metric, [...names, ...structured])}; known: ${[...names, ...prefixes, ...structured].join(", ")}`);
       continue;
     }
     try {
@@ -368,7 +350,7 @@ function validateDependencies(
     const kept: string[] = [];
     check.dependsOn.forEach((dependency, index) => {
       if (!allNames.includes(dependency)) {
-        fail(`checks.${check.name}.dependsOn.${index}`, `unknown check "${dependency}"; checks: ${allNames.join(", ")}`);
+        fail(`checks.${check.name}.dependsOn.${index}`, `unknown check "${dependency}"${didYouMean(dependency, allNames)} (checks: ${allNames.join(", ")})`);
       } else if (dependency === check.name) {
         fail(`checks.${check.name}.dependsOn.${index}`, "a check cannot depend on itself");
       } else if (!selected.includes(dependency)) {

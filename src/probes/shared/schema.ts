@@ -6,7 +6,7 @@ import { parseDurationMs } from "../../util/duration.js";
 import { parseExpectation } from "../../evaluate/expectations.js";
 
 export const durationSchema = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], { error: "expected a duration like 250ms, 2s or 1m" })
   .superRefine((value, ctx) => {
     if (parseDurationMs(value) === undefined) {
       ctx.addIssue({ code: "custom", message: `expected a duration like 250ms, 2s or 1m, found ${JSON.stringify(value)}` });
@@ -15,7 +15,7 @@ export const durationSchema = z
   .meta({ description: "Duration: 250ms, 2s, 1m (a bare number is milliseconds)" });
 
 export const expectationSchema = z
-  .union([z.string(), z.number(), z.boolean(), z.null()])
+  .union([z.string(), z.number(), z.boolean(), z.null()], { error: 'expected a value (status: 200) or an operator and a value ("< 200ms", "~ ^ok")' })
   .superRefine((value, ctx) => {
     try {
       parseExpectation(value);

@@ -1,0 +1,50 @@
+// "Did you mean …?" for a name that is not one of the known ones: a key, a
+// kind, a check name, a metric. The same spelling in another case or word
+// separator (`depends_on`, `DependsOn` → `dependsOn`) wins outright; else the
+// closest name by edits (a swap of two letters counts as one), when it is
+// close enough to be a typo rather than another word.
+
+/** The known name `word` was probably meant to be, or undefined. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const names = [...new Set(candidates)].filter((name) => name !== word);
+  const folded = fold(word);
+  const same = names.find((name) => fold(name) === folded);
+  if (same) return same;
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const name of names) {
+    const distance = editDistance(folded, fold(name));
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  // One edit in four letters (at least one, at most three): `postgresql` → `postgres`, `totlMs` → `totalMs`, not `url` → `tls`.
+  const allowed = Math.min(3, Math.max(1, Math.floor(folded.length / 4)));
+  return best !== undefined && bestDistance <= allowed ? best : undefined;
+}
+
+/** `; did you mean "x"?` for a message, or "". */
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  const match = closest(word, candidates);
+  return match === undefined ? "" : `; did you mean "${match}"?`;
+}
+
+function fold(name: string): string {
+  return name.toLowerCase().replace(/[-_\s]/g, "");
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const columns = b.length + 1;
+  const table: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: columns }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i < rows; i += 1) {
+    for (let j = 1; j < columns; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      table[i][j] = Math.min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) table[i][j] = Math.min(table[i][j], table[i - 2][j - 2] + 1);
+    }
+  }
+  return table[rows - 1][columns - 1];
+}
