@@ -164,3 +164,60 @@ describe("plain English instead of validator text", () => {
     expect(message).not.toMatch(/12345678|hunter2-x/);
   });
 });
+
+describe("an unset ${VAR} is named, never masked", () => {
+  it.each([
+    ["a password", "password: ${REDIS_PASSWORD}", "checks.cache.password", "REDIS_PASSWORD"],
+    ["the password inside a URL", "url: redis://:${REDIS_PASSWORD}@10.0.0.3:6379", "checks.cache.url", "REDIS_PASSWORD"],
+    ["a bearer header", 'headers: { Authorization: "Bearer ${HEALTH_TOKEN}" }', "checks.cache.headers.Authorization", "HEALTH_TOKEN"],
+  ])("%s", async (_name, line, keyPath, variable) => {
+    const check = line.startsWith("url:") ? `    kind: redis\n    ${line}\n` : line.startsWith("headers") ? `    kind: http\n    url: http://127.0.0.1:1/\n    ${line}\n` : `    kind: redis\n    url: redis://10.0.0.3:6379\n    ${line}\n`;
+    write("unset.yaml", `checks:\n  cache:\n${check}`);
+    const result = await runMain(["validate", "-c", "unset.yaml"], { cwd: dir, env: { OTHER_TOKEN: "unrelated-secret-value" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${keyPath}: environment variable ${variable} is not set (referenced as \${${variable}})`);
+    expect(result.stderr).not.toContain("referenced as ***");
+    // The frame quotes the line as written: the reference is not a secret.
+    expect(result.stderr).toContain(`\${${variable}}`);
+  });
+});
+
+describe("validate -f json", () => {
+  it("a broken config: ok false and every problem with file, path, line, column and message; exit 2", async () => {
+    write("broken-json.yaml", "checks:\n  api:\n    kind: http\n    url: http://127.0.0.1:1/\n    timeout: soon\n    depends_on: [db]\n");
+    const result = await runMain(["validate", "-c", "broken-json.yaml", "-f", "json"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: false,
+      errors: [
+        { file: "broken-json.yaml", path: "checks.api.timeout", line: 5, column: 14, message: 'expected a duration like 250ms, 2s or 1m, found "soon"' },
+        { file: "broken-json.yaml", path: "checks.api.depends_on", line: 6, column: 5, message: 'unknown key "depends_on"; did you mean "dependsOn"?' },
+      ],
+    });
+  });
+
+  it("a YAML syntax error and a missing file are problems too (no path, line when known)", async () => {
+    write("syntax.yaml", "checks:\n  a: [\n");
+    const syntax = JSON.parse((await runMain(["validate", "-c", "syntax.yaml", "-f", "json"], { cwd: dir })).stdout);
+    expect(syntax.ok).toBe(false);
+    expect(syntax.errors[0]).toMatchObject({ file: "syntax.yaml", path: null, line: expect.any(Number), column: expect.any(Number), message: expect.stringContaining("invalid YAML") });
+    const missing = await runMain(["validate", "-c", "nope.yaml", "-f", "json"], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toEqual({ ok: false, errors: [{ file: "nope.yaml", path: null, line: null, column: null, message: "file not found" }] });
+  });
+
+  it("a secret is never in the JSON either", async () => {
+    write("secret-json.yaml", 'checks:\n  cache: { kind: redis, url: "redis://:hunter2-Secret-9@10.0.0.3:6379", samples: "many" }\n');
+    const result = await runMain(["validate", "-c", "secret-json.yaml", "-f", "json"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stdout).not.toContain("hunter2-Secret-9");
+  });
+
+  it("a valid config: the same shape as before, with an empty errors list", async () => {
+    write("fine.yaml", "env: fine\ndeadline: 5s\nchecks:\n  api: { kind: http, url: http://127.0.0.1:1/, timeout: 2s }\n");
+    const result = await runMain(["validate", "-c", "fine.yaml", "-f", "json"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: true, file: "fine.yaml", env: "fine", deadlineMs: 5000, checks: [{ name: "api", kind: "http", timeoutMs: 2000, dependsOn: [] }], errors: [] });
+  });
+});
