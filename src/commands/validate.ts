@@ -4,7 +4,8 @@
 import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { formatMs } from "../util/duration.js";
-import { configProblems, isConfigError, type ConfigError } from "../util/errors.js";
+import { configProblems, isConfigError, renderProblems, type ConfigError } from "../util/errors.js";
+import { Redactor } from "../redact.js";
 import { configPathFor } from "./run.js";
 import type { CommandIO } from "./io.js";
 import { EXIT } from "../exit-codes.js";
@@ -23,6 +24,8 @@ export async function validateCommand(envName: string | undefined, flags: { conf
     return EXIT.USAGE;
   }
   const shown = path.relative(io.cwd, file) || file;
+  // On stderr in every format: stdout stays the verdict (and -f json its documented shape).
+  if (loaded.warnings.length) io.stderr((io.redactor ?? new Redactor()).text(renderProblems(loaded.warnings, "warning: ")));
   if (json) {
     io.stdout(JSON.stringify({ ok: true, file: shown, env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks.map((check) => ({ name: check.name, kind: check.kind, timeoutMs: check.timeoutMs, dependsOn: check.dependsOn })), errors: [] }, null, 2) + "\n");
   } else {

@@ -14,6 +14,7 @@ import { parseDurationMs } from "../util/duration.js";
 import { collectSecrets, Redactor } from "../redact.js";
 import type { Expectation } from "../diagnose/vocabulary.js";
 import { isReferenceOnly, readConfigSource } from "./source.js";
+import { budgetWarnings, type BudgetSource } from "./budgets.js";
 import { metricInfo, type CheckSpec, type ProbeDefinition, type TlsSpec } from "../probes/api.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -51,6 +52,8 @@ export interface LoadedConfig {
   secrets: string[];
   /** Non-fatal notes for stderr (e.g. a dependency dropped by --only). */
   notes: string[];
+  /** Budgets that cannot fit (src/config/budgets.ts): printed as warnings, the exit code unchanged. */
+  warnings: ConfigError[];
 }
 
 /** `staging` → config/staging.yaml (or .yml) under `cwd`. */
@@ -90,7 +93,9 @@ export async function loadConfigFile(path_: string, options: LoadOptions = {}): 
   // One redactor for validation and for the code frames: a frame shows the user's own line, which may hold a secret.
   const redactor = options.redactor ?? new Redactor();
   try {
-    return await buildConfig(source.value, { ...options, redactor, file, dir: path.dirname(path.resolve(path_)), defaultEnv: envFromName });
+    const loaded = await buildConfig(source.value, { ...options, redactor, file, dir: path.dirname(path.resolve(path_)), defaultEnv: envFromName });
+    loaded.warnings = loaded.warnings.map((warning) => warning.at(source.locate(warning, redactor)));
+    return loaded;
   } catch (error) {
     if (!isConfigError(error)) throw error;
     const placed = configProblems(error).map((problem) => problem.at(source.locate(problem, redactor)));
@@ -144,6 +149,11 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
   const defaultTimeoutMs =
     options.timeoutMs ?? (topLevel.defaults?.timeout !== undefined ? parseDurationMs(topLevel.defaults.timeout)! : DEFAULT_TIMEOUT_MS);
   const deadlineMs = options.deadlineMs ?? (topLevel.deadline !== undefined ? parseDurationMs(topLevel.deadline)! : DEFAULT_DEADLINE_MS);
+  const deadlineSource: BudgetSource =
+    options.deadlineMs !== undefined ? { label: "--deadline" } : topLevel.deadline !== undefined ? { keyPath: "deadline", label: "deadline" } : { label: "the default deadline" };
+  const defaultTimeoutSource: BudgetSource | undefined =
+    options.timeoutMs !== undefined ? { label: "--timeout" } : topLevel.defaults?.timeout !== undefined ? { keyPath: "defaults.timeout", label: "defaults.timeout" } : undefined;
+  const timeoutSources = new Map<string, BudgetSource | undefined>();
 
   const probes = new Map<string, ProbeDefinition>();
   const checks: CheckSpec[] = [];
@@ -188,6 +198,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
       warn,
       ...(base.value.regression ? { regression: base.value.regression } : {}),
     };
+    timeoutSources.set(name, base.value.timeout !== undefined ? { keyPath: `${keyPath}.timeout`, label: "timeout" } : defaultTimeoutSource);
     if ("tls" in spec && spec.tls) spec.tls = resolveTlsFiles(spec.tls as TlsSpec, options.dir, `${keyPath}.tls`, fail);
     checks.push(spec);
     secrets.push(...(probe.secrets?.(spec) ?? []));
@@ -195,6 +206,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
 
   validateDependencies(checks, allNames, selected, fail, notes);
   if (errors.length) throw new ConfigErrors(errors);
+  const warnings = budgetWarnings({ file, checks, probes, deadlineMs, deadline: deadlineSource, timeoutSource: (check) => timeoutSources.get(check.name) });
 
   return {
     file,
@@ -208,6 +220,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     probes,
     secrets: [...secrets.filter((secret) => secret.length > 0), ...redactor.known()],
     notes,
+    warnings,
   };
 }
 
