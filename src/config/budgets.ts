@@ -71,8 +71,10 @@ export function budgetWarnings(input: BudgetInput): ConfigError[] {
   };
   for (const check of checks) {
     const { ms, chain } = chainTo(check);
-    // Warn where the chain first outgrows the deadline, not again for every check after it.
+    // Warn where the chain first outgrows the deadline, not again for every check after it; and only
+    // about budgets someone set: with the built-in timeout everywhere, the deadline is the only budget given.
     if (chain.length < 2 || ms <= deadlineMs || chainTo(chain[chain.length - 2]).ms > deadlineMs) continue;
+    if (!chain.some((link) => input.timeoutSource(link))) continue;
     warn(
       `checks.${check.name}.dependsOn`,
       `the dependsOn chain ${chain.map((link) => link.name).join(" → ")} can take ${written(ms)} (${chain.map((link) => written(takes(link))).join(" + ")}), longer than ${deadlineText}: ${check.name} starts when the checks before it end, and may be cut short or never run`,

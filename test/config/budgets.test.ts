@@ -59,6 +59,8 @@ describe("budget warnings", () => {
     const diamond = await warningsOf({ deadline: "5s", checks: { quick: http({ timeout: "1s" }), long: http({ timeout: "4s" }), last: http({ timeout: "2s", dependsOn: ["quick", "long"] }) } });
     expect(diamond).toEqual([{ keyPath: "checks.last.dependsOn", detail: expect.stringContaining("long → last can take 6s (4s + 2s)") }]);
     expect(await warningsOf({ deadline: "10s", defaults: { timeout: "3s" }, checks: { a: http(), b: http({ dependsOn: ["a"] }), c: http({ dependsOn: ["b"] }) } })).toEqual([]);
+    // Built-in timeouts everywhere: the deadline is the only budget the config gives, and it caps every check.
+    expect(await warningsOf({ deadline: "5s", checks: { a: http(), b: http({ dependsOn: ["a"] }) } })).toEqual([]);
   });
 });
 
