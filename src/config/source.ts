@@ -12,7 +12,7 @@ import type { Document, LineCounter, Node, Pair } from "yaml";
 import { ConfigError, ConfigErrors, type SourceLocation } from "../util/errors.js";
 import { MASK, Redactor, SECRET_HEADER, SECRET_KEY } from "../redact.js";
 
-/** Nesting deeper than any real config (a websocket message body inside a script step is ~8). */
+/** Nesting deeper than any real config (a message body inside a script step is about 8 levels). */
 export const MAX_DEPTH = 64;
 /** Values aliases may add in total: generous for shared defaults (`*defaults` in 100 checks), far below an expansion attack. */
 export const MAX_ALIAS_VALUES = 10_000;
@@ -119,7 +119,10 @@ class Bounds {
     if (yaml.isAlias(node)) {
       const source = node.resolve(this.document) as Node | undefined;
       if (!source) {
-        this.problems.push({ path, node, detail: `*${node.source} is read as a YAML alias, and no anchor &${node.source} comes before it: quote the value if it starts with *` });
+        // Usually an unquoted value that starts with *, which may be a password: under a secret-looking key it is not repeated.
+        const key = String(path[path.length - 1] ?? "");
+        const alias = SECRET_KEY.test(key) || SECRET_HEADER.test(key) ? "the value" : `*${node.source}`;
+        this.problems.push({ path, node, detail: `${alias} is read as a YAML alias (it starts with *), and no anchor of that name comes before it: if it is a value, quote it` });
       } else if (ancestors.includes(source)) {
         this.problems.push({ path, node, detail: `the alias *${node.source} is inside its own anchor &${node.source}: it would repeat forever` });
       } else if (depth - 1 + this.height(source, 0) > MAX_DEPTH) {
@@ -224,7 +227,7 @@ class Framer {
     const location: SourceLocation = { line, column: col };
     if (redactor.text(masked.text) !== masked.text) return location;
     let caretFrom = masked.offset(from);
-    let caretTo = Math.max(caretFrom + 1, masked.offset(to));
+    let caretTo = Math.max(caretFrom + 1, masked.offset(to, true));
     let shown = masked.text;
     // A long line (a flow mapping, a minified document) is cut to a window around the caret.
     if (shown.length > FRAME_WIDTH) {
@@ -272,13 +275,14 @@ function valueEnd(line: string, start: number): number {
   return stop < 0 ? line.length : start + stop;
 }
 
-function maskLine(line: string, redactor: Redactor): { text: string; offset: (original: number) => number } {
+function maskLine(line: string, redactor: Redactor): { text: string; offset: (original: number, isEnd?: boolean) => number } {
   const spans: [number, number][] = [];
   for (const match of line.matchAll(KEY_ON_LINE)) {
     if (!(SECRET_KEY.test(match[1]) || SECRET_HEADER.test(match[1]))) continue;
     let start = match.index + match[0].length;
     while (line[start] === " ") start += 1;
-    const end = valueEnd(line, start);
+    let end = valueEnd(line, start);
+    while (end > start && line[end - 1] === " ") end -= 1;
     const value = line.slice(start, end).replace(/\s+#.*$/, "").trim();
     if (value === "" || isReferenceOnly(value)) continue;
     spans.push([start, end]);
@@ -300,11 +304,12 @@ function maskLine(line: string, redactor: Redactor): { text: string; offset: (or
     cursor = end;
   }
   text += line.slice(cursor);
-  const offset = (original: number) => {
+  // An offset inside a masked span maps to the mask's start, or its end for the end of a range.
+  const offset = (original: number, isEnd = false) => {
     let shift = 0;
     for (const [start, end] of merged) {
       if (original >= end) shift += MASK.length - (end - start);
-      else if (original > start) return start + shift;
+      else if (original > start) return start + shift + (isEnd ? MASK.length : 0);
     }
     return original + shift;
   };

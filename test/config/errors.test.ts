@@ -72,6 +72,14 @@ describe("line, column and a code frame", () => {
     expect(source.slice(marker.indexOf("^"), marker.lastIndexOf("^") + 1)).toBe("soon");
   });
 
+  it("an error on the secret itself underlines its mask", async () => {
+    const [problem] = await problemsOf("secret-value.yaml", "checks:\n  cache: { kind: redis, url: 'redis://10.0.0.3:6379', password: 987654321 }\n");
+    expect(problem.keyPath).toBe("checks.cache.password");
+    const [, source, marker] = problem.location!.frame!;
+    expect(source).not.toContain("987654321");
+    expect(source.slice(marker.indexOf("^"), marker.lastIndexOf("^") + 1)).toBe("***");
+  });
+
   it("a header credential on the quoted line is masked too, and a reference to a variable is shown as written", async () => {
     const [problem] = await problemsOf(
       "header-line.yaml",

@@ -26,7 +26,7 @@ describe("a config that would expand without bound is a config error (exit 2)", 
     ["billion laughs", "laughs.yaml", `${laughs}\nchecks:\n  x: *h\n`, /laughs\.yaml: e\.0: aliases expand to more than 10000 values/, "laughs.yaml:5:8"],
     ["nesting deeper than any config", "deep.yaml", `checks:\n  a: ${"[".repeat(70)}1${"]".repeat(70)}\n`, /deep\.yaml: checks\.a(\.0)+: nested more than 64 levels deep/, "deep.yaml:2:"],
     ["nesting that overflows the parser", "deeper.yaml", `checks:\n  a: ${"[".repeat(5000)}${"]".repeat(5000)}\n`, /deeper\.yaml: line 2, column \d+: invalid YAML: nested too deeply/, "deeper.yaml:2:"],
-    ["an alias with no anchor", "no-anchor.yaml", "checks:\n  a: { kind: http, url: *nope }\n", /checks\.a\.url: \*nope is read as a YAML alias, and no anchor &nope comes before it: quote the value/, "no-anchor.yaml:2:25"],
+    ["an alias with no anchor", "no-anchor.yaml", "checks:\n  a: { kind: http, url: *nope }\n", /checks\.a\.url: \*nope is read as a YAML alias \(it starts with \*\), and no anchor of that name comes before it: if it is a value, quote it/, "no-anchor.yaml:2:25"],
   ])("%s", async (_name, file, text, headline, location) => {
     write(file, text);
     for (const command of [["validate", "-c", file], ["run", "-c", file]]) {
