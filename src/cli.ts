@@ -6,8 +6,9 @@ import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
 import { egress, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
+import { configProblems, isConfigError, renderProblems } from "./util/errors.js";
 import { HELP_WIDTH, helpWidth } from "./help-cache.js";
-import { didYouMean } from "./util/did-you-mean.js";
+import { closest } from "./util/did-you-mean.js";
 import type { ExecuteOptions } from "./commands/execute.js";
 
 const EXIT_CODES_HELP = `
@@ -219,7 +220,7 @@ function shortUsage(): string {
 
 /** A first operand that is no command: the closest command, else the list. */
 function unknownCommand(word: string, commands: readonly string[]): string {
-  const guess = didYouMean(word, commands);
+  const guess = closest(word, commands);
   if (guess !== undefined) return `infra-check: unknown command "${word}"; did you mean ${guess}?\n(run infra-check --help for usage)\n`;
   return `infra-check: too many arguments: "${word}" is not a command, and an environment takes no more arguments (infra-check <env> [flags]); commands: ${commands.join(", ")}\n`;
 }
@@ -231,10 +232,8 @@ function handleError(error: unknown, io: Egress): number {
     return EXIT.USAGE;
   }
   const { redactor } = io;
-  const name = (error as Error)?.name;
-  if (name === "ConfigError" || name === "ConfigErrors") {
-    const lines = redactor.text((error as Error).message).split("\n");
-    io.stderr(lines.map((line) => `infra-check: ${line}`).join("\n") + "\n");
+  if (isConfigError(error)) {
+    io.stderr(redactor.text(renderProblems(configProblems(error), "infra-check: ")));
     return EXIT.USAGE;
   }
   io.stderr(`infra-check: internal error: ${redactor.text(String((error as Error)?.stack ?? error))}\nThis is a bug in infra-check; please report it.\n`);

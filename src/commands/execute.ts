@@ -10,6 +10,7 @@ import { loadReporter } from "../reporters/index.js";
 import { Redactor } from "../redact.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { durationFlag } from "../util/flags.js";
+import { renderProblems } from "../util/errors.js";
 import { useColor, type CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";
 import { parseOutputFlags, prepareOutputs, writeOutputs } from "./outputs.js";
@@ -50,6 +51,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
   const waitMs = durationFlag("--wait", flags.wait);
   const progress = createProgress(io, flags, redactor);
   for (const note of loaded.notes) io.stderr(`note: ${note}\n`);
+  if (loaded.warnings.length) io.stderr(redactor.text(renderProblems(loaded.warnings, "warning: ")));
   // Baseline and history paths are checked before probing: a bad path exits 2 with nothing run.
   const history = flags.history || flags.baseline || loaded.history || loaded.regression ? await import("../baseline/history.js") : undefined;
   const plan = await history?.planBaseline(loaded, flags, io.cwd);

@@ -92,5 +92,7 @@ export async function runOneOff(probe: ProbeDefinition, argument: string, flags:
   // The --timeout is the check's: its clock starts with the check, not with the process (start-up is not the target's time).
   const runOptions = { ...options.runOptions, clockStartMs: undefined };
   const wording = { budgetNote: " (--timeout)", keys: [...(probe.oneOff!.flagsFor ?? []), ...SHARED_FLAGS] };
+  // The budget warnings name config keys (checks.ws.welcome.within) a one-off never had; its flags are checked where they are parsed.
+  loaded.warnings = [];
   return (await execute(loaded, flags, io, { ...options, runOptions, wording })).exitCode;
 }

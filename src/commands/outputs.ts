@@ -6,13 +6,17 @@
 //   about a typo in its own command line without waiting for a run.
 // - Files are written atomically (temp file in the same folder + rename): a
 //   collector or an artifact upload never reads half a report.
+// - A config error (exit 2, nothing probed) still writes the JUnit targets: one
+//   failed testcase naming the config and its problems, so a CI test view
+//   shows why the run never started. Other formats describe a run; none is written.
 // - With the github format and $GITHUB_STEP_SUMMARY set (GitHub Actions sets it
 //   for every step), the Markdown summary is appended to that file.
 import { randomBytes } from "node:crypto";
 import { appendFile, mkdir, rename, stat, unlink, writeFile, access } from "node:fs/promises";
 import { constants } from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../util/errors.js";
+import { ConfigError, ConfigErrors, configProblems, renderProblem } from "../util/errors.js";
+import { VERSION } from "../version.js";
 import { FORMATS, isFormat, loadReporter, type FormatName } from "../reporters/index.js";
 import type { Redactor } from "../redact.js";
 import type { ReporterOptions, RunReport } from "../report/schema.js";
@@ -113,6 +117,46 @@ export function stepSummaryFile(targets: OutputTarget[], options: Pick<WriteOpti
   if (!usesGithub) return undefined;
   const resolved = path.resolve(options.cwd, file);
   return targets.some((target) => target.file === resolved) ? undefined : resolved;
+}
+
+/**
+ * After a config error: write each `--output junit=FILE` as one failed
+ * testcase (src/reporters/junit.ts). Returns the error to report: the config
+ * error, plus any target that could not be written.
+ */
+export async function writeConfigFailure(
+  flagValues: string[] | string | undefined,
+  error: ConfigError | ConfigErrors,
+  config: { file: string; env: string },
+  options: { cwd: string; redactor: Redactor },
+): Promise<ConfigError | ConfigErrors> {
+  let targets: OutputTarget[];
+  try {
+    targets = parseOutputFlags(flagValues, options.cwd).filter((target) => target.format === "junit");
+  } catch {
+    return error; // a malformed --output is reported once the config is fixed
+  }
+  if (!targets.length) return error;
+  const problems = configProblems(error);
+  const { configFailureJUnit } = await import("../reporters/junit.js");
+  const xml = configFailureJUnit({
+    ...config,
+    // Redacted before escaping, so an escaped form cannot hide a secret from the redactor (as renderReport does).
+    problems: problems.map((problem) => options.redactor.text(renderProblem(problem, "").trimEnd())),
+    line: problems.find((problem) => problem.location)?.location?.line,
+    version: VERSION,
+    startedAt: new Date().toISOString(),
+  });
+  const unwritable: ConfigError[] = [];
+  for (const target of targets) {
+    try {
+      await prepareOutputs([target]);
+      await writeAtomically(target.file, options.redactor.text(xml));
+    } catch (failure) {
+      unwritable.push(failure instanceof ConfigError ? failure : new ConfigError(`--output ${target.spec}: cannot write ${target.file} (${describeFsError(failure)})`));
+    }
+  }
+  return unwritable.length ? new ConfigErrors([...problems, ...unwritable]) : error;
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {

@@ -1,6 +1,8 @@
 // `infra-check <env>` / `infra-check run [env] [--config FILE]`.
-import { ConfigError } from "../util/errors.js";
-import { loadConfigFile, resolveEnvConfig } from "../config/load.js";
+import { ConfigError, isConfigError } from "../util/errors.js";
+import { loadConfigFile, resolveEnvConfig, type LoadedConfig } from "../config/load.js";
+import { Redactor } from "../redact.js";
+import { writeConfigFailure } from "./outputs.js";
 import { durationFlag, listFlag } from "../util/flags.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import type { CommandIO } from "./io.js";
@@ -28,17 +30,31 @@ export async function configPathFor(envName: string | undefined, flags: { config
 }
 
 export async function runCommand(envName: string | undefined, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}, commands: readonly string[] = []): Promise<number> {
-  const file = await configPathFor(envName, flags, io, commands);
-  const loaded = await loadConfigFile(file, {
-    only: listFlag(flags.only),
-    skip: listFlag(flags.skip),
-    timeoutMs: durationFlag("--timeout", flags.timeout),
-    deadlineMs: durationFlag("--deadline", flags.deadline),
-    env: io.env,
-    redactor: io.redactor,
-  });
-  const relative = path.relative(io.cwd, file);
-  loaded.file = relative.startsWith("..") ? file : relative;
+  let file: string | undefined;
+  let loaded: LoadedConfig;
+  try {
+    file = await configPathFor(envName, flags, io, commands);
+    loaded = await loadConfigFile(file, {
+      only: listFlag(flags.only),
+      skip: listFlag(flags.skip),
+      timeoutMs: durationFlag("--timeout", flags.timeout),
+      deadlineMs: durationFlag("--deadline", flags.deadline),
+      env: io.env,
+      cwd: io.cwd,
+      redactor: io.redactor,
+    });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    const shown = file ? shownPath(file, io.cwd) : flags.config ?? (envName ? `config/${envName}.yaml` : "config");
+    const env = envName ?? path.basename(shown).replace(/\.ya?ml$/, "");
+    throw await writeConfigFailure(flags.output, error, { file: shown, env }, { cwd: io.cwd, redactor: io.redactor ?? new Redactor() });
+  }
+  loaded.file = shownPath(file, io.cwd);
   if (envName && !flags.config && !isConfigPath(envName)) loaded.env = loaded.env || envName;
   return (await execute(loaded, flags, io, options)).exitCode;
+}
+
+function shownPath(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative.startsWith("..") ? file : relative;
 }

@@ -3,15 +3,18 @@
 // a ConfigError naming the file and the key path; nothing is probed.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import type { ZodError, ZodType } from "zod";
-import { ConfigError, ConfigErrors } from "../util/errors.js";
+import type { ZodType } from "zod";
+import { ConfigError, ConfigErrors, configProblems, isConfigError } from "../util/errors.js";
 import { BASE_CHECK_KEYS, CHECK_NAME, baseCheckSchema, topLevelSchema, type TopLevelConfig } from "./schema.js";
-import { isProbeKind, loadProbe, PROBE_KINDS } from "../probes/index.js";
+import { isProbeKind, kindForScheme, loadProbe, PROBE_KINDS } from "../probes/index.js";
+import { describeIssues, keysOf, type IssueContext } from "./messages.js";
+import { closest, didYouMean } from "../util/did-you-mean.js";
 import { parseExpectation } from "../evaluate/expectations.js";
 import { parseDurationMs } from "../util/duration.js";
-import { didYouMean } from "../util/did-you-mean.js";
 import { collectSecrets, redactUrl, Redactor, SECRET_KEY } from "../redact.js";
 import type { Expectation } from "../diagnose/vocabulary.js";
+import { isReferenceOnly, readConfigSource } from "./source.js";
+import { budgetWarnings, type BudgetSource } from "./budgets.js";
 import { metricInfo, type CheckSpec, type ProbeDefinition, type TlsSpec } from "../probes/api.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -25,6 +28,8 @@ export interface LoadOptions {
   /** --deadline: the whole run's budget. */
   deadlineMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** The command's working directory: messages name the file relative to it (default: the process's). */
+  cwd?: string;
   /**
    * The invocation's redactor (src/commands/io.ts): every secret found in the
    * config is registered in it before anything is validated, so even a config
@@ -47,6 +52,8 @@ export interface LoadedConfig {
   secrets: string[];
   /** Non-fatal notes for stderr (e.g. a dependency dropped by --only). */
   notes: string[];
+  /** Budgets that cannot fit (src/config/budgets.ts): printed as warnings, the exit code unchanged. */
+  warnings: ConfigError[];
 }
 
 /**
@@ -71,44 +78,36 @@ export function resolveEnvConfig(envName: string, cwd = process.cwd(), commands:
   const hint = available.length
     ? `available environments: ${available.join(", ")}`
     : `no config/ folder with .yaml files in ${cwd}; pass --config FILE`;
-  const environment = didYouMean(envName, available);
-  const command = environment === undefined ? didYouMean(envName, commands) : undefined;
+  const environment = closest(envName, available);
+  const command = environment === undefined ? closest(envName, commands) : undefined;
   const guess = environment !== undefined ? `; did you mean ${environment}?` : command !== undefined ? `; did you mean the command ${command}?` : "";
   throw new ConfigError(`no config for environment "${envName}"${guess} (looked for config/${envName}.yaml); ${hint}`);
 }
 
 export async function loadConfigFile(path_: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   // Messages name the file as the user would type it: relative to the working directory when inside it.
-  const relative = path.relative(process.cwd(), path_);
+  const relative = path.relative(options.cwd ?? process.cwd(), path_);
   const file = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : path_;
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileSync(path.resolve(options.cwd ?? process.cwd(), path_), "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(code === "ENOENT" ? "file not found" : `cannot read file (${code ?? (error as Error).message})`, { file });
   }
-  const { parseDocument } = await import("yaml");
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ConfigErrors(
-      document.errors.map((error) => {
-        const position = error.linePos?.[0];
-        const where = position ? `line ${position.line}, column ${position.col}` : undefined;
-        return new ConfigError(`invalid YAML: ${error.message.split("\n")[0]}`, { file, keyPath: where });
-      }),
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = document.toJS();
-  } catch (error) {
-    // e.g. an unquoted value starting with `*` is read as an alias; never echo the value.
-    const reason = /alias/i.test((error as Error).message) ? "a value starting with * or & is read as a YAML alias/anchor: quote it" : "the document cannot be read";
-    throw new ConfigError(`invalid YAML: ${reason}`, { file });
-  }
+  const source = await readConfigSource(text, file);
   const envFromName = path.basename(file).replace(/\.ya?ml$/, "");
-  return buildConfig(raw, { ...options, file, dir: path.dirname(path.resolve(path_)), defaultEnv: envFromName });
+  // One redactor for validation and for the code frames: a frame shows the user's own line, which may hold a secret.
+  const redactor = options.redactor ?? new Redactor();
+  try {
+    const loaded = await buildConfig(source.value, { ...options, redactor, file, dir: path.dirname(path.resolve(path_)), defaultEnv: envFromName });
+    loaded.warnings = loaded.warnings.map((warning) => warning.at(source.locate(warning, redactor)));
+    return loaded;
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    const placed = configProblems(error).map((problem) => problem.at(source.locate(problem, redactor)));
+    throw placed.length === 1 && !(error instanceof ConfigErrors) ? placed[0] : new ConfigErrors(placed);
+  }
 }
 
 export interface BuildOptions extends LoadOptions {
@@ -126,7 +125,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
   // Secrets are known before anything is validated, so even a config error
   // (which may quote what it found) never prints one.
   const redactor = options.redactor ?? new Redactor();
-  for (const secret of collectSecrets(raw)) redactor.add(secret);
+  for (const secret of collectSecrets(raw)) if (options.noInterpolation || !isReferenceOnly(secret)) redactor.add(secret);
   const expand = (value: unknown, keyPath: string) => {
     if (options.noInterpolation) return value;
     const expanded = interpolate(value, keyPath, env, fail, (secret) => redactor.add(secret));
@@ -139,7 +138,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError("expected a mapping with a `checks:` key at the top level", { file });
   }
-  const top = parseWith(topLevelSchema, raw, "", file);
+  const top = await parseWith(topLevelSchema, raw, { prefix: "", file, checkKeys: everyCheckKey });
   if (top.errors.length) throw new ConfigErrors(top.errors);
   const config = top.value!;
 
@@ -147,7 +146,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
 
   const allNames = Object.keys(config.checks);
   for (const name of [...(options.only ?? []), ...(options.skip ?? [])]) {
-    if (!allNames.includes(name)) fail(undefined, `--only/--skip names unknown check "${name}"; checks: ${allNames.join(", ") || "(none)"}`);
+    if (!allNames.includes(name)) fail(undefined, `--only/--skip names unknown check "${name}"${didYouMean(name, allNames)} (checks: ${allNames.join(", ") || "none"})`);
   }
   const selected = allNames.filter(
     (name) => (!options.only?.length || options.only.includes(name)) && !options.skip?.includes(name),
@@ -157,6 +156,11 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
   const defaultTimeoutMs =
     options.timeoutMs ?? (topLevel.defaults?.timeout !== undefined ? parseDurationMs(topLevel.defaults.timeout)! : DEFAULT_TIMEOUT_MS);
   const deadlineMs = options.deadlineMs ?? (topLevel.deadline !== undefined ? parseDurationMs(topLevel.deadline)! : DEFAULT_DEADLINE_MS);
+  const deadlineSource: BudgetSource =
+    options.deadlineMs !== undefined ? { label: "--deadline" } : topLevel.deadline !== undefined ? { keyPath: "deadline", label: "deadline" } : { label: "the default deadline" };
+  const defaultTimeoutSource: BudgetSource | undefined =
+    options.timeoutMs !== undefined ? { label: "--timeout" } : topLevel.defaults?.timeout !== undefined ? { keyPath: "defaults.timeout", label: "defaults.timeout" } : undefined;
+  const timeoutSources = new Map<string, BudgetSource | undefined>();
 
   const probes = new Map<string, ProbeDefinition>();
   const checks: CheckSpec[] = [];
@@ -172,7 +176,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     const rawCheck = expand(config.checks[name], keyPath) as Record<string, unknown>;
     const declared: unknown = rawCheck.kind;
     if (typeof declared !== "string" || !isProbeKind(declared)) {
-      fail(`${keyPath}.kind`, `expected one of ${PROBE_KINDS.join(", ")}, found ${JSON.stringify(declared ?? null)}`);
+      fail(`${keyPath}.kind`, kindProblem(declared, rawCheck));
       continue;
     }
     const kind = declared;
@@ -184,8 +188,8 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     for (const [key, value] of Object.entries(rawCheck)) (BASE_CHECK_KEYS.includes(key) ? baseRaw : ownRaw)[key] = value;
     const moved = moveStructuredExpectations(probe, baseRaw, ownRaw);
 
-    const base = parseWith(baseCheckSchema, baseRaw, keyPath, file);
-    const own = parseWith(probe.schema as ZodType<Record<string, unknown>>, ownRaw, keyPath, file);
+    const base = await parseWith(baseCheckSchema, baseRaw, { prefix: keyPath, file, checkKeys: everyCheckKey });
+    const own = await parseWith(probe.schema as ZodType<Record<string, unknown>>, ownRaw, { prefix: keyPath, file, kind, siblingKeys: BASE_CHECK_KEYS, checkKeys: everyCheckKey });
     errors.push(...base.errors, ...own.errors.map((error) => relocateMoved(error, keyPath, moved)));
     if (!base.value || !own.value) continue;
 
@@ -201,6 +205,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
       warn,
       ...(base.value.regression ? { regression: base.value.regression } : {}),
     };
+    timeoutSources.set(name, base.value.timeout !== undefined ? { keyPath: `${keyPath}.timeout`, label: "timeout" } : defaultTimeoutSource);
     if ("tls" in spec && spec.tls) spec.tls = resolveTlsFiles(spec.tls as TlsSpec, options.dir, `${keyPath}.tls`, fail);
     checks.push(spec);
     secrets.push(...(probe.secrets?.(spec) ?? []));
@@ -208,6 +213,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
 
   validateDependencies(checks, allNames, selected, fail, notes);
   if (errors.length) throw new ConfigErrors(errors);
+  const warnings = budgetWarnings({ file, checks, probes, deadlineMs, deadline: deadlineSource, timeoutSource: (check) => timeoutSources.get(check.name) });
 
   return {
     file,
@@ -221,6 +227,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     probes,
     secrets: [...secrets.filter((secret) => secret.length > 0), ...redactor.known()],
     notes,
+    warnings,
   };
 }
 
@@ -253,56 +260,34 @@ function structuredExpectKeys(probe: ProbeDefinition): string[] {
 function relocateMoved(error: ConfigError, keyPath: string, moved: string[]): ConfigError {
   const key = moved.find((name) => error.keyPath === `${keyPath}.require.${name}` || error.keyPath?.startsWith(`${keyPath}.require.${name}.`));
   if (!key || !error.keyPath) return error;
-  const where = [error.file, error.keyPath].filter(Boolean).join(": ");
-  const text = error.message.startsWith(`${where}: `) ? error.message.slice(where.length + 2) : error.message;
-  return new ConfigError(text, { file: error.file, keyPath: `${keyPath}.expect.${error.keyPath.slice(`${keyPath}.require.`.length)}` });
+  return new ConfigError(error.detail, { file: error.file, key: error.key, keyPath: `${keyPath}.expect.${error.keyPath.slice(`${keyPath}.require.`.length)}` });
 }
 
-function parseWith<T>(schema: ZodType<T>, value: unknown, keyPath: string, file?: string): { value?: T; errors: ConfigError[] } {
+async function parseWith<T>(schema: ZodType<T>, value: unknown, context: Omit<IssueContext, "schema" | "input">): Promise<{ value?: T; errors: ConfigError[] }> {
   const result = schema.safeParse(value);
   if (result.success) return { value: result.data, errors: [] };
-  return { errors: formatZodError(result.error, keyPath, value, file) };
+  return { errors: await describeIssues(result.error, { ...context, schema: schema as ZodType, input: value }) };
 }
 
-function formatZodError(error: ZodError, prefix: string, input: unknown, file?: string): ConfigError[] {
-  return error.issues.map((issue) => {
-    const segments = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
-    let message = issue.message;
-    if (issue.code === "unrecognized_keys") {
-      const keys = (issue as { keys: string[] }).keys;
-      return new ConfigError(`unknown key${keys.length > 1 ? "s" : ""} ${keys.map((key) => `"${key}"`).join(", ")} (typo? unknown keys are rejected so a misspelt option cannot silently disable a check)`, {
-        file,
-        keyPath: segments.join(".") || undefined,
-      });
-    }
-    const found = readPath(input, issue.path as PropertyKey[]);
-    const shown = showable(found, issue.path.length ? String(issue.path[issue.path.length - 1]) : "");
-    if (shown !== undefined && !/found/.test(message)) message += `, found ${shown}`;
-    if (found === undefined && issue.code === "invalid_type") message = `missing required key (${message})`;
-    return new ConfigError(message, { file, keyPath: segments.join(".") || undefined });
-  });
+/** Every kind's own keys and the common ones, by kind: loaded only when a message needs to know whose key it is. */
+async function everyCheckKey(): Promise<ReadonlyMap<string, readonly string[]>> {
+  const probes = await Promise.all(PROBE_KINDS.map(loadProbe));
+  return new Map(probes.map((probe) => [probe.kind, [...BASE_CHECK_KEYS, ...keysOf(probe.schema as ZodType)]]));
 }
 
-/**
- * What a config error may quote of the value it rejects: scalars only (an
- * object may hold a password), never under a secret-looking key, URLs without
- * their credentials.
- */
-function showable(value: unknown, key: string): string | undefined {
-  if (value === undefined || value === null) return value === null ? "null" : undefined;
-  if (typeof value === "object") return Array.isArray(value) ? "a list" : "a mapping";
-  if (SECRET_KEY.test(key)) return `a ${typeof value} (not shown: secret)`;
-  if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return JSON.stringify(redactUrl(value));
-  return JSON.stringify(value);
-}
-
-function readPath(value: unknown, keys: PropertyKey[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
+/** What a `kind:` that is not a kind was probably meant to be. */
+function kindProblem(declared: unknown, rawCheck: Record<string, unknown>): string {
+  const expected = `expected one of ${PROBE_KINDS.join(", ")}`;
+  if (declared === undefined) {
+    const scheme = typeof rawCheck.url === "string" ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(rawCheck.url)?.[1] : undefined;
+    const byUrl = scheme ? kindForScheme(scheme.toLowerCase()) : undefined;
+    return `missing required key "kind": ${expected}${byUrl ? `; the url is ${scheme}://…, so probably "${byUrl}"` : ""}`;
   }
-  return current;
+  const shown = `${expected}, found ${JSON.stringify(declared)}`;
+  if (typeof declared !== "string") return shown;
+  const byScheme = kindForScheme(declared.toLowerCase());
+  if (byScheme) return `${shown}: ${declared} is a URL scheme, not a kind; did you mean "${byScheme}" (with url: ${declared}://…)?`;
+  return shown + didYouMean(declared, PROBE_KINDS);
 }
 
 const SECRET_ENV = /PASS|SECRET|TOKEN|KEY|AUTH|CRED|PWD/i;
@@ -349,7 +334,7 @@ function parseExpectations(
       const names = Object.keys(probe.metrics);
       const prefixes = Object.keys(probe.metricPrefixes ?? {}).map((prefix) => `${prefix}<path>`);
       const structured = structuredExpectKeys(probe).filter((key) => !names.includes(key));
-      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}; known: ${[...names, ...prefixes, ...structured].join(", ")}`);
+      fail(`${keyPath}.${metric}`, `unknown metric "${metric}" for kind ${probe.kind}${didYouMean(metric, [...names, ...structured])}; known: ${[...names, ...prefixes, ...structured].join(", ")}`);
       continue;
     }
     try {
@@ -385,7 +370,7 @@ function validateDependencies(
     const kept: string[] = [];
     check.dependsOn.forEach((dependency, index) => {
       if (!allNames.includes(dependency)) {
-        fail(`checks.${check.name}.dependsOn.${index}`, `unknown check "${dependency}"; checks: ${allNames.join(", ")}`);
+        fail(`checks.${check.name}.dependsOn.${index}`, `unknown check "${dependency}"${didYouMean(dependency, allNames)} (checks: ${allNames.join(", ")})`);
       } else if (dependency === check.name) {
         fail(`checks.${check.name}.dependsOn.${index}`, "a check cannot depend on itself");
       } else if (!selected.includes(dependency)) {

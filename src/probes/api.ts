@@ -166,6 +166,12 @@ export interface OneOffOption {
   repeatable?: boolean;
 }
 
+/** A wait a check's spec bounds itself: its key under the check (`welcome.within`) and its length. */
+export interface BoundedWait {
+  key: string;
+  ms: number;
+}
+
 /** How a kind exposes itself as `infra-check <command> TARGET [flags]`. */
 export interface OneOffCommand {
   command: string;
@@ -206,6 +212,12 @@ export interface ProbeDefinition<K extends object = any> {
   judge?(spec: CheckSpec<K>, measurement: Measurement): Assertion[];
   relations?: Relations<K>;
   diagnosis: KindDiagnosis<K>;
+  /**
+   * The waits the spec bounds itself (`within:`). One longer than the check's
+   * timeout can never run its course — the budget ends first — so the config
+   * warns about it; the kind only says what its waits are.
+   */
+  waits?(spec: CheckSpec<K>): BoundedWait[];
   /** Redacted display target. */
   target(spec: CheckSpec<K>): string;
   /** Secret values in the spec (passwords, tokens, header values) for redaction. */

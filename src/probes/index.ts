@@ -7,14 +7,16 @@ interface RegistryEntry {
   /** One-off triage command (`infra-check <command> <arg>`). */
   command: string;
   summary: string;
+  /** URL schemes of the kind's targets: a config that names one as its kind (`kind: rediss`) is told the kind. */
+  schemes?: readonly string[];
   load: () => Promise<{ default: ProbeDefinition }>;
 }
 
 export const PROBES = {
-  http: { command: "http", summary: "HTTP(S) health endpoint: status, JSON body, phase timings", load: () => import("./http/index.js") },
-  redis: { command: "redis", summary: "Redis: auth, TLS, PING latency percentiles, role", load: () => import("./redis/index.js") },
-  postgres: { command: "postgres", summary: "PostgreSQL: connect/auth/query phases, query percentiles", load: () => import("./postgres/index.js") },
-  websocket: { command: "ws", summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load", load: () => import("./websocket/index.js") },
+  http: { command: "http", summary: "HTTP(S) health endpoint: status, JSON body, phase timings", schemes: ["http", "https"], load: () => import("./http/index.js") },
+  redis: { command: "redis", summary: "Redis: auth, TLS, PING latency percentiles, role", schemes: ["redis", "rediss"], load: () => import("./redis/index.js") },
+  postgres: { command: "postgres", summary: "PostgreSQL: connect/auth/query phases, query percentiles", schemes: ["postgres", "postgresql"], load: () => import("./postgres/index.js") },
+  websocket: { command: "ws", summary: "WebSocket: handshake phases, subprotocol, welcome, scripted events, load", schemes: ["ws", "wss"], load: () => import("./websocket/index.js") },
   "cloud-run": { command: "cloud-run", summary: "Cloud Run service: Ready, revision traffic, image, VPC egress", load: () => import("./cloud-run/index.js") },
   "vpc-connector": { command: "vpc-connector", summary: "Serverless VPC Access connector: state and configuration", load: () => import("./vpc-connector/index.js") },
   tcp: { command: "tcp", summary: "TCP (and TLS) reachability, banner, certificate expiry", load: () => import("./tcp/index.js") },
@@ -32,6 +34,11 @@ export async function loadProbe(kind: string): Promise<ProbeDefinition> {
   if (!isProbeKind(kind)) throw new Error(`unknown probe kind "${kind}"`);
   const module = await PROBES[kind].load();
   return module.default;
+}
+
+/** The kind whose targets use URL scheme `scheme` (`rediss` → redis), if any. */
+export function kindForScheme(scheme: string): ProbeKind | undefined {
+  return PROBE_KINDS.find((kind) => ((PROBES[kind] as RegistryEntry).schemes ?? []).includes(scheme));
 }
 
 export function kindForCommand(command: string): ProbeKind | undefined {

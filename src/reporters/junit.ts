@@ -7,6 +7,9 @@
 //   warn    → a passing testcase with a <system-out> note (a <failure> with --strict,
 //             because then a warning fails the run too)
 //   pass    → a plain testcase (<system-out> says "passed after N attempts" after --wait retries)
+// A run that never started because its config is invalid is one failed
+// testcase named after the config file (configFailureJUnit), so the CI's
+// test view shows why instead of a missing report.
 // Valid against test/fixtures/junit.xsd (the Jenkins/GitLab reading of the format).
 import type { CheckResult, Reporter, RunReport } from "../report/schema.js";
 import { describeAssertion } from "../evaluate/judge.js";
@@ -103,6 +106,38 @@ function blockedBody(check: CheckResult, report: RunReport): string {
 /** JUnit times are seconds with a decimal point. */
 function seconds(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+export interface ConfigFailure {
+  /** The config file as the user named it. */
+  file: string;
+  env: string;
+  /** Each problem as the terminal shows it (headline, position, code frame). */
+  problems: string[];
+  /** Where the first problem is, for viewers that link to the file. */
+  line?: number;
+  version: string;
+  startedAt: string;
+}
+
+export function configFailureJUnit(failure: ConfigFailure): string {
+  const counts = { tests: 1, failures: 1, errors: 0, time: seconds(0) };
+  const count = failure.problems.length;
+  const message = `invalid config (${count} problem${count === 1 ? "" : "s"}): nothing was probed`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `${openTag("testsuites", { name: "infra-check", ...counts })}>`,
+    `  ${openTag("testsuite", { name: failure.env, ...counts, skipped: 0, timestamp: failure.startedAt })}>`,
+    "    <properties>",
+    ...[["tool", `infra-check ${failure.version}`], ["env", failure.env], ["configFile", failure.file], ["ok", "false"]].map(([name, value]) => `      ${element("property", { name, value })}`),
+    "    </properties>",
+    `    ${openTag("testcase", { name: failure.file, classname: "config", time: seconds(0), file: failure.file, line: failure.line })}>`,
+    `      ${element("failure", { type: "config", message }, failure.problems.join("\n"))}`,
+    "    </testcase>",
+    "  </testsuite>",
+    "</testsuites>",
+    "",
+  ].join("\n");
 }
 
 export default junit;

@@ -10,7 +10,7 @@ import { httpServer } from "../helpers/net.js";
 import { runMain } from "../helpers/main-io.js";
 import { runCli } from "../helpers/cli.js";
 import { PROBES, PROBE_KINDS } from "../../src/probes/index.js";
-import { didYouMean, editDistance } from "../../src/util/did-you-mean.js";
+import { closest, editDistance } from "../../src/util/did-you-mean.js";
 
 let app: Awaited<ReturnType<typeof httpServer>>;
 let root: string;
@@ -154,13 +154,13 @@ describe("did you mean …?", () => {
     expect(result.stderr).toMatch(/too many arguments/);
   });
 
-  it("editDistance counts a swap of neighbours as one edit; didYouMean needs a close or a unique prefix match", () => {
+  it("editDistance counts a swap of neighbours as one edit; closest needs a close or a unique prefix match", () => {
     expect(editDistance("stagign", "staging")).toBe(1);
     expect(editDistance("reds", "redis")).toBe(1);
-    expect(didYouMean("tpc", ["http", "tcp"])).toBe("tcp");
-    expect(didYouMean("ws", ["run", "demo"])).toBeUndefined();
-    expect(didYouMean("pro", ["production", "postgres"])).toBe("production");
-    expect(didYouMean("p", ["production", "postgres"])).toBeUndefined();
+    expect(closest("tpc", ["http", "tcp"])).toBe("tcp");
+    expect(closest("ws", ["run", "demo"])).toBeUndefined();
+    expect(closest("pro", ["production", "postgres"])).toBe("production");
+    expect(closest("p", ["production", "postgres"])).toBeUndefined();
   });
 });
 

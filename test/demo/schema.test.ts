@@ -103,6 +103,11 @@ describe.each(EXAMPLES)("config/%s", (file) => {
     const loaded = await loadConfigFile(path.join(CONFIG_DIR, file), { env: EXAMPLE_ENV });
     expect(loaded.checks.length).toBeGreaterThan(0);
   });
+
+  it("has budgets that fit: no wait longer than its timeout, no chain longer than the deadline", async () => {
+    const loaded = await loadConfigFile(path.join(CONFIG_DIR, file), { env: EXAMPLE_ENV });
+    expect(loaded.warnings.map((warning) => warning.message)).toEqual([]);
+  });
 });
 
 describe("the example configs wire the incidents' stack", () => {

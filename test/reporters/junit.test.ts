@@ -4,7 +4,7 @@
 // text, and the output of a real run against in-process HTTP servers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import junit from "../../src/reporters/junit.js";
@@ -166,5 +166,48 @@ describe("valid against the JUnit schema (xmllint --schema)", () => {
       expect(xpath(result.stdout, "string(//testcase[@name='chat']/skipped/@message)")).toBe("blocked by proxy");
       expect(xpath(result.stdout, "count(//testcase[@name='api']/*)")).toBe("0");
     });
+  });
+});
+
+describe("a config error still writes the JUnit files (exit 2, nothing probed)", () => {
+  let root: string;
+  beforeAll(() => {
+    root = path.join(dir, "config-error");
+    mkdirSync(path.join(root, "config"), { recursive: true });
+    writeFileSync(
+      path.join(root, "config", "broken.yaml"),
+      'checks:\n  cache:\n    kind: redis\n    url: "redis://:hunter2-Secret-9@10.0.0.3:6379"\n    sampels: 20\n  api: { kind: http, url: "http://127.0.0.1:1/", timeout: soon }\n',
+    );
+  });
+
+  it.each([
+    ["-o", ["broken", "-o", "junit=reports/infra.xml", "--output", "json=reports/infra.json"]],
+    ["--output, with run --config", ["run", "--config", "config/broken.yaml", "--output", "junit=reports/infra.xml"]],
+  ])("%s: one failed testcase named after the config, the problems as its failure text", async (_name, args) => {
+    rmSync(path.join(root, "reports"), { recursive: true, force: true });
+    const result = await runMain(args, { cwd: root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown key "sampels"; did you mean "samples"?');
+    const xml = readFileSync(path.join(root, "reports/infra.xml"), "utf8");
+    expect(validate(xml)).toMatchObject({ ok: true });
+    expect(xpath(xml, "count(//testcase)")).toBe("1");
+    expect(xpath(xml, "string(//testcase/@name)")).toBe("config/broken.yaml");
+    expect(xpath(xml, "string(//testcase/@line)")).toBe("5");
+    expect(xpath(xml, "string(//testcase/failure/@type)")).toBe("config");
+    expect(xpath(xml, "string(//testcase/failure/@message)")).toBe("invalid config (2 problems): nothing was probed");
+    const body = xpath(xml, "string(//testcase/failure)");
+    expect(body).toContain('config/broken.yaml: checks.cache: unknown key "sampels"; did you mean "samples"?');
+    expect(body).toContain("--> config/broken.yaml:6:");
+    expect(body).toContain('checks.api.timeout: expected a duration like 250ms, 2s or 1m, found "soon"');
+    expect(xml).not.toContain("hunter2-Secret-9");
+    // Other formats describe a run; none happened.
+    expect(existsSync(path.join(root, "reports/infra.json"))).toBe(false);
+  });
+
+  it("without a junit target nothing is written", async () => {
+    rmSync(path.join(root, "reports"), { recursive: true, force: true });
+    const result = await runMain(["broken", "-o", "json=reports/infra.json"], { cwd: root });
+    expect(result.code).toBe(2);
+    expect(existsSync(path.join(root, "reports"))).toBe(false);
   });
 });

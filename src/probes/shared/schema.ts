@@ -6,7 +6,7 @@ import { durationProblem } from "../../util/duration.js";
 import { parseExpectation } from "../../evaluate/expectations.js";
 
 export const durationSchema = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], { error: "expected a duration like 250ms, 2s or 1m" })
   .superRefine((value, ctx) => {
     const problem = durationProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -14,7 +14,7 @@ export const durationSchema = z
   .meta({ description: "Duration: 250ms, 2s, 1m (a bare number is milliseconds, 1000 or more)" });
 
 export const expectationSchema = z
-  .union([z.string(), z.number(), z.boolean(), z.null()])
+  .union([z.string(), z.number(), z.boolean(), z.null()], { error: 'expected a value (status: 200) or an operator and a value ("< 200ms", "~ ^ok")' })
   .superRefine((value, ctx) => {
     try {
       parseExpectation(value);

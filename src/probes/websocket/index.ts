@@ -162,6 +162,11 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
     return expectations;
   },
 
+  waits: (spec) => [
+    ...(spec.welcome?.within !== undefined ? [{ key: "welcome.within", ms: parseDurationMs(spec.welcome.within)! }] : []),
+    ...spec.script.flatMap((step, index) => (step.within !== undefined ? [{ key: `script.${index}.within`, ms: parseDurationMs(step.within)! }] : [])),
+  ],
+
   run: (spec, ctx) => converse(spec, ctx),
 
   oneOff: {
