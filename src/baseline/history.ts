@@ -5,7 +5,8 @@
 // Reading never deletes: a corrupt file is skipped with a warning (in a
 // folder) or is a usage error (a single --baseline FILE), and stays on disk.
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, stat, unlink, access } from "node:fs/promises";
+import { open, readdir, readFile, rename, stat, unlink, access } from "node:fs/promises";
+import { ensureFolder } from "../util/output-file.js";
 import { constants } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -37,7 +38,7 @@ export function historyFileName(report: Pick<RunReport, "startedAt" | "env">, ra
 /** Make sure `dir` exists and is writable before anything is probed (a bad path is a usage error). */
 export async function ensureHistoryDir(dir: string, label: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await ensureFolder(dir);
     await access(dir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -52,7 +53,7 @@ export async function ensureHistoryDir(dir: string, label: string): Promise<void
  * and the files pruned.
  */
 export async function appendToHistory(dir: string, report: RunReport, options: { keep?: number } = {}): Promise<{ file: string; pruned: string[] }> {
-  await mkdir(dir, { recursive: true });
+  await ensureFolder(dir);
   const name = historyFileName(report);
   const final = path.join(dir, name);
   const temp = path.join(dir, `.${name}.${process.pid}.tmp`);

@@ -78,7 +78,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
   const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false }, outcome);
   for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
   io.stdout(redactor.rendered(reporter(redactor.deep(report), { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) })));
-  await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format });
+  await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format, descriptors: { 1: io.stdout, 2: io.stderr } });
   if (plan) await history!.recordRun(report, plan, io.stderr);
   return { exitCode: exitCodeFor(report), report };
 }

@@ -4,19 +4,20 @@
 // - Targets are checked before anything is probed (bad format, a folder in the
 //   way, an unwritable place → exit 2 with the flag named), so a CI job learns
 //   about a typo in its own command line without waiting for a run.
-// - Files are written atomically (temp file in the same folder + rename): a
-//   collector or an artifact upload never reads half a report.
+// - A regular file is replaced atomically (temp file in the same folder +
+//   rename), keeping its mode; /dev/null, /dev/stdout, a FIFO or a symlink are
+//   written as `>` would (src/util/output-file.ts).
 // - A config error (exit 2, nothing probed) still writes the JUnit targets: one
 //   failed testcase naming the config and its problems, so a CI test view
 //   shows why the run never started. Other formats describe a run; none is written.
 // - With the github format and $GITHUB_STEP_SUMMARY set (GitHub Actions sets it
 //   for every step), the Markdown summary is appended to that file.
-import { randomBytes } from "node:crypto";
-import { appendFile, mkdir, rename, stat, unlink, writeFile, access } from "node:fs/promises";
+import { appendFile, stat, access } from "node:fs/promises";
 import { constants } from "node:fs";
 import path from "node:path";
 import { ConfigError, ConfigErrors, configProblems, renderProblem } from "../util/errors.js";
 import { VERSION } from "../version.js";
+import { describeFsError, ensureFolder, writeOutputFile } from "../util/output-file.js";
 import { FORMATS, isFormat, loadReporter, type FormatName } from "../reporters/index.js";
 import type { Redactor } from "../redact.js";
 import type { ReporterOptions, RunReport } from "../report/schema.js";
@@ -54,7 +55,7 @@ export async function prepareOutputs(targets: OutputTarget[]): Promise<void> {
   for (const target of targets) {
     const dir = path.dirname(target.file);
     try {
-      await mkdir(dir, { recursive: true });
+      await ensureFolder(dir);
       await access(dir, constants.W_OK);
       const existing = await stat(target.file).catch(() => undefined);
       if (existing?.isDirectory()) throw Object.assign(new Error("it is a folder"), { code: "EISDIR" });
@@ -78,6 +79,8 @@ export interface WriteOptions {
   cwd: string;
   /** The stdout format: `github` on stdout also appends the step summary. */
   stdoutFormat: string;
+  /** This process's stdout and stderr, for a target that is /dev/stdout or /dev/stderr. */
+  descriptors?: Record<number, (text: string) => void>;
 }
 
 /** Write every target (files never get colour), then the GitHub step summary when it applies. Returns the files written. */
@@ -87,7 +90,7 @@ export async function writeOutputs(report: RunReport, targets: OutputTarget[], o
   for (const target of targets) {
     const text = await renderReport(target.format, report, reporterOptions, options.redactor);
     try {
-      await writeAtomically(target.file, text);
+      await writeOutputFile(target.file, text, { descriptors: options.descriptors });
     } catch (error) {
       throw new ConfigError(`--output ${target.spec}: cannot write ${target.file} (${describeFsError(error)})`);
     }
@@ -128,7 +131,7 @@ export async function writeConfigFailure(
   flagValues: string[] | string | undefined,
   error: ConfigError | ConfigErrors,
   config: { file: string; env: string },
-  options: { cwd: string; redactor: Redactor },
+  options: { cwd: string; redactor: Redactor; descriptors?: Record<number, (text: string) => void> },
 ): Promise<ConfigError | ConfigErrors> {
   let targets: OutputTarget[];
   try {
@@ -151,36 +154,10 @@ export async function writeConfigFailure(
   for (const target of targets) {
     try {
       await prepareOutputs([target]);
-      await writeAtomically(target.file, options.redactor.text(xml));
+      await writeOutputFile(target.file, options.redactor.text(xml), { descriptors: options.descriptors });
     } catch (failure) {
       unwritable.push(failure instanceof ConfigError ? failure : new ConfigError(`--output ${target.spec}: cannot write ${target.file} (${describeFsError(failure)})`));
     }
   }
   return unwritable.length ? new ConfigErrors([...problems, ...unwritable]) : error;
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  // Same folder as the target, so rename() stays on one filesystem and is atomic.
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    await writeFile(temp, text, { mode: 0o644 });
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
-
-function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  const reasons: Record<string, string> = {
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    EROFS: "read-only file system",
-    ENOSPC: "no space left on device",
-    EISDIR: "it is a folder",
-    ENOTDIR: "a part of the path is a file, not a folder",
-    EEXIST: "a part of the path is a file, not a folder",
-  };
-  return code && reasons[code] ? `${reasons[code]}, ${code}` : String((error as Error)?.message ?? error);
 }

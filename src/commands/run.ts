@@ -47,7 +47,7 @@ export async function runCommand(envName: string | undefined, flags: RunFlags, i
     if (!isConfigError(error)) throw error;
     const shown = file ? shownPath(file, io.cwd) : flags.config ?? (envName ? `config/${envName}.yaml` : "config");
     const env = envName ?? path.basename(shown).replace(/\.ya?ml$/, "");
-    throw await writeConfigFailure(flags.output, error, { file: shown, env }, { cwd: io.cwd, redactor: io.redactor ?? new Redactor() });
+    throw await writeConfigFailure(flags.output, error, { file: shown, env }, { cwd: io.cwd, redactor: io.redactor ?? new Redactor(), descriptors: { 1: io.stdout, 2: io.stderr } });
   }
   loaded.file = shownPath(file, io.cwd);
   if (envName && !flags.config && !isConfigPath(envName)) loaded.env = loaded.env || envName;

@@ -4,14 +4,13 @@
 // editors and the validator can never disagree. `npm run schema` writes it to
 // schema/infra-check.schema.json, which the example configs reference with
 // `# yaml-language-server: $schema=../schema/infra-check.schema.json`.
-import { randomBytes } from "node:crypto";
-import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z, type ZodType } from "zod";
 import { CHECK_NAME, baseCheckSchema, topLevelSchema } from "../config/schema.js";
 import { expectationSchema } from "../probes/shared/schema.js";
 import { PROBES, PROBE_KINDS, loadProbe } from "../probes/index.js";
 import { ConfigError } from "../util/errors.js";
+import { describeFsError, ensureFolder, writeOutputFile } from "../util/output-file.js";
 import { EXIT } from "../exit-codes.js";
 import type { CommandIO } from "./io.js";
 
@@ -165,16 +164,13 @@ export async function schemaCommand(flags: { output?: string }, io: CommandIO): 
     io.stdout(text);
     return EXIT.OK;
   }
-  // Temp file + rename: an editor or a build never reads half a schema.
+  // An editor or a build never reads half a schema; /dev/stdout or a FIFO stays what it is.
   const file = path.resolve(io.cwd, flags.output);
-  const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temp, text);
-    await rename(temp, file);
+    await ensureFolder(path.dirname(file));
+    await writeOutputFile(file, text, { descriptors: { 1: io.stdout, 2: io.stderr } });
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw new ConfigError(`--output: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(`--output: cannot write ${file} (${describeFsError(error)})`);
   }
   io.stderr(`wrote ${path.relative(io.cwd, file) || file}\n`);
   return EXIT.OK;
