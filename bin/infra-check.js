@@ -24,4 +24,29 @@ if (cached) {
   installProcessHandlers(io);
   // performance.now() counts from the process start: --deadline bounds the whole process.
   process.exitCode = await main(process.argv, io, { runOptions: { clockStartMs: 0 } });
+  // The report and every output are written: what the run left behind — a lookup
+  // stuck in the thread pool, a gRPC channel still connecting — must not hold the
+  // process past its deadline. Flush the standard streams, then end.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
+  exitNow(process.exitCode);
+}
+
+/**
+ * process.exit() joins libuv's thread pool on the way out, so a getaddrinfo
+ * that never returns (a resolver that does not answer) holds the exit for as
+ * long as the resolver's own timeouts. Only a new process image skips that:
+ * with a lookup still in flight, become `sh -c 'exit N'` (same PID, same exit
+ * code; the compile cache is flushed first, as a normal exit would).
+ */
+function exitNow(code) {
+  const stuckLookup = process.getActiveResourcesInfo().some((name) => name === "GetAddrInfoReqWrap" || name === "GetNameInfoReqWrap");
+  if (stuckLookup && typeof process.execve === "function") {
+    try {
+      module.flushCompileCache?.();
+      process.execve("/bin/sh", ["sh", "-c", `exit ${Number(code) || 0}`]);
+    } catch {
+      // no /bin/sh (a distroless image): the ordinary exit below
+    }
+  }
+  process.exit(code);
 }

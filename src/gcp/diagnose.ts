@@ -5,6 +5,7 @@
 // so messages name what was asked of whom, and hints name the role to grant
 // or the command to run.
 import { defineCatalogue, diagnosisOf } from "../diagnose/catalogue.js";
+import { DNS } from "../diagnose/codes.js";
 import type { ClassifyContext, ErrorRule } from "../diagnose/classify.js";
 import type { ClassifiedError } from "../diagnose/vocabulary.js";
 import { formatMs } from "../util/duration.js";
@@ -48,6 +49,8 @@ interface CallFacts {
   reason?: string;
   permission?: string;
   errno?: string;
+  /** The call reached a peer (grpc-js names it: remote_addr=…). */
+  connected?: boolean;
 }
 
 const emulatorOr = (f: { mode?: string }, emulator: string, real: string) => (f.mode === "emulator" ? emulator : real);
@@ -129,7 +132,8 @@ export const GRPC = defineCatalogue("grpc", {
   DEADLINE_EXCEEDED: {
     class: "timeout",
     code: "DEADLINE_EXCEEDED",
-    message: (f: CallFacts) => `${f.what}: connected to ${f.endpoint} but no answer within the check's ${f.budget} budget (${orStatus(f)})`,
+    message: (f: CallFacts) =>
+      `${f.what}: ${f.connected ? `connected to ${f.endpoint} but no answer` : `no answer from ${f.endpoint}`} within the check's ${f.budget} budget (${orStatus(f)})`,
     hint: "The API accepted the call but did not answer in time: raise this check's timeout, or retry — Google APIs occasionally stall for seconds.",
   },
   CANCELLED: {
@@ -296,8 +300,12 @@ export const grpcRule: ErrorRule = (error: unknown, ctx: ClassifyContext): Class
       return unavailable(facts);
     case "DEADLINE_EXCEEDED":
       // grpc-js names the peer (remote_addr=…) once the call was sent; "Waiting for LB pick" means no connection was ever ready.
-      if (!/remote_addr=/.test(details) && /Waiting for LB pick|waiting for connection|connecting|LB pick/i.test(details)) return diagnosisOf(GRPC.CONNECT_TIMEOUT, facts);
-      return diagnosisOf(GRPC.DEADLINE_EXCEEDED, facts);
+      if (!/remote_addr=/.test(details)) {
+        // The endpoint's name never resolved: DNS, not the network path or the API.
+        if (/waiting for name resolution/i.test(details)) return diagnosisOf(DNS.TIMEOUT, { endpoint: facts.endpoint, budgetMs: ctx.budgetMs, service: call?.api });
+        if (/Waiting for LB pick|waiting for connection|connecting|LB pick/i.test(details)) return diagnosisOf(GRPC.CONNECT_TIMEOUT, facts);
+      }
+      return diagnosisOf(GRPC.DEADLINE_EXCEEDED, { ...facts, connected: /remote_addr=/.test(details) });
     case "CANCELLED":
       return diagnosisOf(GRPC.CANCELLED, facts);
     case "INVALID_ARGUMENT":

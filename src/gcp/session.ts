@@ -12,6 +12,8 @@
 // client call fails *and* the library leaks an unhandled rejection, so a
 // missing ADC must become one clear `auth` failure here instead.
 import { failure } from "../diagnose/catalogue.js";
+import { DNS } from "../diagnose/codes.js";
+import net from "node:net";
 import type { ProbeContext } from "../probes/api.js";
 import { raceAbort } from "../util/deadline.js";
 import { formatMs } from "../util/duration.js";
@@ -162,11 +164,38 @@ export class GcpSession {
     this.ctx.phases.start("connect");
     const started = performance.now();
     const deadline = Date.now() + Math.max(1, this.ctx.deadline.remainingMs());
-    const states = await raceAbort(Promise.all(apis.map((api) => this.waitForChannel(api, deadline))), this.ctx.signal);
+    const resolving = this.watchNameResolution(apis);
+    const states = await raceAbort(Promise.all(apis.map((api) => this.waitForChannel(api, deadline, resolving))), this.ctx.signal);
     if (states.every((state) => state === READY)) this.ctx.phases.record("connect", performance.now() - started);
   }
 
-  private async waitForChannel(api: GoogleApi, deadline: number): Promise<number> {
+  /**
+   * The endpoints' names, looked up beside the channels (grpc-js resolves with
+   * the same system resolver): a channel that never connects while its name
+   * is still unresolved is a DNS failure, not dropped packets.
+   */
+  private watchNameResolution(apis: GoogleApi[]): Map<string, { settled: boolean }> {
+    const watched = new Map<string, { settled: boolean }>();
+    for (const api of apis) {
+      const endpoint = this.endpointFor(api);
+      let host: string;
+      try {
+        host = splitHostPort(endpoint, "endpoint").host;
+      } catch {
+        continue; // the channel reports a malformed endpoint itself
+      }
+      if (watched.has(endpoint) || net.isIP(host)) continue;
+      const entry = { settled: false };
+      watched.set(endpoint, entry);
+      this.ctx.lookup(host, this.ctx.signal).then(
+        () => (entry.settled = true),
+        () => (entry.settled = true),
+      );
+    }
+    return watched;
+  }
+
+  private async waitForChannel(api: GoogleApi, deadline: number, resolving: Map<string, { settled: boolean }>): Promise<number> {
     const stub = await this.stubs.get(api.id)!;
     const channel = stub.getChannel();
     let state = channel.getConnectivityState(true);
@@ -177,6 +206,8 @@ export class GcpSession {
       const current = state;
       const timedOut = await new Promise<boolean>((resolve) => channel.watchConnectivityState(current, deadline, (error) => resolve(Boolean(error))));
       if (timedOut) {
+        const endpoint = this.endpointFor(api);
+        if (resolving.get(endpoint)?.settled === false) throw failure(DNS.TIMEOUT, { endpoint, budgetMs: this.ctx.budgetMs, service: api.label });
         throw failure(GRPC.CONNECT_TIMEOUT, { what: api.label, endpoint: this.endpointFor(api), budget: formatMs(this.ctx.budgetMs), mode: this.mode, details: "", status: "DEADLINE_EXCEEDED" });
       }
       state = channel.getConnectivityState(false);

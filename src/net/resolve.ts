@@ -1,6 +1,7 @@
 // Name resolution that cannot hang a check: the lookup races the check's
 // AbortSignal. (getaddrinfo itself cannot be cancelled; the launcher enlarges
-// the libuv threadpool so a stuck resolver does not starve other lookups.)
+// the libuv threadpool so a stuck resolver does not starve other lookups, and
+// ends the process without waiting for it.)
 import dns from "node:dns";
 import net from "node:net";
 
