@@ -58,7 +58,7 @@ export async function main(argv: string[], given: CommandIO = processIO(), optio
     // Usage errors quote the argv they reject (`--password=…`): they go through the egress redactor too.
     .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(io.redactor.text(text)), getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) })
     .addHelpText("after", MAIN_HELP);
-  const commandNames = () => program.commands.map((command) => command.name());
+  const commandNames = () => program.commands.flatMap((command) => [command.name(), ...command.aliases()]);
   addRunOptions(program).action(async (env: string | undefined, flags: RunFlags, command: Command) => {
     // More than one operand: the first was meant as a command (`infra-check reds URL`), an environment takes none.
     if (command.args.length > 1) {
@@ -159,7 +159,8 @@ Examples:
         continue;
       }
     }
-    program.command(entry.command).argument("<target>").description(`one-off: ${entry.summary}`).allowUnknownOption();
+    const listed = program.command(entry.command).argument("<target>").description(`one-off: ${entry.summary}`).allowUnknownOption();
+    if (kind !== entry.command) listed.alias(kind);
   }
   if (misusedHelp) {
     io.stderr(io.redactor.text(misusedHelp));

@@ -6,6 +6,7 @@
 // knew the value (client libraries echo connection strings in errors).
 
 import { CUT } from "./util/excerpt.js";
+import { decodeUrlPart } from "./util/url.js";
 
 export const MASK = "***";
 /** Shorter values would mask ordinary words; they are still never printed on purpose. */
@@ -211,8 +212,16 @@ export class Redactor {
   }
 }
 
+/**
+ * `scheme:` + up to three slashes + `user:password@`, also where a typo leaves
+ * it no URL at all (`redis:/:pw@host`, `postgres//app:pw@db`): the config
+ * error about the typo must not quote the password it was written with.
+ */
+const TYPED_USERINFO = /^[a-z][a-z0-9+.-]*:?\/{0,3}([^\s/@?#]*:)([^\s/@?#]+)@/i;
+
 /** A URL for display: credentials removed, secret query parameters masked. */
-export function redactUrl(raw: string): string {
+export function redactUrl(typed: string): string {
+  const raw = typed.replace(TYPED_USERINFO, (match, user: string, password: string) => match.replace(`${user}${password}@`, `${user}${MASK}@`));
   let url: URL;
   try {
     url = new URL(raw);
@@ -252,17 +261,20 @@ export function headerSecrets(value: string): string[] {
   return found.filter((secret) => secret.length >= MIN_SECRET_LENGTH);
 }
 
+
 /** Credentials in a URL: the password, a bare web userinfo token, secret-looking query parameters. */
 export function urlSecrets(raw: string): string[] {
+  const typed = TYPED_USERINFO.exec(raw)?.[2];
+  const found = typed ? [typed, decodeUrlPart(typed)] : [];
   try {
     const url = new URL(raw);
-    const found = [decodeURIComponent(url.password)];
-    if (!url.password && url.username && /^(https?|wss?):$/.test(url.protocol)) found.push(decodeURIComponent(url.username));
+    found.push(decodeUrlPart(url.password));
+    if (!url.password && url.username && /^(https?|wss?):$/.test(url.protocol)) found.push(decodeUrlPart(url.username));
     for (const [key, value] of url.searchParams) if (/pass|token|secret|key|auth|sig|jwt/i.test(key)) found.push(value);
-    return found.filter(Boolean);
   } catch {
-    return [];
+    // not a URL: what it was typed with above is all there is
   }
+  return [...new Set(found.filter(Boolean))];
 }
 
 /**

@@ -17,6 +17,7 @@ import { parseOutputFlags, prepareOutputs, writeOutputs } from "./outputs.js";
 import { createProgress } from "./progress.js";
 import type { RetryInfo, WaitOptions } from "../runner/wait.js";
 import { formatMs } from "../util/duration.js";
+import { decodeUrlPart } from "../util/url.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
@@ -32,7 +33,7 @@ function publicNames(name: string, kind: string, target: string | undefined): st
   const names = [name, kind];
   try {
     const url = new URL(target?.split(" ").pop() ?? "");
-    names.push(url.protocol.replace(/:$/, ""), decodeURIComponent(url.username), url.hostname, ...url.pathname.split("/").filter(Boolean).map(decodeURIComponent));
+    names.push(url.protocol.replace(/:$/, ""), decodeUrlPart(url.username), url.hostname, ...url.pathname.split("/").filter(Boolean).map(decodeUrlPart));
   } catch {
     // A target that is not a URL ("service backend in p/r") carries no user or database.
   }

@@ -28,6 +28,7 @@ export function defineOneOff(program: Command, probe: ProbeDefinition, io: Comma
     .command(oneOff.command)
     .argument(oneOff.argument, oneOff.forms?.length ? oneOff.forms.join(", or ") : "")
     .description(oneOff.description);
+  if (probe.kind !== oneOff.command) command.alias(probe.kind);
   for (const option of oneOff.options) {
     if (option.repeatable) command.option(option.flags, option.description, collect);
     else command.option(option.flags, option.description, option.defaultValue as string | boolean | undefined);

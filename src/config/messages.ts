@@ -8,7 +8,7 @@
 import type { ZodError, ZodType } from "zod";
 import { ConfigError } from "../util/errors.js";
 import { closest, didYouMean } from "../util/did-you-mean.js";
-import { redactUrl, SECRET_KEY } from "../redact.js";
+import { redactUrl, SECRET_HEADER, SECRET_KEY } from "../redact.js";
 
 type Issue = ZodError["issues"][number] & Record<string, unknown>;
 
@@ -177,7 +177,7 @@ function withFound(message: string, found: unknown, key: string): string {
 export function showable(value: unknown, key: string): string | undefined {
   if (value === undefined || value === null) return value === null ? "null" : undefined;
   if (typeof value === "object") return Array.isArray(value) ? "a list" : "a mapping";
-  if (SECRET_KEY.test(key)) return `a ${typeof value} (not shown: secret)`;
+  if (SECRET_KEY.test(key) || SECRET_HEADER.test(key)) return `a ${typeof value} (not shown: secret)`;
   if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return JSON.stringify(redactUrl(value));
   return JSON.stringify(value);
 }

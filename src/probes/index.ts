@@ -42,7 +42,8 @@ export function kindForScheme(scheme: string): ProbeKind | undefined {
 }
 
 export function kindForCommand(command: string): ProbeKind | undefined {
-  return PROBE_KINDS.find((kind) => PROBES[kind].command === command);
+  // The kind's own name works too (`infra-check websocket URL` is the ws one-off).
+  return PROBE_KINDS.find((kind) => PROBES[kind].command === command || kind === command);
 }
 
 type SecretResolver = (reference: string, ctx: ProbeContext) => Promise<string>;

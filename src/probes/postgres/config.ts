@@ -5,6 +5,7 @@ import { z } from "zod";
 import { secretValueSchema, tlsSchema, type SecretValue } from "../shared/schema.js";
 import { bareHost } from "../../net/resolve.js";
 import type { CheckSpec, TlsSpec } from "../api.js";
+import { decodeUrlPart, malformedEscape } from "../../util/url.js";
 
 export const DEFAULT_PORT = 5432;
 export const DEFAULT_SAMPLES = 5;
@@ -104,6 +105,8 @@ export function parseUrl(text: string): URL | string {
     return "expected a URL like postgres://user@host:5432/database";
   }
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") return `expected a postgres:// or postgresql:// URL, found ${url.protocol}//`;
+  const escape = malformedEscape(url);
+  if (escape) return escape;
   for (const name of url.searchParams.keys()) {
     if (!URL_PARAMETERS.includes(name)) {
       return `URL parameter "${name}" is not supported (supported: ${URL_PARAMETERS.join(", ")}); use the check's keys instead (timeout:, ssl:, …)`;
@@ -119,7 +122,7 @@ export function parseUrl(text: string): URL | string {
 
 export function urlPassword(url: URL | string | undefined): string | undefined {
   if (!url || typeof url === "string") return undefined;
-  const fromUserinfo = url.password ? decodeURIComponent(url.password) : undefined;
+  const fromUserinfo = url.password ? decodeUrlPart(url.password) : undefined;
   return fromUserinfo ?? url.searchParams.get("password") ?? undefined;
 }
 
@@ -131,10 +134,10 @@ function sslModeOf(ssl: RawFields["ssl"]): SslMode | undefined {
 function normalize(fields: RawFields): PostgresFields {
   const url = fields.url !== undefined ? (parseUrl(fields.url) as URL) : undefined;
   const fromUrl = {
-    host: url?.searchParams.get("host") ?? (url?.hostname ? bareHost(decodeURIComponent(url.hostname)) : undefined),
+    host: url?.searchParams.get("host") ?? (url?.hostname ? bareHost(decodeUrlPart(url.hostname)) : undefined),
     port: url ? Number(url.searchParams.get("port") ?? (url.port || DEFAULT_PORT)) : undefined,
-    user: url?.searchParams.get("user") ?? (url?.username ? decodeURIComponent(url.username) : undefined),
-    database: url?.searchParams.get("dbname") ?? (url && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined),
+    user: url?.searchParams.get("user") ?? (url?.username ? decodeUrlPart(url.username) : undefined),
+    database: url?.searchParams.get("dbname") ?? (url && url.pathname.length > 1 ? decodeUrlPart(url.pathname.slice(1)) : undefined),
   };
   const user = fields.user ?? fromUrl.user!;
   const files = typeof fields.ssl === "object" ? fields.ssl : {};

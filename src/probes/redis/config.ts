@@ -6,6 +6,7 @@ import { bareHost } from "../../net/resolve.js";
 import { failure } from "../../diagnose/catalogue.js";
 import { CHECK } from "../../diagnose/codes.js";
 import type { CheckSpec } from "../api.js";
+import { decodeUrlPart, malformedEscape } from "../../util/url.js";
 
 export const DEFAULT_PORT = 6379;
 export const DEFAULT_SAMPLES = 10;
@@ -56,9 +57,9 @@ export interface Target {
 
 export function parseTarget(spec: RedisSpec): Target {
   const url = new URL(spec.url);
-  const password = spec.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  const password = spec.password ?? (url.password ? decodeUrlPart(url.password) : undefined);
   if (password !== undefined && typeof password !== "string") throw failure(CHECK.UNRESOLVED_SECRET, {});
-  const username = spec.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const username = spec.username ?? (url.username ? decodeUrlPart(url.username) : undefined);
   return {
     hostname: bareHost(url.hostname),
     port: url.port ? Number(url.port) : DEFAULT_PORT,
@@ -82,6 +83,8 @@ function urlProblem(raw: string): string | undefined {
   } catch {
     return undefined;
   }
+  const escape = malformedEscape(url);
+  if (escape) return escape;
   if (!url.hostname) return "the URL has no host, e.g. redis://10.0.0.3:6379";
   const path = url.pathname.replace(/^\//, "");
   if (path !== "" && !/^\d{1,5}$/.test(path)) return `the path selects a database and must be a number (redis://host:6379/0), found "/${path}"`;
@@ -92,7 +95,7 @@ function urlProblem(raw: string): string | undefined {
 export function urlPassword(raw: string): string[] {
   try {
     const url = new URL(raw);
-    return url.password ? [decodeURIComponent(url.password), url.password] : [];
+    return url.password ? [decodeUrlPart(url.password), url.password] : [];
   } catch {
     return [];
   }

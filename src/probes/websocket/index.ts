@@ -27,6 +27,7 @@ import { DEFAULT_CONCURRENCY_CAP, DEFAULT_SUCCESS_RATE, runLoad } from "./load.j
 import { compileMatch, shortMatch } from "./match.js";
 import { applyToken, obtainToken, tokenHeaderName, tokenSchema, tokenSecrets } from "./token.js";
 import { Waiter } from "./waiter.js";
+import { decodeUrlPart } from "../../util/url.js";
 
 /** A server that greets and then dies (a dependency it needs is down) is caught in this window after the last step. */
 const DEFAULT_HOLD = "250ms";
@@ -452,8 +453,11 @@ function parseMatchFlag(flag: string, text: string): Record<string, string> {
 function parseJsonFlag(flag: string, text: string): unknown {
   try {
     return JSON.parse(text);
-  } catch {
-    throw new ConfigError(`${flag}: expected a JSON message, e.g. '{"type":"user_message","payload":{"content":"hi"}}' (plain text: '"hello"'), found ${cut(text, 60)}`);
+  } catch (error) {
+    // Where it breaks, never the text itself: a message to send often carries a token or a password.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where = position !== undefined ? `it stops being JSON at character ${Number(position) + 1} of ${text.length}` : "it is not JSON (it ends too early or is empty)";
+    throw new ConfigError(`${flag}: expected a JSON message, e.g. '{"type":"user_message","payload":{"content":"hi"}}' (plain text: '"hello"'); ${where} (the value is not shown: it may hold a credential)`);
   }
 }
 
@@ -486,7 +490,7 @@ function tokenFromFlags(options: Record<string, unknown>, env: NodeJS.ProcessEnv
 function urlCredentials(raw: string): string[] {
   try {
     const url = new URL(raw);
-    const found = [decodeURIComponent(url.password)];
+    const found = [decodeUrlPart(url.password)];
     for (const [key, value] of url.searchParams) if (/pass|token|secret|key|auth|sig|jwt/i.test(key)) found.push(value);
     return found.filter(Boolean);
   } catch {

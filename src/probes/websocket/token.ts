@@ -100,7 +100,9 @@ async function mintJwt(jwt: NonNullable<TokenSpec["jwt"]>): Promise<string> {
 async function runTokenCommand(command: string, deadline: InnerDeadline): Promise<string> {
   const { spawn } = await import("node:child_process");
   // Only the program's name: the rest of a command line often carries credentials (headers, tokens).
-  const shown = command.trim().split(/\s+/)[0] ?? "";
+  // The program's name, past any leading VAR=value assignments (their values may be secrets, and the name is what to fix).
+  const words = command.trim().split(/\s+/);
+  const shown = words.find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) ?? "(no program: only VAR=value assignments)";
   const startedAt = performance.now();
   return new Promise<string>((resolve, reject) => {
     let settled = false;
