@@ -5,8 +5,10 @@
 // Reading never deletes: a corrupt file is skipped with a warning (in a
 // folder) or is a usage error (a single --baseline FILE), and stays on disk.
 import { randomBytes } from "node:crypto";
-import { open, readdir, readFile, rename, stat, unlink, access } from "node:fs/promises";
+import { open, readdir, rename, stat, unlink, access } from "node:fs/promises";
 import { ensureFolder } from "../util/output-file.js";
+import { FileTooLarge, NotUtf8, readBoundedText } from "../util/bounded-read.js";
+
 import { constants } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -15,6 +17,9 @@ import type { LoadedConfig } from "../config/load.js";
 import type { RunReport } from "../report/schema.js";
 import type { BaselineSource, RegressionConfig } from "../evaluate/regression.js";
 import type { RunBaseline } from "../runner/run-checks.js";
+
+/** A saved report is read up to this size: a thousand checks make about 2 MiB. */
+const MAX_REPORT_BYTES = 32 * 1024 * 1024;
 
 export const DEFAULT_KEEP = 50;
 /** A crashed writer's temp file older than this is litter, not a write in progress. */
@@ -144,10 +149,14 @@ export function parseReport(text: string, file: string): RunReport {
 export async function readReportFile(file: string, shown = file): Promise<RunReport> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readBoundedText(file, MAX_REPORT_BYTES);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "is a folder, expected a JSON report file" : `cannot read file (${code ?? (error as Error).message})`;
+    const reason =
+      code === "ENOENT" ? "file not found"
+      : code === "EISDIR" ? "is a folder, expected a JSON report file"
+      : error instanceof FileTooLarge || error instanceof NotUtf8 ? `not a report written by infra-check: ${error.message}`
+      : `cannot read file (${code ?? (error as Error).message})`;
     throw new ConfigError(reason, { file: shown });
   }
   return parseReport(text, shown);
@@ -168,11 +177,12 @@ export async function readHistory(dir: string): Promise<HistoryRead> {
       const file = path.join(dir, name);
       let text: string;
       try {
-        text = await readFile(file, "utf8");
+        text = await readBoundedText(file, MAX_REPORT_BYTES);
       } catch (error) {
         // Pruned by a concurrent run between readdir and read: simply gone.
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-        read.skipped.push({ file, reason: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+        const why = error instanceof FileTooLarge || error instanceof NotUtf8 ? error.message : (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        read.skipped.push({ file, reason: `cannot read (${why})` });
         return;
       }
       try {

@@ -1,7 +1,7 @@
 // Read a config file, interpolate ${ENV}, validate it against the top-level
 // schema and each kind's own schema, and produce CheckSpec[]. Every problem is
 // a ConfigError naming the file and the key path; nothing is probed.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { ZodType } from "zod";
 import { ConfigError, ConfigErrors, configProblems, isConfigError } from "../util/errors.js";
@@ -14,10 +14,13 @@ import { parseDurationMs } from "../util/duration.js";
 import { collectSecrets, redactUrl, Redactor, SECRET_KEY } from "../redact.js";
 import type { Expectation } from "../diagnose/vocabulary.js";
 import { isReferenceOnly, readConfigSource } from "./source.js";
+import { FileTooLarge, formatBytes, NotUtf8, readBoundedText } from "../util/bounded-read.js";
 import { budgetWarnings, type BudgetSource } from "./budgets.js";
 import { metricInfo, type CheckSpec, type ProbeDefinition, type TlsSpec } from "../probes/api.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
+/** A config is read up to this size and refused beyond: loading stays well under a second, memory bounded. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const DEFAULT_DEADLINE_MS = 30_000;
 
 export interface LoadOptions {
@@ -90,10 +93,14 @@ export async function loadConfigFile(path_: string, options: LoadOptions = {}): 
   const file = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : path_;
   let text: string;
   try {
-    text = readFileSync(path.resolve(options.cwd ?? process.cwd(), path_), "utf8");
+    text = await readBoundedText(path.resolve(options.cwd ?? process.cwd(), path_), MAX_CONFIG_BYTES);
   } catch (error) {
+    if (error instanceof FileTooLarge) throw new ConfigError(`the file is larger than ${formatBytes(MAX_CONFIG_BYTES)}: not a config (a device or a generated file by mistake?) — a config of a thousand checks is under 100 KiB`, { file });
+    if (error instanceof NotUtf8) {
+      throw new ConfigError(`the file is not UTF-8: invalid byte at offset ${error.byteOffset}; save it as UTF-8 (a Latin-1 é, a stray binary byte?)`, { file, location: { line: error.line, column: error.column } });
+    }
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === "ENOENT" ? "file not found" : `cannot read file (${code ?? (error as Error).message})`, { file });
+    throw new ConfigError(code === "ENOENT" ? "file not found" : code === "EISDIR" ? "it is a folder, not a file" : `cannot read file (${code ?? (error as Error).message})`, { file });
   }
   const source = await readConfigSource(text, file);
   const envFromName = path.basename(file).replace(/\.ya?ml$/, "");

@@ -37,7 +37,8 @@ export interface ConfigSource {
 export async function readConfigSource(text: string, file: string): Promise<ConfigSource> {
   const yaml = await import("yaml");
   const lineCounter = new yaml.LineCounter();
-  const document = yaml.parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
+  // uniqueKeys is checked by the walk below, with a set: the library compares each key with every earlier one (40k keys took a minute).
+  const document = yaml.parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
   const places = new Map<string, Place>();
   const framer = new Framer(text, lineCounter);
   const at = (offset: number | undefined, end?: number): SourceLocation | undefined => (offset === undefined ? undefined : framer.frame(offset, end ?? offset + 1));
@@ -143,7 +144,21 @@ class Bounds {
       if (pair.value) this.walk(pair.value, childPath, depth + 1, inside);
     };
     if (yaml.isMap(node)) {
-      for (const pair of node.items as Pair<Node | null, Node | null>[]) visitPair(pair, path);
+      const seen = new Set<string>();
+      for (const pair of node.items as Pair<Node | null, Node | null>[]) {
+        const key = String(this.keyText(pair.key));
+        const keyNode = pair.key ?? node;
+        if (key === "__proto__") {
+          this.problems.push({ path: [...path, key], node: keyNode, detail: `"__proto__" cannot be a key (JavaScript reserves it: the value would vanish); rename it` });
+          return;
+        }
+        if (seen.has(key)) {
+          this.problems.push({ path: [...path, key], node: keyNode, detail: `invalid YAML: "${key}" appears twice in this mapping; keys are unique (the second would silently replace the first)` });
+          return;
+        }
+        seen.add(key);
+        visitPair(pair, path);
+      }
     } else if (yaml.isSeq(node)) {
       (node.items as unknown[]).forEach((item, index) => {
         const childPath = [...path, index];

@@ -5,7 +5,7 @@ import { collectSecrets, headerSecrets, redactUrl, SECRET_HEADER, urlSecrets } f
 import { parseHeaderFlags } from "../../util/flags.js";
 import type { Expectation, MetricValue } from "../../diagnose/vocabulary.js";
 import type { Measurement, ProbeDefinition } from "../api.js";
-import { tlsSchema } from "../shared/schema.js";
+import { headersSchema, tlsSchema } from "../shared/schema.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
 import { BODY_METRIC_CHARS, HTTP, runHttp, type HttpFields } from "./run.js";
 import { explanationOf } from "../../diagnose/catalogue.js";
@@ -13,7 +13,7 @@ import { explanationOf } from "../../diagnose/catalogue.js";
 const schema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).meta({ description: "Endpoint to request" }),
   method: z.enum(["GET", "HEAD", "POST", "PUT", "OPTIONS"]).default("GET").meta({ description: "HTTP method (default GET)" }),
-  headers: z.record(z.string(), z.string()).default({}).meta({ description: "Request headers; Authorization/Cookie values are treated as secrets" }),
+  headers: headersSchema.meta({ description: "Request headers; Authorization/Cookie values are treated as secrets" }),
   body: z.string().optional().meta({ description: "Request body (for POST/PUT)" }),
   tls: tlsSchema.optional(),
 }) satisfies z.ZodType<HttpFields>;

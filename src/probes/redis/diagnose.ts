@@ -134,6 +134,18 @@ export const REDIS = defineCatalogue("redis", {
     message: (f: Where & { reason: string }) => `${f.where} answered${f.during ?? ""} with something that is not the Redis protocol (${f.reason})`,
     hint: "Another service listens on this port (HTTP, a proxy, a TLS port?): check the host and port of the Redis URL.",
   },
+  REPLY_TOO_LARGE: {
+    class: "protocol",
+    code: "REPLY_TOO_LARGE",
+    message: (f: Where & { limit: string }) => `${f.where} sent more than ${f.limit}${f.during ?? ""}: far more than PING and INFO ever answer, so the connection was closed instead of buffering it`,
+    hint: "Not a Redis answer infra-check can use: a proxy or another service streaming data on this port, or a broken server. Check the host and port, and what listens there (redis-cli -h HOST -p PORT INFO server).",
+  },
+  REPLY_TOO_DEEP: {
+    class: "protocol",
+    code: "REPLY_TOO_DEEP",
+    message: (f: Where) => `${f.where} answered${f.during ?? ""} with a reply nested too deeply to parse (arrays inside arrays, thousands deep): not a reply Redis sends to PING, HELLO or INFO`,
+    hint: "A broken or hostile server on this port: check the host and port of the Redis URL and what listens there.",
+  },
   NOT_PONG: {
     class: "protocol",
     code: "NOT_PONG",
@@ -229,6 +241,7 @@ const redisRule: ErrorRule = (error: unknown, ctx: ClassifyContext) => {
     if (typeof said === "string" && said) return diagnosisOf(PEER.NOT_THE_SERVICE, { ...ctx.facts, endpoint: where, said });
     return diagnosisOf(REDIS.NOT_REDIS, { where, during, reason: message });
   }
+  if (err instanceof RangeError && /call stack/i.test(message)) return diagnosisOf(REDIS.REPLY_TOO_DEEP, { where, during });
   if (message === "Command timed out") {
     const waitedMs = ctx.facts?.commandTimeoutMs as number | undefined;
     return diagnosisOf(REDIS.COMMAND_TIMEOUT, { where, during, waited: waitedMs !== undefined ? ` within ${formatMs(waitedMs)}` : " within the check's budget" });

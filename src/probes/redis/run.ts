@@ -16,6 +16,9 @@ import type { ProbeContext } from "../api.js";
 import { endpoint, parseTarget, type RedisSpec, type Target } from "./config.js";
 import { REDIS } from "./diagnose.js";
 
+/** What one probe connection may receive in all: PING and INFO server/replication/clients answer in a few KiB. */
+const MAX_RECEIVED_BYTES = 1024 * 1024;
+
 /** The canary key expires on its own even if DEL never runs (crash, budget spent). */
 const CANARY_TTL_MS = 30_000;
 /** How long the post-mortem connection waits for the server to say why it dropped us. */
@@ -32,6 +35,7 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
 
   let socket: DialedSocket | undefined;
   let client: RedisClient | undefined;
+  let overflow: Error | undefined;
   const onAbort = () => {
     client?.disconnect();
     socket?.destroy();
@@ -40,6 +44,15 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
   try {
     socket = await dial(ctx, { host: target.hostname, port: target.port, ...(target.useTls ? { tls: { spec: spec.tls, hostname: target.hostname } } : {}) });
     const stream = socket;
+    // The reply parser buffers a reply whole: bound what the peer may send before it is believed.
+    let received = 0;
+    stream.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_RECEIVED_BYTES && !overflow) {
+        overflow = failure(REDIS.REPLY_TOO_LARGE, { where: endpoint(target), during: ctx.phases.current ? ` during ${ctx.phases.current}` : "", limit: `${MAX_RECEIVED_BYTES / 1024 / 1024} MiB` });
+        stream.destroy();
+      }
+    });
     // Hands ioredis the connection we opened (the `Connector` option), so it never dials on its own.
     class OpenedStream extends AbstractConnector {
       constructor() {
@@ -78,6 +91,8 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
     await samplePings(client, stream, spec.samples, ctx);
     await readInfo(client, ctx);
     if (spec.write) await canaryWrite(client, ctx);
+  } catch (error) {
+    throw overflow ?? error;
   } finally {
     ctx.signal.removeEventListener("abort", onAbort);
     client?.disconnect();

@@ -26,6 +26,28 @@ export const expectationSchema = z
 
 export const expectationsSchema = z.record(z.string(), expectationSchema);
 
+/** RFC 9110 token: what a header name may be made of. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Request headers (http, websocket upgrade). Node refuses a value with a line
+ * break or a character above U+00FF only when it sends the request; said
+ * here, the key is named before anything is contacted — and the value never
+ * is (it is often a token).
+ */
+export const headersSchema = z
+  .record(
+    z.string().regex(HEADER_NAME, { error: "a header name is letters, digits and !#$%&'*+.^_`|~- (no spaces or colons)" }),
+    z.string().superRefine((value, ctx) => {
+      if (/[\r\n\0]/.test(value)) {
+        ctx.addIssue({ code: "custom", message: "the header value has a line break or a NUL: one header is one line (a variable with a trailing newline? trim it)" });
+      } else if ([...value].some((character) => character.codePointAt(0)! > 0xff)) {
+        ctx.addIssue({ code: "custom", message: "the header value has characters outside Latin-1 (such as emoji or ✓): HTTP sends header values as bytes; percent-encode them" });
+      }
+    }),
+  )
+  .default({});
+
 /** TLS options shared by every kind that speaks TLS. */
 export const tlsSchema = z.strictObject({
   ca: z.string().optional().meta({ description: "CA bundle (PEM) path, relative to the config file" }),

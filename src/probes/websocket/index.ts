@@ -19,7 +19,7 @@ import { cut } from "../../util/excerpt.js";
 import { durationFlag, parseHeaderFlags } from "../../util/flags.js";
 import { median, percentile, roundMs } from "../../util/stats.js";
 import type { CheckSpec, InnerDeadline, ProbeContext, ProbeDefinition } from "../api.js";
-import { durationSchema, expectationSchema, tlsSchema } from "../shared/schema.js";
+import { durationSchema, expectationSchema, headersSchema, tlsSchema } from "../shared/schema.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
 import { closedFailure, closeNormally, openSocket, type Observations, type OpenedSocket } from "./connection.js";
 import { websocketDiagnosis, WS } from "./diagnose.js";
@@ -71,7 +71,7 @@ const loadSchema = z.strictObject({
 const schema = z
   .strictObject({
     url: z.url({ protocol: /^wss?$/, error: "expected a ws:// or wss:// URL" }).meta({ description: "WebSocket endpoint" }),
-    headers: z.record(z.string(), z.string()).default({}).meta({ description: "Upgrade request headers (${VAR} is interpolated); Authorization/Cookie values are secrets" }),
+    headers: headersSchema.meta({ description: "Upgrade request headers (${VAR} is interpolated); Authorization/Cookie values are secrets" }),
     subprotocols: z
       .array(z.string().regex(SUBPROTOCOL_TOKEN, "a subprotocol is a single token (letters, digits, !#$%&'*+-.^_`|~): no spaces or commas"))
       .default([])
