@@ -4,7 +4,7 @@ import { Command, CommanderError } from "commander";
 import { PROBES, PROBE_KINDS, kindForCommand, loadProbe } from "./probes/index.js";
 import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
-import { egress, processIO, type CommandIO, type Egress } from "./commands/io.js";
+import { egress, outputError, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
 import { configProblems, isConfigError, renderProblems } from "./util/errors.js";
 import { HELP_WIDTH, helpWidth } from "./help-cache.js";
@@ -252,7 +252,10 @@ export function installProcessHandlers(io: Egress): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      throw error;
+      // A pipe or terminal that fails later (asynchronously): the same words as a synchronous failure, exit 2.
+      const name = stream === process.stdout ? "stdout" : "stderr";
+      if (stream !== process.stderr) process.stderr.write(`infra-check: ${outputError(name, error).message}\n`);
+      process.exit(EXIT.USAGE);
     });
   }
   process.on("unhandledRejection", (reason) => {

@@ -3,6 +3,7 @@
 // the invocation's one redactor (every secret from the config, the flags
 // and the run registers there), so no output path can skip redaction.
 import { Redactor } from "../redact.js";
+import { ConfigError } from "../util/errors.js";
 
 export interface CommandIO {
   stdout: (text: string) => void;
@@ -20,8 +21,8 @@ export type Egress = CommandIO & { redactor: Redactor };
 
 export function processIO(): Egress {
   return egress({
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: (text) => writeStandard(process.stdout, "stdout", text),
+    stderr: (text) => writeStandard(process.stderr, "stderr", text),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
@@ -43,6 +44,25 @@ export function egress(io: CommandIO): Egress {
 }
 
 const EGRESS = Symbol("egress");
+
+/**
+ * A file on stdout is written synchronously, so a full disk throws right here:
+ * that is the machine's state, said as such (exit 2), not a bug in infra-check.
+ */
+function writeStandard(stream: NodeJS.WriteStream, name: string, text: string): void {
+  try {
+    stream.write(text);
+  } catch (error) {
+    throw outputError(name, error as NodeJS.ErrnoException);
+  }
+}
+
+/** "could not write the report to stdout: no space left on device (ENOSPC)" as a usage-class error. */
+export function outputError(name: string, error: NodeJS.ErrnoException): ConfigError {
+  const reasons: Record<string, string> = { ENOSPC: "no space left on device", EDQUOT: "disk quota exceeded", EIO: "input/output error", EFBIG: "the file is too large", EBADF: "it is closed" };
+  const reason = (error.code && reasons[error.code]) ?? error.message;
+  return new ConfigError(`could not write the report to ${name}: ${reason}${error.code ? ` (${error.code})` : ""}`);
+}
 
 /** Colour only on a TTY unless FORCE_COLOR; NO_COLOR and --no-color always win. */
 export function useColor(flag: boolean | undefined, io: CommandIO, isTTY = io.stdoutIsTTY): boolean {

@@ -144,7 +144,15 @@ export function classifyNodeError(error: unknown, ctx: ClassifyContext): Classif
     return diagnosisOf(TLS.NOT_TLS, facts);
   }
   // Node's HTTP parser (http, ws upgrades): the answer is not HTTP at all.
-  if (code && /^HPE_/.test(code)) return diagnosisOf(PEER.NOT_HTTP, { ...facts, said: ctx.facts?.peerSaid as string | undefined, reason: err.reason ?? err.message });
+  if (code && /^HPE_/.test(code)) {
+    const said = ctx.facts?.peerSaid as string | undefined;
+    // It began as HTTP and broke later: the server speaks HTTP, badly — not another service on the port.
+    if (said?.startsWith("HTTP/")) {
+      if (code === "HPE_HEADER_OVERFLOW") return diagnosisOf(PEER.HEADERS_TOO_LARGE, facts);
+      return diagnosisOf(PEER.BROKEN_HTTP, { ...facts, nodeCode: code, reason: err.reason ?? err.message });
+    }
+    return diagnosisOf(PEER.NOT_HTTP, { ...facts, said, reason: err.reason ?? err.message });
+  }
   const known = code ? TLS_BY_NODE_CODE[code] : undefined;
   if (known) return diagnosisOf(known, { ...facts, nodeCode: code });
   if ((code && /^ERR_SSL_|^ERR_TLS_/.test(code)) || /certificate|SSL routines|TLS/i.test(err.message ?? "")) {

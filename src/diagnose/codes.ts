@@ -155,6 +155,18 @@ export const PEER = defineCatalogue("peer", {
       `${f.endpoint ?? "the target"} is not an HTTP server: ${f.said ? `it sent "${shownBytes(f.said)}"` : `its answer does not parse as HTTP (${f.reason})`}`,
     hint: "Another service listens on this port (SSH, Redis, a TLS port receiving plaintext?): check the URL's host, port and scheme.",
   },
+  HEADERS_TOO_LARGE: {
+    class: "protocol",
+    code: "HPE_HEADER_OVERFLOW",
+    message: (f: EndpointFacts) => `${f.endpoint ?? "the target"} answered HTTP, but its response headers are larger than 16 KiB (Node's limit, as most proxies have): no client will read this response`,
+    hint: "The server (or a proxy in front of it) sends oversized headers — a runaway Set-Cookie, a header echoing the request: look at the raw response with curl -sv and at what adds headers on the way.",
+  },
+  BROKEN_HTTP: {
+    class: "protocol",
+    code: (f: { nodeCode?: string }) => f.nodeCode ?? "BAD_HTTP",
+    message: (f: EndpointFacts & { reason: string; nodeCode?: string }) => `${f.endpoint ?? "the target"} answered HTTP that does not parse (${f.nodeCode ? `${f.nodeCode}: ` : ""}${f.reason})`,
+    hint: "The server speaks HTTP but breaks it (an invalid header, a bad Content-Length or chunk): look at the raw response with curl -sv, and at any proxy in between.",
+  },
 });
 
 export const TIMEOUT = defineCatalogue("timeout", {

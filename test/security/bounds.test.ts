@@ -5,13 +5,13 @@
 // UTF-8, with duplicate or reserved keys, or 40k keys (once a minute of
 // quadratic key checks); header values Node would refuse only when sending.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import net from "node:net";
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runCli } from "../helpers/cli.js";
+import { BIN, runCli } from "../helpers/cli.js";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -139,5 +139,37 @@ describe("config files", () => {
     const result = await runCli(["compare", device, device], { cwd: root, timeoutMs: 30_000 });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("not a report written by infra-check: larger than 32 MiB");
+  });
+});
+
+describe("HTTP that breaks after it began as HTTP", () => {
+  it.each([["http"], ["ws"]])("%s: response headers over 16 KiB are said to be that, not 'not an HTTP server'", async (command) => {
+    const server = await replyServer((socket) => socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\nok`));
+    try {
+      const result = await runCli([command, `${command}://127.0.0.1:${server.port}/`, "-f", "json"]);
+      const check = JSON.parse(result.stdout).checks[0];
+      expect(check.failure.diagnosis).toBe("peer.HEADERS_TOO_LARGE");
+      expect(check.failure.message).toContain("answered HTTP, but its response headers are larger than 16 KiB");
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe.runIf(isRoot)("a full disk on stdout", () => {
+  it("is exit 2 with what happened, not an internal error with a stack trace", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "infra-check-full-"));
+    const device = path.join(root, "full");
+    execFileSync("mknod", [device, "c", "1", "7"]);
+    const fd = openSync(device, "w");
+    try {
+      const result = spawnSync(process.execPath, [BIN, "http", "http://127.0.0.1:1/"], { stdio: ["ignore", fd, "pipe"], encoding: "utf8", env: { PATH: process.env.PATH, NO_COLOR: "1" } });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain("could not write the report to stdout: no space left on device (ENOSPC)");
+      expect(result.stderr).not.toContain("internal error");
+    } finally {
+      closeSync(fd);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
