@@ -69,7 +69,14 @@ export function diagnosisOf<E extends CatalogueEntry<any>>(entry: E, facts: Fact
 export class Diagnosed extends Error {
   readonly diagnosis: ClassifiedError;
   constructor(diagnosis: ClassifiedError, options: { cause?: unknown } = {}) {
-    super(diagnosis.message, options);
+    // An expected failure, already worded: no stack to capture (a load test of thousands of connections builds one per connection).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(diagnosis.message, options);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = "Diagnosed";
     this.diagnosis = diagnosis;
   }

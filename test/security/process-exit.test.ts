@@ -100,3 +100,24 @@ dns.bind(53, "127.0.0.1", () => {
     expect(result.elapsedMs).toBeLessThan(2_000 + 2_500);
   });
 });
+
+describe("WebSocket load mode at the deadline", () => {
+  it("100,000 connections that cannot all be tried end with the budget: the untried are counted at once, not one by one", async () => {
+    const { WebSocketServer } = await import("ws");
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    server.on("connection", (ws) => ws.on("error", () => undefined));
+    await new Promise((resolve) => server.once("listening", resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const result = await runCli(["ws", `ws://127.0.0.1:${port}/`, "--connections", "100000", "--welcome", "type=hello", "--timeout", "2s", "-f", "json"], { timeoutMs: 30_000 });
+      const check = JSON.parse(result.stdout).checks[0];
+      expect(check.metrics.connections).toBe(100_000);
+      expect(check.metrics.failures.timeout).toBe(100_000);
+      // Before: ~20 µs of classification per untried connection after the deadline — seconds here.
+      expect(result.elapsedMs).toBeLessThan(2_000 + 1_500);
+    } finally {
+      for (const client of server.clients) client.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
