@@ -285,12 +285,10 @@ export function urlSecrets(raw: string): string[] {
  */
 export function collectSecrets(value: unknown, key = "", parent = ""): string[] {
   if (typeof value === "string") {
-    const found: string[] = [...urlSecrets(value)];
-    if (parent === "headers") {
-      if (SECRET_HEADER.test(key)) found.push(value, ...headerSecrets(value));
-    } else if (isSecretField(key, parent, value)) {
-      found.push(value);
-    }
+    // A password is a secret as a whole: "x/with:odd@chars" in one is not a URL whose "odd" is another secret.
+    const whole = parent !== "headers" && isSecretField(key, parent, value);
+    const found: string[] = whole ? [value] : [...urlSecrets(value)];
+    if (parent === "headers" && SECRET_HEADER.test(key)) found.push(value, ...headerSecrets(value));
     if (/^(body|send)$/.test(key)) found.push(...bodySecrets(value));
     return found;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MASK, Redactor, redactUrl } from "../src/redact.js";
+import { collectSecrets, MASK, Redactor, redactUrl } from "../src/redact.js";
 
 describe("Redactor", () => {
   const redactor = new Redactor(["hunter2-password", "p@ss word/+"]);
@@ -45,5 +45,14 @@ describe("redactUrl", () => {
     ["https://api.example.com/health", "https://api.example.com/health"],
   ])("%s → %s", (input, expected) => {
     expect(redactUrl(input)).toBe(expected);
+  });
+});
+
+describe("collectSecrets", () => {
+  it("a password is one secret, even when it reads like user:password@host", () => {
+    expect(collectSecrets({ password: "app-S3cret/with:odd@chars" }, "db")).toEqual(["app-S3cret/with:odd@chars"]);
+  });
+  it("a URL's password is found in a field that is not a secret", () => {
+    expect(collectSecrets({ url: "postgres://app:pw-in-url@db/app" }, "db")).toEqual(["pw-in-url"]);
   });
 });
