@@ -2,7 +2,7 @@
 # Installs what infra-check's tests, demo and benchmarks need on a fresh
 # Debian machine: Node.js >= 22 (from the npm registry when the system node is
 # older), redis-server, PostgreSQL server binaries, openssl, xmllint,
-# hyperfine; then npm dependencies and the build. Idempotent and quiet when
+# hyperfine, chromium; then npm dependencies and the build. Idempotent and quiet when
 # everything is already there. Prints the PATH line to use for Node 24.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,8 @@ command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v curl >/dev/null || missing+=(curl)
+# The status page of `infra-check serve` is tested in a real headless browser (test/serve/page.test.ts).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: apt-get install ${missing[*]}" >&2

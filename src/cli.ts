@@ -4,6 +4,8 @@ import { Command, CommanderError } from "commander";
 import { PROBES, PROBE_KINDS, kindForCommand, loadProbe } from "./probes/index.js";
 import { addRunOptions, type RunFlags } from "./commands/run-options.js";
 import { addDemoOptions, type DemoFlags } from "./commands/demo-options.js";
+import { addServeOptions } from "./commands/serve-options.js";
+import type { ServeFlags } from "./commands/serve.js";
 import { egress, outputError, processIO, type CommandIO, type Egress } from "./commands/io.js";
 import { EXIT } from "./exit-codes.js";
 import { configProblems, isConfigError, renderProblems } from "./util/errors.js";
@@ -25,6 +27,7 @@ Examples:
   $ infra-check staging --only cache,db -v   two checks, with phase timings
   $ infra-check ./prod.yaml --format json > report.json   any file (= --config)
   $ infra-check validate production          check a config without probing
+  $ infra-check serve staging                 the same checks as an exporter
   $ infra-check http https://api.example.com/health --expect 'json.status=healthy'
   $ infra-check redis redis://10.0.0.3:6379 --password-env REDIS_PASSWORD
 
@@ -129,6 +132,21 @@ Examples:
     const { demoCommand } = await import("./commands/demo.js");
     // The demo's deadline is the run's: its stack's start-up (initdb…) is not part of it.
     setExit(await demoCommand(flags, io, { ...options, runOptions: { ...options.runOptions, clockStartMs: undefined } }));
+  });
+
+  addServeOptions(
+    program
+      .command("serve")
+      .argument("[env]", "environment: serves config/<env>.yaml (or a config file: ./prod.yaml)")
+      .description("run the checks continuously: Prometheus /metrics, /probe, /healthz, /report.json and a status page"),
+  ).action(async (env: string | undefined, flags: ServeFlags) => {
+    if (!env && !flags.config) {
+      io.stderr("infra-check serve: name an environment (infra-check serve staging) or pass --config FILE\n(run infra-check serve --help for usage)\n");
+      setExit(EXIT.USAGE);
+      return;
+    }
+    const { serveCommand } = await import("./commands/serve.js");
+    setExit(await serveCommand(env, flags, io, options, commandNames()));
   });
 
   program

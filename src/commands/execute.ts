@@ -29,7 +29,7 @@ export interface ExecuteOptions {
 }
 
 /** The names in a check's identity: its name, its kind, and its target's user, host and path segments. */
-function publicNames(name: string, kind: string, target: string | undefined): string[] {
+export function publicNames(name: string, kind: string, target: string | undefined): string[] {
   const names = [name, kind];
   try {
     const url = new URL(target?.split(" ").pop() ?? "");
@@ -78,7 +78,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
   // With --wait the run's bound is the wait: that is the deadline the report states.
   const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false }, outcome);
   for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
-  io.stdout(redactor.rendered(reporter(redactor.deep(report), { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) })));
+  io.stdout(redactor.rendered(await reporter(redactor.deep(report), { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) })));
   await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format, descriptors: { 1: io.stdout, 2: io.stderr } });
   if (plan) await history!.recordRun(report, plan, io.stderr);
   return { exitCode: exitCodeFor(report), report };

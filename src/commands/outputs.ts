@@ -69,7 +69,7 @@ export async function prepareOutputs(targets: OutputTarget[]): Promise<void> {
 export async function renderReport(format: string, report: RunReport, options: ReporterOptions, redactor: Redactor): Promise<string> {
   const reporter = await loadReporter(format);
   // The report redacted field by field (names stay names), then the rendered text against known secrets only.
-  return redactor.rendered(reporter(redactor.deep(report), options));
+  return redactor.rendered(await reporter(redactor.deep(report), options));
 }
 
 export interface WriteOptions {

@@ -211,6 +211,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
       expect,
       warn,
       ...(base.value.regression ? { regression: base.value.regression } : {}),
+      ...(base.value.every !== undefined ? { everyMs: parseDurationMs(base.value.every)! } : {}),
     };
     timeoutSources.set(name, base.value.timeout !== undefined ? { keyPath: `${keyPath}.timeout`, label: "timeout" } : defaultTimeoutSource);
     if ("tls" in spec && spec.tls) spec.tls = resolveTlsFiles(spec.tls as TlsSpec, options.dir, `${keyPath}.tls`, fail);

@@ -3,6 +3,7 @@
 // check has. The JSON Schema (`infra-check schema`) is generated from these.
 import { z } from "zod";
 import { durationSchema, expectationsSchema } from "../probes/shared/schema.js";
+import { parseDurationMs } from "../util/duration.js";
 
 
 export const regressionSchema = z.strictObject({
@@ -12,6 +13,9 @@ export const regressionSchema = z.strictObject({
   runs: z.number().int().positive().optional().meta({ description: "Baseline = median of the last N runs in which the check passed or warned (default 10)" }),
 });
 
+/** `every:` below this would keep a check's clients busy more than its target's. */
+export const MIN_EVERY_MS = 1000;
+
 /** Fields every check has. */
 export const baseCheckSchema = z.strictObject({
   kind: z.string().meta({ description: "Probe kind" }),
@@ -20,6 +24,10 @@ export const baseCheckSchema = z.strictObject({
   expect: expectationsSchema.optional().meta({ description: "Assertions that fail the check" }),
   warn: expectationsSchema.optional().meta({ description: "Assertions that only warn" }),
   regression: regressionSchema.optional().meta({ description: "Override the top-level regression settings for this check" }),
+  every: durationSchema
+    .refine((value) => (parseDurationMs(value) ?? MIN_EVERY_MS) >= MIN_EVERY_MS, { message: "at least 1s: `infra-check serve` runs a check at most once a second" })
+    .optional()
+    .meta({ description: "How often `infra-check serve` runs this check (default: --every, else 30s); a one-shot run ignores it" }),
 });
 export const BASE_CHECK_KEYS = Object.keys(baseCheckSchema.shape);
 

@@ -27,6 +27,8 @@ export interface CheckSpecBase {
   warn: Record<string, Expectation>;
   /** Per-check override of the top-level `regression:` settings (baseline comparison). */
   regression?: { factor?: number; minDelta?: string | number; action?: "warn" | "fail"; runs?: number };
+  /** `every:`: how often `infra-check serve` runs the check (one-shot runs ignore it). */
+  everyMs?: number;
 }
 
 /** One validated check: common fields plus the kind's own fields. */

@@ -116,3 +116,5 @@ export interface ReporterOptions {
 }
 /** A reporter renders; it never decides the exit code. */
 export type Reporter = (report: RunReport, options: ReporterOptions) => string;
+/** A reporter whose library renders asynchronously (prom-client). */
+export type AsyncReporter = (report: RunReport, options: ReporterOptions) => Promise<string>;

@@ -63,6 +63,10 @@ export interface RunOptions {
   wait?: WaitOptions;
   /** How failures name the user's inputs: a one-off names its flags, not config keys. */
   wording?: Wording;
+  /** Ends every running check at once (a long-running process shutting down); their clients close as on a spent budget. */
+  signal?: AbortSignal;
+  /** The kinds' prepare() already ran in this process (see prepareProbes): a repeated run skips it. */
+  prepared?: boolean;
 }
 
 /** A one-off's vocabulary: what set the budget, and config keys → the flags that set them. */
@@ -84,7 +88,7 @@ export async function runChecks(input: RunInput, options: RunOptions = {}): Prom
   // A run's clock may start before this (the CLI passes its process start); otherwise it starts once
   // the client libraries are loaded, so a one-off's --timeout is all the check's.
   const preparedBy = options.clockStartMs === undefined ? undefined : options.clockStartMs + input.deadlineMs;
-  await prepareProbes(input, (preparedBy ?? now() + input.deadlineMs) - now());
+  if (!options.prepared) await prepareProbes(input, (preparedBy ?? now() + input.deadlineMs) - now());
   const runStart = options.clockStartMs ?? now();
   const startedAt = new Date().toISOString();
   const rounds: { checks: CheckResult[]; wait?: WaitSummary } = options.wait
@@ -133,6 +137,9 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     const remainingMs = () => Math.max(0, budgetMs - (now() - checkStart));
     // Both timers are armed in this turn: the inner deadline always fires first (see armInnerDeadline).
     const timer = setTimeout(() => controller.abort(new BudgetExceeded(budgetMs, byRunDeadline)), budgetMs);
+    const stop = () => controller.abort(options.signal!.reason);
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener("abort", stop, { once: true });
     const deadline = armInnerDeadline({ signal: controller.signal, budgetMs, remainingMs, ...(options.wording ? { label: `--timeout ${formatMs(spec.timeoutMs)}` } : {}) });
     const facts: Facts = {
       service: probe.diagnosis.service,
@@ -184,6 +191,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       ctx.log(`failed: ${classified.class}: ${classified.message}`);
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener("abort", stop);
       deadline.dispose();
       // Anything still listening on the signal (a stray wait, a client hook) lets go now.
       if (!controller.signal.aborted) controller.abort(new Error("check finished"));
@@ -236,7 +244,7 @@ export function baselineFor(spec: CheckSpec, env: string, baseline: RunBaseline 
 }
 
 /** Run each used kind's prepare() once, bounded by the run's deadline (half of what is left at most). */
-async function prepareProbes(input: RunInput, remainingMs: number): Promise<void> {
+export async function prepareProbes(input: RunInput, remainingMs: number): Promise<void> {
   const preparations = [...input.probes.values()]
     .filter((probe) => probe.prepare)
     .map((probe) => probe.prepare!(input.checks.filter((spec) => input.probes.get(spec.kind) === probe)).catch(() => undefined));

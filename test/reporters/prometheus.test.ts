@@ -1,10 +1,19 @@
-// Prometheus text exposition: label escaping, and the whole output checked
-// against the format's grammar (HELP/TYPE once per family, before its samples;
-// families not interleaved; label values escaped; values parse as floats).
+// Prometheus text exposition (rendered by prom-client): label escaping, and
+// the whole output checked against the format's grammar by a strict reader
+// (HELP/TYPE once per family, before its samples; families not interleaved;
+// label values escaped; values parse as floats).
 import { describe, expect, it } from "vitest";
-import prometheus, { escapeLabelValue, formatValue } from "../../src/reporters/prometheus.js";
+import prometheus, { codeLabel } from "../../src/reporters/prometheus.js";
 import type { RunReport } from "../../src/report/schema.js";
 import { loadFixture } from "./fixtures.js";
+import { parsePromText, type Sample } from "../helpers/prom-text.js";
+
+/** The strict reader, and every family a one-shot report has is a gauge. */
+function parse(text: string): Sample[] {
+  const families = parsePromText(text);
+  for (const family of families) expect(family.type).toBe("gauge");
+  return families.flatMap((family) => family.samples);
+}
 
 describe("escaping and values", () => {
   it.each([
@@ -12,65 +21,35 @@ describe("escaping and values", () => {
     ['say "hi"', 'say \\"hi\\"'],
     ["C:\\path", "C:\\\\path"],
     ["two\nlines", "two\\nlines"],
-  ])("escapeLabelValue(%j) = %j", (input, expected) => {
-    expect(escapeLabelValue(input)).toBe(expected);
+  ])("the label value %j is written %j", async (input, expected) => {
+    const report: RunReport = loadFixture("healthy");
+    report.env = input;
+    expect(await prometheus(report, { color: false, verbose: false })).toContain(`infra_check_run_ok{env="${expected}"} 1\n`);
   });
 
   it.each([
-    [1, "1"],
     [0.0123, "0.0123"],
-    [Number.NaN, "NaN"],
-    [Infinity, "+Inf"],
-    [-Infinity, "-Inf"],
-  ])("formatValue(%s) = %s", (input, expected) => {
-    expect(formatValue(input)).toBe(expected);
+    [1736935200, "1736935200"],
+    [-3, "-3"],
+  ])("the value %s is written %s", async (input, expected) => {
+    const report: RunReport = loadFixture("healthy");
+    report.checks[0].metrics = { value: input };
+    expect(await prometheus(report, { color: false, verbose: false })).toMatch(new RegExp(`metric="value"\\} ${expected.replace(/[.-]/g, "\\$&")}\n`));
+  });
+
+  it.each([
+    ["ECONNREFUSED", "ECONNREFUSED"],
+    ["57014", "57014"],
+    ["redis.NOAUTH", "redis.NOAUTH"],
+    ["server said: no", "other"],
+    [undefined, ""],
+  ])("a failure code %j is the label %j (identifiers only, never free text)", (input, expected) => {
+    expect(codeLabel(input)).toBe(expected);
   });
 });
 
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*",?)*)\} (\S+)$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"/g;
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** A strict reader of the text format: throws on anything a Prometheus scrape would reject. */
-function parse(text: string): Sample[] {
-  expect(text.endsWith("\n")).toBe(true);
-  const samples: Sample[] = [];
-  const seen = new Set<string>();
-  let current: string | undefined;
-  for (const line of text.trimEnd().split("\n")) {
-    const comment = /^# (HELP|TYPE) (\S+) (.+)$/.exec(line);
-    if (comment) {
-      const [, keyword, name, rest] = comment;
-      if (keyword === "HELP") {
-        if (seen.has(name)) throw new Error(`family ${name} appears twice`);
-        seen.add(name);
-        current = name;
-      } else {
-        expect(name).toBe(current);
-        expect(rest).toBe("gauge");
-      }
-      continue;
-    }
-    const match = SAMPLE.exec(line);
-    if (!match) throw new Error(`not a valid sample line: ${line}`);
-    const [, name, labelText, valueText] = match;
-    if (name !== current) throw new Error(`sample ${name} outside its family (current ${current})`);
-    const value = valueText === "+Inf" ? Infinity : valueText === "-Inf" ? -Infinity : Number(valueText);
-    if (Number.isNaN(value) && valueText !== "NaN") throw new Error(`bad value ${valueText}`);
-    const labels: Record<string, string> = {};
-    for (const [, key, raw] of labelText.matchAll(LABEL)) labels[key] = raw.replace(/\\(["\\n])/g, (_m, c: string) => (c === "n" ? "\n" : c));
-    samples.push({ name, labels, value });
-  }
-  return samples;
-}
-
-describe("exposition", () => {
-  const samples = parse(prometheus(loadFixture("mixed"), { color: false, verbose: false }));
+describe("exposition", async () => {
+  const samples = parse(await prometheus(loadFixture("mixed"), { color: false, verbose: false }));
   const find = (name: string, labels: Record<string, string>) =>
     samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
 
@@ -84,6 +63,11 @@ describe("exposition", () => {
     ["infra_check_metric", { check: "db", metric: "p95Ms" }, 612],
     ["infra_check_metric", { check: "api", metric: "cached" }, 0],
     ["infra_check_attempts", { check: "worker" }, 3],
+    ["infra_check_status", { check: "cache", status: "fail" }, 1],
+    ["infra_check_status", { check: "cache", status: "pass" }, 0],
+    ["infra_check_status", { check: "chat", status: "blocked" }, 1],
+    ["infra_check_failure_info", { check: "cache", class: "auth", code: "NOAUTH" }, 1],
+    ["infra_check_failure_info", { check: "db", class: "slow", code: "" }, 1],
     ["infra_check_run_ok", { env: "staging" }, 0],
     ["infra_check_run_duration_seconds", { env: "staging" }, 3.1205],
     ["infra_check_run_timestamp_seconds", { env: "staging" }, 1736935200],
@@ -93,6 +77,11 @@ describe("exposition", () => {
     expect(found[0].value).toBe(value);
   });
 
+  it("a check without a failure has no failure_info; the free-text message is never a label", () => {
+    expect(find("infra_check_failure_info", { check: "api" })).toHaveLength(0);
+    for (const sample of samples) for (const value of Object.values(sample.labels)) expect(value).not.toMatch(/\s/);
+  });
+
   it("blocked checks have no duration or phases (they never ran); string metrics are left out", () => {
     expect(find("infra_check_duration_seconds", { check: "chat" })).toHaveLength(0);
     expect(find("infra_check_phase_seconds", { check: "chat" })).toHaveLength(0);
@@ -100,11 +89,11 @@ describe("exposition", () => {
     expect(find("infra_check_metric", { metric: "subprotocol" })).toHaveLength(0);
   });
 
-  it("label values with quotes, backslashes and newlines survive the round trip", () => {
+  it("label values with quotes, backslashes and newlines survive the round trip", async () => {
     const report: RunReport = loadFixture("healthy");
     report.env = 'pro"d\\uction\nx';
     report.checks[0].phasesMs = { 'we"ird\\phase\n': 5 };
-    const parsed = parse(prometheus(report, { color: false, verbose: false }));
+    const parsed = parse(await prometheus(report, { color: false, verbose: false }));
     expect(parsed.find((sample) => sample.name === "infra_check_run_ok")!.labels.env).toBe('pro"d\\uction\nx');
     expect(parsed.find((sample) => sample.name === "infra_check_phase_seconds")!.labels.phase).toBe('we"ird\\phase\n');
   });
