@@ -9,6 +9,7 @@ import { DEFAULT_REGRESSION, diffReports, formatRatio, type CheckDiff, type Metr
 import { formatMs, parseDurationMs } from "../util/duration.js";
 import { EXIT } from "../exit-codes.js";
 import { useColor, type CommandIO } from "./io.js";
+import { escapeJsonControls, neutralizeDeep } from "../util/neutralize.js";
 
 export const COMPARE_FORMATS = ["table", "json", "markdown"] as const;
 type CompareFormat = (typeof COMPARE_FORMATS)[number];
@@ -33,12 +34,13 @@ export async function compareCommand(oldFile: string, newFile: string, flags: Co
   ]);
   const diff = diffReports(oldReport, newReport, settings);
   const files = { old: oldFile, new: newFile };
+  // Saved reports are outside text (anyone may craft one): shown, never obeyed by the terminal or a CI log.
   if (format === "json") {
-    io.stdout(JSON.stringify({ files, settings, ...diff }, null, 2) + "\n");
+    io.stdout(escapeJsonControls(JSON.stringify({ files, settings, ...diff }, null, 2)) + "\n");
   } else if (format === "markdown") {
-    io.stdout(markdown(diff, files, settings));
+    io.stdout(markdown(neutralizeDeep(diff), neutralizeDeep(files), settings));
   } else {
-    io.stdout(table(diff, files, settings, useColor(flags.color, io)));
+    io.stdout(table(neutralizeDeep(diff), neutralizeDeep(files), settings, useColor(flags.color, io)));
   }
   return EXIT.OK;
 }

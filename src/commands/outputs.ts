@@ -20,7 +20,8 @@ import { VERSION } from "../version.js";
 import { describeFsError, ensureFolder, writeOutputFile } from "../util/output-file.js";
 import { FORMATS, isFormat, loadReporter, type FormatName } from "../reporters/index.js";
 import type { Redactor } from "../redact.js";
-import type { ReporterOptions, RunReport } from "../report/schema.js";
+import type { AsyncReporter, Reporter, ReporterOptions, RunReport } from "../report/schema.js";
+import { escapeJsonControls, neutralizeDeep } from "../util/neutralize.js";
 
 export interface OutputTarget {
   format: FormatName;
@@ -65,11 +66,25 @@ export async function prepareOutputs(targets: OutputTarget[]): Promise<void> {
   }
 }
 
-/** Render one format, scrubbed: the report's strings first (so escaping cannot hide a secret from the redactor), then the text. */
+/** Render one format, scrubbed and inert (see renderLoaded). */
 export async function renderReport(format: string, report: RunReport, options: ReporterOptions, redactor: Redactor): Promise<string> {
-  const reporter = await loadReporter(format);
-  // The report redacted field by field (names stay names), then the rendered text against known secrets only.
-  return redactor.rendered(await reporter(redactor.deep(report), options));
+  return renderLoaded(format, await loadReporter(format), report, options, redactor);
+}
+
+/** Formats whose output is data: their strings stay exact, escaped by the encoder. */
+const DATA_FORMATS = new Set(["json"]);
+
+/**
+ * The report redacted field by field (names stay names), then its outside
+ * text made inert — servers' messages and saved reports may carry ANSI
+ * escapes, a newline followed by `::error::`, bidi overrides: shown as
+ * visible escapes in text formats, \u escapes in JSON — then the rendered
+ * text scrubbed against known secrets once more.
+ */
+export async function renderLoaded(format: string, reporter: Reporter | AsyncReporter, report: RunReport, options: ReporterOptions, redactor: Redactor): Promise<string> {
+  const redacted = redactor.deep(report);
+  if (DATA_FORMATS.has(format)) return redactor.rendered(escapeJsonControls(await reporter(redacted, options)));
+  return redactor.rendered(await reporter(neutralizeDeep(redacted), options));
 }
 
 export interface WriteOptions {

@@ -11,6 +11,7 @@ import { formatMs } from "../util/duration.js";
 import { useColor, type CommandIO } from "./io.js";
 import type { RetryInfo } from "../runner/wait.js";
 import type { Redactor } from "../redact.js";
+import { neutralizeLine } from "../util/neutralize.js";
 
 export interface Progress {
   onEvent(event: RunEvent): void;
@@ -73,9 +74,9 @@ export function createProgress(io: CommandIO, flags: { quiet?: boolean; color?: 
   };
 }
 
-/** One terminal line: no newlines, and no control characters a server may have sent (they would drive the terminal). */
+/** One terminal line: no newlines, and control or bidi characters a server may have sent shown as escapes (they would drive the terminal). */
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "�");
+  return neutralizeLine(text.replace(/\s*[\r\n]+\s*/g, " "));
 }
 
 function truncate(text: string, width: number): string {

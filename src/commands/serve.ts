@@ -22,6 +22,7 @@ import { configPathFor, isConfigPath } from "./run.js";
 import { Monitor, type LogEvent } from "./serve/monitor.js";
 import { createServeMetrics } from "./serve/metrics.js";
 import { startServer, type RunningServer } from "./serve/server.js";
+import { escapeJsonControls } from "../util/neutralize.js";
 
 export const DEFAULT_LISTEN = "127.0.0.1:9464";
 /** A guessable token guards nothing. */
@@ -143,7 +144,7 @@ function registerNames(loaded: LoadedConfig, redactor: Redactor): void {
 
 /** One JSON line per event, on stdout (through the egress redactor). */
 function jsonLog(io: Egress): (event: LogEvent) => void {
-  return (event) => io.stdout(JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n");
+  return (event) => io.stdout(escapeJsonControls(JSON.stringify({ time: new Date().toISOString(), ...event })) + "\n");
 }
 
 /** Start serving a loaded config; `reloadConfig` loads it again (SIGHUP). */

@@ -26,9 +26,22 @@ export function neutralizeLine(text: string): string {
     .replace(BIDI, visible);
 }
 
-/** Every string of a value (a report), neutralized; keys too. Objects are copied, never changed in place. */
+/**
+ * Text that may span lines (a hint, a body excerpt): neutralized as a line,
+ * but its line breaks kept for the reporter to fold or indent — except one
+ * followed by `::`, which would start a workflow command in a CI log.
+ */
+export function neutralizeText(text: string): string {
+  if (!text.includes("\n")) return neutralizeLine(text);
+  return text
+    .split("\n")
+    .map((line, index) => (index > 0 && /^\s*::/.test(line) ? "\\n" : index > 0 ? "\n" : "") + neutralizeLine(line))
+    .join("");
+}
+
+/** Every string of a value (a report) neutralized as text (neutralizeText), keys as lines. Objects are copied, never changed in place. */
 export function neutralizeDeep<T>(value: T): T {
-  if (typeof value === "string") return neutralizeLine(value) as T;
+  if (typeof value === "string") return neutralizeText(value) as T;
   if (Array.isArray(value)) return value.map((item) => neutralizeDeep(item)) as T;
   if (value !== null && typeof value === "object") {
     const copy: Record<string, unknown> = {};
@@ -38,7 +51,12 @@ export function neutralizeDeep<T>(value: T): T {
   return value;
 }
 
-/** JSON with bidi controls escaped (`\u202e`): the same data, but a viewer of the file cannot be fooled by it. */
-export function escapeBidiInJson(json: string): string {
-  return json.replace(BIDI, (character) => `\\u${character.codePointAt(0)!.toString(16).padStart(4, "0")}`);
+/**
+ * JSON with bidi controls, DEL and C1 controls escaped (`\u202e`, `\u009b`;
+ * JSON.stringify already escapes C0): the same data once parsed, but a
+ * terminal or viewer showing the file cannot be steered by it.
+ */
+export function escapeJsonControls(json: string): string {
+  return json.replace(JSON_UNESCAPED, (character) => `\\u${character.codePointAt(0)!.toString(16).padStart(4, "0")}`);
 }
+const JSON_UNESCAPED = /[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;

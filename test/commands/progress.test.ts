@@ -98,5 +98,5 @@ it("scrubs secrets and control characters from what it shows", () => {
   progress.onEvent({ type: "end", result });
   progress.finish();
   expect(io.err()).not.toContain("s3cr3t-value");
-  expect(io.err()).toContain("✖ db postgres 5.0 ms auth: password *** rejected �[2Jcleared\n");
+  expect(io.err()).toContain("✖ db postgres 5.0 ms auth: password *** rejected \\x1b[2Jcleared\n");
 });

@@ -7,6 +7,7 @@
 import type { CheckState, Point } from "./monitor.js";
 import { HISTORY_MS } from "./monitor.js";
 import { formatMs } from "../../util/duration.js";
+import { neutralizeLine } from "../../util/neutralize.js";
 
 export interface PageView {
   env: string;
@@ -115,8 +116,9 @@ function ago(ms: number): string {
 }
 
 /** Text and attribute values: the five characters HTML gives a meaning. */
+/** HTML-escaped and inert: control and bidi characters a server sent are shown as escapes, not obeyed. */
 export function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return neutralizeLine(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
 const STYLE = `

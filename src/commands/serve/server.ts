@@ -16,6 +16,7 @@ import type { Monitor } from "./monitor.js";
 import type { ServeMetrics } from "./metrics.js";
 import { renderStatusPage } from "./page.js";
 import { DEFAULT_EVERY_MS } from "./monitor.js";
+import { escapeJsonControls } from "../../util/neutralize.js";
 
 export interface ServerSettings {
   host: string;
@@ -103,7 +104,7 @@ export async function startServer(monitor: Monitor, metrics: ServeMetrics, setti
         return probe(req, res, url.searchParams);
       case "/report.json":
         if (monitor.latest().length === 0) return text(req, res, 503, "no check has finished its first cycle yet");
-        return send(req, res, 200, "application/json; charset=utf-8", JSON.stringify(redactor.deep(monitor.report()), null, 2) + "\n", {}, "rendered");
+        return send(req, res, 200, "application/json; charset=utf-8", escapeJsonControls(JSON.stringify(redactor.deep(monitor.report()), null, 2)) + "\n", {}, "rendered");
       case "/":
         return send(
           req,
