@@ -266,6 +266,8 @@ export function headerSecrets(value: string): string[] {
 export function urlSecrets(raw: string): string[] {
   const typed = TYPED_USERINFO.exec(raw)?.[2];
   const found = typed ? [typed, decodeUrlPart(typed)] : [];
+  // Credentials need a userinfo (@) or a query (?); without either, parsing (and throwing) for every string of a large config is most of its load time.
+  if (!raw.includes("@") && !raw.includes("?")) return found;
   try {
     const url = new URL(raw);
     found.push(decodeUrlPart(url.password));
