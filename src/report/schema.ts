@@ -37,6 +37,8 @@ export interface CheckResult {
   attempts?: number;
   /** Timings compared with the baseline (--baseline, history with regression:). */
   baseline?: BaselineBlock;
+  /** A check that measured (pass or warn): its figures in one line, from the kind's passLine. */
+  summary?: string;
 }
 
 export interface RootCause {

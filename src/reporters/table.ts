@@ -89,7 +89,8 @@ function resultText(check: CheckResult, chalk: InstanceType<typeof Chalk>): stri
     const color = check.status === "warn" ? chalk.yellow : chalk.red;
     return labels + color(`${check.failure.class}: `) + check.failure.message + attempts;
   }
-  return labels + chalk.gray(check.target) + attempts;
+  // A check that measured shows what it measured (the kind's pass line), then where.
+  return labels + (check.summary ? `${check.summary}  ${chalk.gray(check.target)}` : chalk.gray(check.target)) + attempts;
 }
 
 export default table;
