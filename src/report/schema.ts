@@ -115,6 +115,8 @@ export interface RunReport {
 export interface ReporterOptions {
   color: boolean;
   verbose: boolean;
+  /** Columns of the terminal the text is printed on; absent for files and pipes (nothing wrapped). */
+  width?: number;
 }
 /** A reporter renders; it never decides the exit code. */
 export type Reporter = (report: RunReport, options: ReporterOptions) => string;
