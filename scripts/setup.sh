@@ -26,6 +26,8 @@ command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v curl >/dev/null || missing+=(curl)
+# Terminal layout (stacked table, live status line) is tested on a real terminal emulator (test/output/terminal.test.ts).
+command -v tmux >/dev/null || missing+=(tmux)
 # The status page of `infra-check serve` is tested in a real headless browser (test/serve/page.test.ts).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then

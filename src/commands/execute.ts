@@ -11,7 +11,7 @@ import { Redactor } from "../redact.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { durationFlag } from "../util/flags.js";
 import { renderProblems } from "../util/errors.js";
-import { useColor, type CommandIO } from "./io.js";
+import { terminalWidth, useColor, type CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";
 import { parseOutputFlags, prepareOutputs, renderLoaded, writeOutputs } from "./outputs.js";
 import { createProgress } from "./progress.js";
@@ -78,7 +78,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
   // With --wait the run's bound is the wait: that is the deadline the report states.
   const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false }, outcome);
   for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
-  io.stdout(await renderLoaded(flags.format, reporter, report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose) }, redactor));
+  io.stdout(await renderLoaded(flags.format, reporter, report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose), width: terminalWidth(io, "stdout") }, redactor));
   await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format, descriptors: { 1: io.stdout, 2: io.stderr } });
   if (plan) await history!.recordRun(report, plan, io.stderr);
   return { exitCode: exitCodeFor(report), report };

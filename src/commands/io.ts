@@ -10,6 +10,8 @@ export interface CommandIO {
   stderr: (text: string) => void;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width in columns now (it may change while a run is in flight), when the stream is one. */
+  columns?: (stream: "stdout" | "stderr") => number | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** The invocation's redactor; egress() adds one when a caller gave none. */
@@ -25,6 +27,7 @@ export function processIO(): Egress {
     stderr: (text) => writeStandard(process.stderr, "stderr", text),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: (stream) => (process[stream].isTTY && process[stream].columns > 0 ? process[stream].columns : undefined),
     env: process.env,
     cwd: process.cwd(),
   });
@@ -62,6 +65,17 @@ export function outputError(name: string, error: NodeJS.ErrnoException): ConfigE
   const reasons: Record<string, string> = { ENOSPC: "no space left on device", EDQUOT: "disk quota exceeded", EIO: "input/output error", EFBIG: "the file is too large", EBADF: "it is closed" };
   const reason = (error.code && reasons[error.code]) ?? error.message;
   return new ConfigError(`could not write the report to ${name}: ${reason}${error.code ? ` (${error.code})` : ""}`);
+}
+
+/**
+ * How wide the output may be: COLUMNS when set (as ls and friends honour it:
+ * a script or a test can ask for a width), else the terminal's width, else
+ * undefined — a file or a pipe, where nothing is wrapped.
+ */
+export function terminalWidth(io: CommandIO, stream: "stdout" | "stderr"): number | undefined {
+  const fromEnv = Number(io.env.COLUMNS);
+  if (io.env.COLUMNS && Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return io.columns?.(stream);
 }
 
 /** Colour only on a TTY unless FORCE_COLOR; NO_COLOR and --no-color always win. */

@@ -8,7 +8,8 @@ import { Chalk } from "chalk";
 import type { RunEvent } from "../runner/run-checks.js";
 import type { Status } from "../diagnose/vocabulary.js";
 import { formatMs } from "../util/duration.js";
-import { useColor, type CommandIO } from "./io.js";
+import { terminalWidth, useColor, type CommandIO } from "./io.js";
+import { columnsOf, truncateColumns } from "../util/wrap.js";
 import type { RetryInfo } from "../runner/wait.js";
 import type { Redactor } from "../redact.js";
 import { neutralizeLine } from "../util/neutralize.js";
@@ -22,9 +23,13 @@ export interface Progress {
 
 const NO_PROGRESS: Progress = { onEvent: () => undefined, onRetry: () => undefined, finish: () => undefined };
 const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
-/** Keep the redrawn line shorter than any terminal so it never wraps (a wrapped line cannot be erased with \r). */
-const STATUS_WIDTH = 78;
-const MESSAGE_WIDTH = 100;
+/**
+ * The redrawn line is kept shorter than the terminal (read at each redraw: it
+ * may be resized) so it never wraps — a wrapped line cannot be erased with \r
+ * and would be left behind as a stale "… running" line. Without a known width,
+ * shorter than any terminal. Finished lines are cut to one line as well.
+ */
+const FALLBACK_WIDTH = 80;
 const CLEAR_LINE = "\r\x1b[2K";
 
 /** `redactor` scrubs what is shown: events carry results before the report's final redaction pass. */
@@ -40,9 +45,10 @@ export function createProgress(io: CommandIO, flags: { quiet?: boolean; color?: 
     if (statusShown) io.stderr(CLEAR_LINE);
     statusShown = false;
   };
+  const width = () => Math.max(10, (terminalWidth(io, "stderr") ?? FALLBACK_WIDTH) - 1);
   const drawStatus = () => {
     if (running.size === 0) return clear();
-    const text = truncate(`… running ${[...running.keys()].join(", ")} (${finished} finished)`, STATUS_WIDTH);
+    const text = truncateColumns(`… running ${[...running.keys()].join(", ")} (${finished} finished)`, width());
     io.stderr(CLEAR_LINE + chalk.gray(text));
     statusShown = true;
   };
@@ -57,12 +63,17 @@ export function createProgress(io: CommandIO, flags: { quiet?: boolean; color?: 
       const check = event.result;
       running.delete(check.name);
       finished += 1;
-      const time = check.status === "blocked" ? "" : ` ${chalk.gray(formatMs(check.durationMs))}`;
+      // One line each: the table under it has the whole message and the hint.
+      const time = check.status === "blocked" ? "" : ` ${formatMs(check.durationMs)}`;
+      const head = `${ICON[check.status]} ${check.name} ${check.kind}${time}`;
       let outcome = "";
-      if (check.status === "blocked") outcome = chalk.gray(` blocked by ${check.blockedBy.join(", ")}`);
-      else if (check.failure && check.status !== "pass") outcome = ` ${paint[check.status](check.failure.class)}: ${truncate(oneLine(redactor.text(check.failure.message)), MESSAGE_WIDTH)}`;
+      if (check.status === "blocked") outcome = chalk.gray(truncateColumns(` blocked by ${check.blockedBy.join(", ")}`, width() - columnsOf(head)));
+      else if (check.failure && check.status !== "pass") {
+        const label = ` ${check.failure.class}: `;
+        outcome = paint[check.status](label) + truncateColumns(oneLine(redactor.text(check.failure.message)), width() - columnsOf(head) - columnsOf(label));
+      }
       clear();
-      io.stderr(`${paint[check.status](ICON[check.status])} ${check.name} ${chalk.gray(check.kind)}${time}${outcome}\n`);
+      io.stderr(`${paint[check.status](ICON[check.status])} ${check.name} ${chalk.gray(check.kind)}${time ? chalk.gray(time) : ""}${outcome}\n`);
       drawStatus();
     },
     onRetry(retry) {
@@ -77,8 +88,4 @@ export function createProgress(io: CommandIO, flags: { quiet?: boolean; color?: 
 /** One terminal line: no newlines, and control or bidi characters a server may have sent shown as escapes (they would drive the terminal). */
 function oneLine(text: string): string {
   return neutralizeLine(text.replace(/\s*[\r\n]+\s*/g, " "));
-}
-
-function truncate(text: string, width: number): string {
-  return text.length <= width ? text : text.slice(0, width - 1) + "…";
 }

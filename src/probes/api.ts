@@ -212,6 +212,12 @@ export interface ProbeDefinition<K extends object = any> {
   defaultExpect?(spec: CheckSpec<K>): Record<string, Expectation>;
   /** Extra pure judgement beyond expect/warn (e.g. drift lists). */
   judge?(spec: CheckSpec<K>, measurement: Measurement): Assertion[];
+  /**
+   * One line of what a check that passed measured, in the kind's own terms
+   * (`PONG p50 0.19 ms · p95 0.69 ms · redis 7.0.15 master`): the figures
+   * people read a passing row for. Pure; shown as the check's `summary`.
+   */
+  passLine?(measurement: Measurement, spec: CheckSpec<K>): string | undefined;
   relations?: Relations<K>;
   diagnosis: KindDiagnosis<K>;
   /**

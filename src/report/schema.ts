@@ -37,6 +37,8 @@ export interface CheckResult {
   attempts?: number;
   /** Timings compared with the baseline (--baseline, history with regression:). */
   baseline?: BaselineBlock;
+  /** A check that measured (pass or warn): its figures in one line, from the kind's passLine. */
+  summary?: string;
 }
 
 export interface RootCause {
@@ -113,6 +115,8 @@ export interface RunReport {
 export interface ReporterOptions {
   color: boolean;
   verbose: boolean;
+  /** Columns of the terminal the text is printed on; absent for files and pipes (nothing wrapped). */
+  width?: number;
 }
 /** A reporter renders; it never decides the exit code. */
 export type Reporter = (report: RunReport, options: ReporterOptions) => string;

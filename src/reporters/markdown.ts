@@ -45,7 +45,7 @@ function resultCell(check: CheckResult, verbose: boolean): string {
   if (check.labels?.length) parts.push(`[${check.labels.join(", ")}]`);
   if (check.status === "blocked") parts.push(`blocked by ${check.blockedBy.join(", ")}`);
   else if (check.failure && check.status !== "pass") parts.push(check.failure.message);
-  else parts.push(check.target);
+  else parts.push(check.summary ? `${check.summary} — ${check.target}` : check.target);
   if (check.attempts && check.attempts > 1 && check.status === "fail") parts.push(`(last of ${check.attempts} attempts)`);
   if (check.attempts && check.attempts > 1 && check.status === "blocked") parts.push(`(in all ${check.attempts} attempts)`);
   let text = escapeCell(parts.join(" "));

@@ -1,13 +1,24 @@
 // Human-readable report for terminals: one row per check, the diagnosis and
 // the hint under failures, a summary line and the root causes.
+// - Wide (120 columns or more, or a file/pipe): a table; on a terminal the
+//   result and hint wrap at its width under the RESULT column.
+// - Narrow (below 120 columns): stacked — status, check, kind and time on one
+//   line, the result and hint under it, wrapped with a hanging indent.
+// Root causes are listed only when they say something the rows do not: when a
+// check is blocked (the cause names what it blocks) or causes are fewer than
+// the checks that did not pass. Otherwise each failure would be printed twice.
 import { Chalk } from "chalk";
 import type { Status } from "../diagnose/vocabulary.js";
-import type { CheckResult, Reporter } from "../report/schema.js";
+import type { CheckResult, Reporter, RunReport } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
 import { describeAssertion } from "../evaluate/judge.js";
 import { describeRegression, type BaselineBlock } from "../evaluate/regression.js";
+import { columnsOf, wrapPieces, type Piece } from "../util/wrap.js";
 
 const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
+/** Below this many columns the table does not fit its rows: stacked layout. */
+export const STACKED_BELOW_COLUMNS = 120;
+type Paint = (text: string) => string;
 
 /**
  * Text from servers (error messages, body excerpts) must not drive the
@@ -25,71 +36,114 @@ function terminalSafe<T>(value: T): T {
 const table: Reporter = (untrusted, options) => {
   const report = terminalSafe(untrusted);
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
-  const paint: Record<Status, (text: string) => string> = {
+  const paint: Record<Status, Paint> = {
     pass: chalk.green,
     warn: chalk.yellow,
     fail: chalk.red,
     blocked: chalk.gray,
   };
-  const nameWidth = Math.max(5, ...report.checks.map((check) => check.name.length));
+  const width = options.width;
+  const stacked = width !== undefined && width < STACKED_BELOW_COLUMNS;
+  const nameWidth = Math.max(5, ...report.checks.map((check) => columnsOf(check.name)));
   const kindWidth = Math.max(4, ...report.checks.map((check) => check.kind.length));
   const lines: string[] = [];
+  /** A paragraph: unwrapped without a width, else wrapped with a hanging indent. */
+  const paragraph = (pieces: Piece[], indent: string, hanging: string) => {
+    if (width === undefined) lines.push(indent + pieces.map((piece) => (piece.paint ? piece.paint(piece.text) : piece.text)).join(""));
+    else lines.push(...wrapPieces(pieces, width, indent, hanging));
+  };
   lines.push(chalk.bold(`infra-check ${report.env}`) + chalk.gray(report.configFile ? `  (${report.configFile})` : ""));
-  lines.push(
-    chalk.gray(`  ${"STATUS".padEnd(9)} ${"CHECK".padEnd(nameWidth)}  ${"KIND".padEnd(kindWidth)}  ${"TIME".padStart(9)}  RESULT`),
-  );
+  if (!stacked) lines.push(chalk.gray(`  ${"STATUS".padEnd(9)} ${"CHECK".padEnd(nameWidth)}  ${"KIND".padEnd(kindWidth)}  ${"TIME".padStart(9)}  RESULT`));
+  // Stacked rows align their names while that still fits a line.
+  const padNames = stacked && 2 + 9 + 1 + nameWidth + 2 + kindWidth + 2 + 9 <= width!;
   for (const check of report.checks) {
     const status = paint[check.status](`${ICON[check.status]} ${check.status.toUpperCase()}`.padEnd(9));
     const time = check.status === "blocked" ? "—" : formatMs(check.durationMs);
-    lines.push(`  ${status} ${check.name.padEnd(nameWidth)}  ${chalk.gray(check.kind.padEnd(kindWidth))}  ${time.padStart(9)}  ${resultText(check, chalk)}`);
-    const indent = " ".repeat(2 + 9 + 1 + nameWidth + 2 + kindWidth + 2 + 9 + 2);
-    if (check.failure && check.status !== "pass") lines.push(`${indent}${chalk.cyan("→ " + check.failure.hint)}`);
+    let indent: string;
+    let hanging: string;
+    if (stacked) {
+      const name = padNames ? check.name.padEnd(nameWidth) : check.name;
+      const kind = padNames ? check.kind.padEnd(kindWidth) : check.kind;
+      lines.push(`  ${status} ${name}  ${chalk.gray(kind)}  ${padNames ? time.padStart(9) : time}`.trimEnd());
+      indent = "    ";
+      hanging = "      ";
+      paragraph(resultPieces(check, chalk), indent, hanging);
+    } else {
+      indent = " ".repeat(2 + 9 + 1 + nameWidth + 2 + kindWidth + 2 + 9 + 2);
+      hanging = indent + "  ";
+      const head = `  ${status} ${check.name.padEnd(nameWidth + Math.max(0, check.name.length - columnsOf(check.name)))}  ${chalk.gray(check.kind.padEnd(kindWidth))}  ${time.padStart(9)}  `;
+      if (width === undefined) lines.push(head + resultPieces(check, chalk).map((piece) => (piece.paint ? piece.paint(piece.text) : piece.text)).join(""));
+      else {
+        const [first, ...rest] = wrapPieces(resultPieces(check, chalk), width, indent, hanging);
+        lines.push(head + first.slice(indent.length), ...rest);
+      }
+    }
+    if (check.failure && check.status !== "pass") paragraph([{ text: "→ " + check.failure.hint, paint: chalk.cyan }], indent, hanging);
     for (const [metric, entry] of Object.entries((check.baseline ?? {}) as BaselineBlock)) {
-      if (entry.regressed) lines.push(`${indent}${(check.status === "fail" ? chalk.red : chalk.yellow)("↑ " + describeRegression(metric, entry))}`);
+      if (entry.regressed) paragraph([{ text: "↑ " + describeRegression(metric, entry), paint: check.status === "fail" ? chalk.red : chalk.yellow }], indent, hanging);
     }
     if (options.verbose) {
-      lines.push(`${indent}${chalk.gray("target: " + check.target)}`);
+      paragraph([{ text: "target: " + check.target, paint: chalk.gray }], indent, hanging);
       const phases = Object.entries(check.phasesMs).map(([name, ms]) => `${name} ${formatMs(ms)}`);
-      if (phases.length) lines.push(`${indent}${chalk.gray("phases: " + phases.join(" · "))}`);
+      if (phases.length) paragraph([{ text: "phases: " + phases.join(" · "), paint: chalk.gray }], indent, hanging);
       const metrics = Object.entries(check.metrics)
         .filter(([, value]) => value === null || typeof value !== "object")
         .map(([name, value]) => `${name}=${typeof value === "number" && /Ms$/.test(name) ? formatMs(value) : String(value)}`);
-      if (metrics.length) lines.push(`${indent}${chalk.gray("metrics: " + metrics.join(" "))}`);
+      if (metrics.length) paragraph([{ text: "metrics: " + metrics.join(" "), paint: chalk.gray }], indent, hanging);
       for (const assertion of check.assertions) {
-        const mark = assertion.ok ? chalk.green("ok") : assertion.severity === "warn" ? chalk.yellow("warn") : chalk.red("fail");
-        lines.push(`${indent}${chalk.gray("assert")} ${mark} ${chalk.gray(describeAssertion(assertion))}`);
+        const mark = assertion.ok ? { text: "ok", paint: chalk.green } : assertion.severity === "warn" ? { text: "warn", paint: chalk.yellow } : { text: "fail", paint: chalk.red };
+        paragraph([{ text: "assert ", paint: chalk.gray }, mark, { text: " " + describeAssertion(assertion), paint: chalk.gray }], indent, hanging);
       }
     }
   }
   lines.push("");
   const s = report.summary;
-  const parts = [
-    paint.pass(`${s.pass} passed`),
-    s.warn ? paint.warn(`${s.warn} warned`) : `${s.warn} warned`,
-    s.fail ? paint.fail(`${s.fail} failed`) : `${s.fail} failed`,
-    s.blocked ? paint.blocked(`${s.blocked} blocked`) : `${s.blocked} blocked`,
-  ];
-  const verdict = report.ok ? chalk.green.bold("HEALTHY") : chalk.red.bold("UNHEALTHY");
-  lines.push(`${verdict}  ${s.total} check${s.total === 1 ? "" : "s"}: ${parts.join(", ")} in ${formatMs(report.durationMs)} (deadline ${formatMs(report.deadlineMs)})${report.strict ? " [strict]" : ""}`);
-  if (report.rootCauses.length) {
+  const verdict = report.ok ? { text: "HEALTHY", paint: chalk.green.bold } : { text: "UNHEALTHY", paint: chalk.red.bold };
+  const count = (n: number, word: string, status: Status): Piece => ({ text: `${n} ${word}`, ...(n || status === "pass" ? { paint: paint[status] } : {}) });
+  paragraph(
+    [
+      verdict,
+      { text: `  ${s.total} check${s.total === 1 ? "" : "s"}: ` },
+      count(s.pass, "passed,", "pass"),
+      { text: " " },
+      count(s.warn, "warned,", "warn"),
+      { text: " " },
+      count(s.fail, "failed,", "fail"),
+      { text: " " },
+      count(s.blocked, "blocked", "blocked"),
+      { text: ` in ${formatMs(report.durationMs)} (deadline ${formatMs(report.deadlineMs)})${report.strict ? " [strict]" : ""}` },
+    ],
+    "",
+    "  ",
+  );
+  if (showRootCauses(report)) {
     lines.push(chalk.bold("Root cause" + (report.rootCauses.length > 1 ? "s" : "") + ":"));
     for (const cause of report.rootCauses) {
-      const blocks = cause.blocks.length ? chalk.gray(` — blocks ${cause.blocks.join(", ")}`) : "";
-      lines.push(`  ${chalk.red(cause.check)} [${cause.class}] ${cause.message}${blocks}`);
+      const blocks = cause.blocks.length ? [{ text: ` — blocks ${cause.blocks.join(", ")}`, paint: chalk.gray }] : [];
+      paragraph([{ text: cause.check, paint: chalk.red }, { text: ` [${cause.class}] ${cause.message}` }, ...blocks], "  ", "    ");
     }
   }
   return lines.join("\n") + "\n";
 };
 
-function resultText(check: CheckResult, chalk: InstanceType<typeof Chalk>): string {
-  if (check.status === "blocked") return chalk.gray(`blocked by ${check.blockedBy.join(", ")}`);
-  const labels = check.labels?.length ? chalk.magenta(`[${check.labels.join(", ")}] `) : "";
-  const attempts = check.attempts && check.attempts > 1 ? chalk.gray(` (attempt ${check.attempts})`) : "";
+/** Root causes add to the rows only when something is blocked, or fewer causes explain more checks that did not pass. */
+export function showRootCauses(report: Pick<RunReport, "rootCauses" | "summary">): boolean {
+  if (!report.rootCauses.length) return false;
+  return report.summary.blocked > 0 || report.rootCauses.length < report.summary.fail + report.summary.blocked;
+}
+
+function resultPieces(check: CheckResult, chalk: InstanceType<typeof Chalk>): Piece[] {
+  if (check.status === "blocked") return [{ text: `blocked by ${check.blockedBy.join(", ")}`, paint: chalk.gray }];
+  const pieces: Piece[] = [];
+  if (check.labels?.length) pieces.push({ text: `[${check.labels.join(", ")}] `, paint: chalk.magenta });
   if (check.failure) {
-    const color = check.status === "warn" ? chalk.yellow : chalk.red;
-    return labels + color(`${check.failure.class}: `) + check.failure.message + attempts;
-  }
-  return labels + chalk.gray(check.target) + attempts;
+    pieces.push({ text: `${check.failure.class}: `, paint: check.status === "warn" ? chalk.yellow : chalk.red }, { text: check.failure.message });
+  } else if (check.summary) {
+    // A check that measured shows what it measured (the kind's pass line), then where.
+    pieces.push({ text: check.summary }, { text: "  " }, { text: check.target, paint: chalk.gray });
+  } else pieces.push({ text: check.target, paint: chalk.gray });
+  if (check.attempts && check.attempts > 1) pieces.push({ text: ` (attempt ${check.attempts})`, paint: chalk.gray, keep: true });
+  return pieces;
 }
 
 export default table;

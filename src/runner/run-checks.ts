@@ -207,6 +207,8 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     };
     const judged = judge({ spec, measurement, probe, dependencies, baseline: baselineFor(spec, input.env, options.baseline) });
     const judgement = options.wording && judged.failure ? { ...judged, failure: reworded(judged.failure, options.wording) } : judged;
+    // What a measured check saw, in the kind's words (shown on its passing row).
+    const summary = !error && judgement.status !== "fail" ? probe.passLine?.(measurement, spec) : undefined;
     return redactor.deep({
       name: spec.name,
       kind: spec.kind,
@@ -222,6 +224,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       ...(measurement.details ? { details: measurement.details } : {}),
       ...(measurement.labels ? { labels: measurement.labels } : {}),
       ...(judgement.baseline ? { baseline: judgement.baseline } : {}),
+      ...(summary ? { summary } : {}),
     });
   };
 

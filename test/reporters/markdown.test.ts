@@ -42,7 +42,7 @@ describe("summary table", () => {
   });
 
   it.each([
-    ["api", ["✅", "api", "http", "42 ms", "", "https://api.staging.example.com/health", ""]],
+    ["api", ["✅", "api", "http", "42 ms", "", "200 · ttfb 31 ms · total 42 ms · status healthy · application/json — https://api.staging.example.com/health", ""]],
     ["db", ["⚠️", "db", "postgres", "640 ms", "`slow`"]],
     ["cache", ["❌", "cache", "redis", "8.5 ms", "`auth`"]],
     ["chat", ["⛔", "chat", "websocket", "—", "", "blocked by cache (in all 4 attempts)", ""]],

@@ -7,6 +7,7 @@ import type { Expectation, MetricValue } from "../../diagnose/vocabulary.js";
 import type { Measurement, ProbeDefinition } from "../api.js";
 import { headersSchema, tlsSchema } from "../shared/schema.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
+import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 import { BODY_METRIC_CHARS, HTTP, runHttp, type HttpFields } from "./run.js";
 import { explanationOf } from "../../diagnose/catalogue.js";
 
@@ -70,6 +71,15 @@ const httpProbe: ProbeDefinition<HttpFields> = {
       protocol: "Unexpected status: a redirect, a proxy page, or a different service on this URL.",
     },
   },
+  passLine: ({ metrics }) =>
+    figures(
+      typeof metrics.status === "number" && String(metrics.status),
+      msFigure("ttfb", metrics.ttfbMs),
+      msFigure("total", metrics.totalMs),
+      typeof metrics["json.status"] === "string" && `status ${metrics["json.status"]}`,
+      typeof metrics.contentType === "string" && metrics.contentType.split(";")[0],
+      certFigure(metrics),
+    ),
   target: (spec) => `${spec.method === "GET" ? "" : spec.method + " "}${redactUrl(spec.url)}`,
   secrets: (spec) => [
     ...Object.entries(spec.headers)

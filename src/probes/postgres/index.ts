@@ -1,6 +1,7 @@
 // kind: postgres — connect/tls/auth/query phases, query round-trip percentiles.
 import type { ProbeDefinition } from "../api.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
+import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 import { postgresOneOff } from "./cli.js";
 import { displayTarget, parseUrl, schema, urlPassword, type PostgresFields } from "./config.js";
 import { postgresDiagnosis } from "./diagnose.js";
@@ -27,6 +28,17 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     tls: { class: "tls", description: "the session is encrypted" },
   },
   diagnosis: postgresDiagnosis,
+  passLine: ({ metrics }) =>
+    figures(
+      metrics.querySamples !== undefined && `${metrics.querySamples === 1 ? "query" : `${String(metrics.querySamples)} queries`}`,
+      msFigure("p50", metrics.queryP50Ms),
+      msFigure("p95", metrics.queryP95Ms),
+      msFigure("session", metrics.sessionMs),
+      // "15.18 (Debian 15.18-0+deb12u1)": the version, not the packager.
+      typeof metrics.serverVersion === "string" && `PostgreSQL ${metrics.serverVersion.split(" ")[0]}${metrics.inRecovery === true ? " standby" : metrics.inRecovery === false ? " primary" : ""}`,
+      metrics.tls === true && "TLS",
+      certFigure(metrics),
+    ),
   target: (spec) => displayTarget(spec),
   secrets: (spec) => [
     ...(typeof spec.password === "string" ? [spec.password] : []),

@@ -2,6 +2,7 @@
 import { redactUrl } from "../../redact.js";
 import type { ProbeDefinition } from "../api.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
+import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 import { redisOneOff } from "./cli.js";
 import { schema, urlPassword, type RedisFields } from "./config.js";
 import { REDIS, redisDiagnosis } from "./diagnose.js";
@@ -29,6 +30,16 @@ const redisProbe: ProbeDefinition<RedisFields> = {
   },
   relations: redisRelations,
   diagnosis: { ...redisDiagnosis, catalogue: { ...REDIS, ...REDIS_RELATIONS } },
+  passLine: ({ metrics }) =>
+    figures(
+      metrics.pingSamples !== undefined && "PONG",
+      msFigure("p50", metrics.pingP50Ms),
+      msFigure("p95", metrics.pingP95Ms),
+      typeof metrics.serverVersion === "string" && `redis ${metrics.serverVersion}${typeof metrics.role === "string" ? ` ${metrics.role}` : ""}`,
+      typeof metrics.masterLinkStatus === "string" && `link ${metrics.masterLinkStatus}`,
+      msFigure("write", metrics.writeMs),
+      certFigure(metrics),
+    ),
   target: (spec) => redactUrl(spec.url),
   secrets: (spec) => [...(typeof spec.password === "string" ? [spec.password] : []), ...urlPassword(spec.url)],
   run: runRedis,

@@ -14,6 +14,7 @@ import { roundMs } from "../../util/stats.js";
 import type { ProbeContext, ProbeDefinition } from "../api.js";
 import { durationSchema, tlsSchema } from "../shared/schema.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
+import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 
 /** A banner is one line; more is not a banner. */
 const MAX_BANNER_BYTES = 512;
@@ -75,6 +76,8 @@ const tcpProbe: ProbeDefinition<TcpFields> = {
       tls: "The server certificate does not meet the expectation: renew it before it expires, or fix its names and issuer.",
     },
   },
+  passLine: ({ metrics }) =>
+    figures(msFigure("connected in", metrics.connectMs), msFigure("TLS", metrics.tlsMs), typeof metrics.banner === "string" && `banner "${metrics.banner.slice(0, 40)}"`, certFigure(metrics)),
   target: (spec) => `tcp://${spec.address}${spec.tls ? " (TLS)" : ""}`,
   secrets: () => [],
 

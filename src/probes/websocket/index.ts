@@ -21,6 +21,7 @@ import { median, percentile, roundMs } from "../../util/stats.js";
 import type { CheckSpec, InnerDeadline, ProbeContext, ProbeDefinition } from "../api.js";
 import { durationSchema, expectationSchema, headersSchema, tlsSchema } from "../shared/schema.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
+import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 import { closedFailure, closeNormally, openSocket, type Observations, type OpenedSocket } from "./connection.js";
 import { websocketDiagnosis, WS } from "./diagnose.js";
 import { DEFAULT_CONCURRENCY_CAP, DEFAULT_SUCCESS_RATE, runLoad } from "./load.js";
@@ -142,6 +143,18 @@ const websocketProbe: ProbeDefinition<WebsocketFields> = {
     failureSummary: { class: "unhealthy", description: "load mode: the failures in one line" },
   },
   diagnosis: websocketDiagnosis,
+  passLine: ({ metrics }) =>
+    typeof metrics.connections === "number"
+      ? figures(`${String(metrics.succeeded)}/${metrics.connections} ok`, msFigure("handshake p95", metrics.handshakeP95Ms), msFigure("welcome p95", metrics.welcomeP95Ms))
+      : figures(
+          msFigure("handshake", metrics.handshakeMs),
+          typeof metrics.subprotocol === "string" && metrics.subprotocol,
+          msFigure("welcome", metrics.welcomeMs),
+          msFigure("ping", metrics.pingMs),
+          Array.isArray(metrics.stepMs) && metrics.stepMs.length > 0 && `${metrics.stepMs.length} script step${metrics.stepMs.length === 1 ? "" : "s"}`,
+          typeof metrics.closeCode === "number" && `closed ${metrics.closeCode}`,
+          certFigure(metrics),
+        ),
 
   target: (spec) => redactUrl(spec.url),
   secrets: (spec) => [
