@@ -296,7 +296,7 @@ function defineCases(s) {
     { layer: "auth", fault: "PostgreSQL wrong password (28P01) — psql", ic: { args: ic("postgres", pgUrl("app", "app")), env: { PGPASSWORD: "wrong-password" }, exit: 1, class: "auth" },
       peer: { ...psql(pgUrl("app", "app"), { PGPASSWORD: "wrong-password" }), exit: "fail", evidence: /password authentication failed/ } },
     { layer: "auth", fault: "PostgreSQL role does not exist", ic: { args: ic("postgres", pgUrl("ghost", "app")), env: { PGPASSWORD: "whatever" }, exit: 1, class: "auth", shows: /role does not exist/ },
-      peer: { ...psql(pgUrl("ghost", "app"), { PGPASSWORD: "whatever" }), exit: "fail", evidence: /role .*does not exist/ } },
+      peer: { ...psql(pgUrl("ghost", "app"), { PGPASSWORD: "whatever" }), exit: "fail", evidence: /role .*does not exist/, lacks: "says only 'password authentication failed' (the server's words); infra-check's hint adds that the role may not exist" } },
     { layer: "auth", fault: "PostgreSQL no password configured", ic: { args: ic("postgres", pgUrl("app", "app")), env: { PGPASSWORD: undefined }, exit: 1, class: "auth" },
       peer: { ...psql(pgUrl("app", "app"), { PGPASSWORD: undefined, PGPASSFILE: "/nonexistent" }), args: [pgUrl("app", "app"), "-w", "-Atc", "SELECT 1"], exit: "fail", evidence: /no password supplied/ } },
     { layer: "auth", fault: "HTTP 401 from the health endpoint", ic: { args: ic("http", s.web.url("/401")), exit: 1, class: "auth" },
@@ -324,7 +324,7 @@ function defineCases(s) {
       ic: { args: ic("ws", ws, ...welcome), exit: 1, class: "protocol", shows: /agent_chat/ },
       peer: { ...wscat(ws, ["-s", "agent_chat"]), exit: "fail", evidence: /subprotocol/ } },
     { layer: "protocol", fault: "HTTP 302 to a login page", ic: { args: ic("http", s.web.url("/302")), exit: 1, class: "protocol", shows: /login\.example\.invalid/ },
-      peer: { ...curl(s.web.url("/302"), ["-f"]), exit: "fail", evidence: /302|login\.example\.invalid/ } },
+      peer: { ...curl(s.web.url("/302"), ["-f"]), exit: "fail", evidence: /302|login\.example\.invalid/, lacks: "prints nothing: -f passes a 302 (curl -i would show the Location)" } },
 
     // ── server ──
     { layer: "server", fault: "HTTP 500 with a reason in the body", ic: { args: ic("http", s.web.url("/500")), exit: 1, class: "server-error", shows: /redis unavailable/ },
@@ -347,7 +347,7 @@ function defineCases(s) {
     { layer: "slowness", fault: "HTTP body stalls after the headers", ic: { args: ic("http", s.web.url("/stall")), exit: 1, class: "timeout", shows: /10 bytes/ },
       peer: { ...curl(s.web.url("/stall")), exit: "fail", evidence: /10 out of 100 bytes|timed out/ } },
     { layer: "slowness", fault: "HTTP answers in 600 ms, bound 200 ms", ic: { args: ic("http", s.web.url("/slow"), "--expect", "totalMs<200ms"), exit: 1, class: "slow" },
-      peer: { ...curl(s.web.url("/slow"), ["-f", "-w", "%{time_total}s"]), exit: "fail", evidence: /slow|exceed/ } },
+      peer: { ...curl(s.web.url("/slow"), ["-f", "-w", "%{time_total}s"]), exit: "fail", evidence: /slow|exceed/, lacks: "-w shows the time, but curl has no bound to judge it by" } },
     { layer: "slowness", fault: "WebSocket welcome never sent", setup: () => s.chat.setFault({ type: "no-welcome" }),
       ic: { args: ic("ws", ws, ...welcome), exit: 1, class: "timeout", shows: /connection_established/ },
       peer: { ...wscat(ws, ["-s", "agent_chat"]), exit: "fail", evidence: /timeout|timed out/i } },
@@ -404,7 +404,7 @@ function judgePeer(testCase, result) {
   if (result.killed && exit !== "any") misses.push(`hung: killed after ${(KILL_MS / 1000).toFixed(0)} s`);
   else if (exit === "fail" && result.code === 0) misses.push("exit 0 on a fault");
   else if (exit === "ok" && result.code !== 0) misses.push(`exit ${result.code} on a healthy target`);
-  if (!evidence.test(result.output)) misses.push("output does not name the layer");
+  if (!evidence.test(result.output)) misses.push(testCase.peer.lacks ?? "output does not name the layer");
   return misses;
 }
 
