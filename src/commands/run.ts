@@ -29,20 +29,25 @@ export async function configPathFor(envName: string | undefined, flags: { config
   return resolveEnvConfig(envName, io.cwd, commands);
 }
 
+/** What the flags shared by run and serve (--only, --skip, --timeout, --deadline) ask of loading a config. */
+export function loadOptionsFrom(flags: Pick<RunFlags, "only" | "skip" | "timeout" | "deadline">, io: Pick<CommandIO, "env" | "cwd" | "redactor">) {
+  return {
+    only: listFlag(flags.only),
+    skip: listFlag(flags.skip),
+    timeoutMs: durationFlag("--timeout", flags.timeout),
+    deadlineMs: durationFlag("--deadline", flags.deadline),
+    env: io.env,
+    cwd: io.cwd,
+    redactor: io.redactor,
+  };
+}
+
 export async function runCommand(envName: string | undefined, flags: RunFlags, io: CommandIO, options: ExecuteOptions = {}, commands: readonly string[] = []): Promise<number> {
   let file: string | undefined;
   let loaded: LoadedConfig;
   try {
     file = await configPathFor(envName, flags, io, commands);
-    loaded = await loadConfigFile(file, {
-      only: listFlag(flags.only),
-      skip: listFlag(flags.skip),
-      timeoutMs: durationFlag("--timeout", flags.timeout),
-      deadlineMs: durationFlag("--deadline", flags.deadline),
-      env: io.env,
-      cwd: io.cwd,
-      redactor: io.redactor,
-    });
+    loaded = await loadConfigFile(file, loadOptionsFrom(flags, io));
   } catch (error) {
     if (!isConfigError(error)) throw error;
     const shown = file ? shownPath(file, io.cwd) : flags.config ?? (envName ? `config/${envName}.yaml` : "config");

@@ -10,7 +10,7 @@ import net from "node:net";
 import path from "node:path";
 import { loadConfigFile, type LoadedConfig } from "../config/load.js";
 import { configProblems, ConfigError, isConfigError, renderProblems } from "../util/errors.js";
-import { durationFlag, listFlag } from "../util/flags.js";
+import { durationFlag } from "../util/flags.js";
 import { formatMs } from "../util/duration.js";
 import { MIN_EVERY_MS } from "../config/schema.js";
 import type { Redactor } from "../redact.js";
@@ -18,7 +18,7 @@ import { EXIT } from "../exit-codes.js";
 import type { Egress } from "./io.js";
 import type { ExecuteOptions } from "./execute.js";
 import { publicNames } from "./execute.js";
-import { configPathFor, isConfigPath } from "./run.js";
+import { configPathFor, isConfigPath, loadOptionsFrom } from "./run.js";
 import { Monitor, type LogEvent } from "./serve/monitor.js";
 import { createServeMetrics } from "./serve/metrics.js";
 import { startServer, type RunningServer } from "./serve/server.js";
@@ -121,15 +121,7 @@ function tokenOf(flags: ServeFlags, env: NodeJS.ProcessEnv, cwd: string): { toke
 
 async function loadFor(envName: string | undefined, flags: ServeFlags, io: Egress, commands: readonly string[]): Promise<LoadedConfig> {
   const file = await configPathFor(envName, flags, io, commands);
-  const loaded = await loadConfigFile(file, {
-    only: listFlag(flags.only),
-    skip: listFlag(flags.skip),
-    timeoutMs: durationFlag("--timeout", flags.timeout),
-    deadlineMs: durationFlag("--deadline", flags.deadline),
-    env: io.env,
-    cwd: io.cwd,
-    redactor: io.redactor,
-  });
+  const loaded = await loadConfigFile(file, loadOptionsFrom(flags, io));
   const relative = path.relative(io.cwd, file);
   loaded.file = relative.startsWith("..") ? file : relative;
   if (envName && !flags.config && !isConfigPath(envName)) loaded.env = loaded.env || envName;
