@@ -312,6 +312,9 @@ function defineCases(s) {
     { layer: "tls", fault: "HTTPS self-signed certificate", ic: { args: ic("http", s.web.https("selfSigned")), exit: 1, class: "tls", shows: /self-signed|self signed/ },
       peer: { ...curl(s.web.https("selfSigned")), exit: "fail", evidence: /self.signed/ } },
 
+    { layer: "tls", fault: "https:// to a plain-HTTP port", ic: { args: ic("http", `https://127.0.0.1:${s.web.port}/health`), exit: 1, class: "tls", shows: /not TLS|plain|HTTP/i },
+      peer: { ...curl(`https://127.0.0.1:${s.web.port}/health`), exit: "fail", evidence: /wrong version number|SSL/ } },
+
     // ── auth ──
     { layer: "auth", fault: "Redis requires a password, none given (NOAUTH)", ic: { args: ic("redis", `127.0.0.1:${r.port}`), exit: 1, class: "auth" },
       peer: { ...redisCli(r.port), exit: "fail", evidence: /NOAUTH/ } },
@@ -339,6 +342,11 @@ function defineCases(s) {
     // ── protocol ──
     { layer: "protocol", fault: "An SSH server on the Redis port", ic: { args: ic("redis", `127.0.0.1:${s.ssh.port}`), exit: 1, class: "protocol", shows: /SSH-2\.0/ },
       peer: { ...redisCli(s.ssh.port), exit: "fail", evidence: /Protocol error|SSH|not Redis/ } },
+    { layer: "protocol", fault: "An HTTP server on the Redis port", ic: { args: ic("redis", `127.0.0.1:${s.web.port}`), exit: 1, class: "protocol", shows: /HTTP/ },
+      peer: { ...redisCli(s.web.port), exit: "fail", evidence: /Protocol error|HTTP|not Redis/ } },
+    { layer: "protocol", fault: "PostgreSQL on the Redis port", ic: { args: ic("redis", `127.0.0.1:${pg.port}`), exit: 1, class: "protocol" },
+      // PostgreSQL closes on a startup packet it cannot parse and says nothing: neither tool can name what answered.
+      peer: { ...redisCli(pg.port), exit: "fail", evidence: /Protocol error|PostgreSQL|not Redis|closed the connection/ } },
     { layer: "protocol", fault: "An HTTP server on the PostgreSQL port", ic: { args: ic("postgres", `postgres://app@127.0.0.1:${s.web.port}/app`), env: { PGPASSWORD: "x" }, exit: 1, class: "protocol", shows: /HTTP/ },
       peer: { ...psql(`postgres://app@127.0.0.1:${s.web.port}/app`, { PGPASSWORD: "x" }), exit: "fail", evidence: /HTTP|not PostgreSQL|invalid response/i } },
     // Redis waits for a newline that a PostgreSQL greeting never has: from the client it is a silent port, and "timeout" is the right answer.
@@ -353,6 +361,9 @@ function defineCases(s) {
       peer: { ...curl(s.web.url("/302"), ["-f"]), exit: "fail", evidence: /302|login\.example\.invalid/, lacks: "prints nothing: -f passes a 302 (curl -i would show the Location)" } },
 
     // ── server ──
+    { layer: "auth", fault: "WebSocket closes 1008 (policy) right after the upgrade", setup: () => s.chat.setFault({ type: "close", code: 1008, reason: "token expired", when: "connect" }),
+      ic: { args: ic("ws", ws, ...welcome), exit: 1, class: "auth", shows: /1008/ },
+      peer: { ...wscat(ws, ["-s", "agent_chat"]), exit: "any", evidence: /1008/, note: "wscat exits 0 after it: clear at a terminal, not in a script" } },
     { layer: "server", fault: "HTTP 500 with a reason in the body", ic: { args: ic("http", s.web.url("/500")), exit: 1, class: "server-error", shows: /redis unavailable/ },
       peer: { ...curl(s.web.url("/500"), ["-f"]), exit: "fail", evidence: /500/ } },
     { layer: "server", fault: "WebSocket closes 1011 20 ms after its welcome", setup: () => s.chat.setFault({ type: "close", code: 1011, reason: "redis unavailable", when: "after-welcome", afterMs: 20 }),
