@@ -315,6 +315,11 @@ function defineCases(s) {
     { layer: "tls", fault: "https:// to a plain-HTTP port", ic: { args: ic("http", `https://127.0.0.1:${s.web.port}/health`), exit: 1, class: "tls", shows: /not TLS|plain|HTTP/i },
       peer: { ...curl(`https://127.0.0.1:${s.web.port}/health`), exit: "fail", evidence: /wrong version number|SSL/ } },
 
+    { layer: "tls", fault: "rediss:// to a plain-text Redis port", ic: { args: ic("redis", `rediss://127.0.0.1:${r.port}`, "--tls-ca", s.certs.caCert), env: { REDISCLI_AUTH: r.password }, exit: 1, class: "tls" },
+      peer: { ...redisCli(r.port, { auth: r.password }), label: "redis-cli --tls --cacert CA -p P (REDISCLI_AUTH) PING", args: ["--tls", "--cacert", s.certs.caCert, "-h", "127.0.0.1", "-p", String(r.port), "PING"], exit: "fail", evidence: /SSL|TLS|wrong version/i } },
+    { layer: "tls", fault: "PostgreSQL sslmode=require, server without TLS", ic: { args: ic("postgres", pgUrl("app", "app"), "--sslmode", "require"), env: { PGPASSWORD: s.appPassword }, exit: 1, class: "tls" },
+      peer: { ...psql(`${pgUrl("app", "app")}?sslmode=require`, { PGPASSWORD: s.appPassword }), exit: "fail", evidence: /does not support SSL/ } },
+
     // ── auth ──
     { layer: "auth", fault: "Redis requires a password, none given (NOAUTH)", ic: { args: ic("redis", `127.0.0.1:${r.port}`), exit: 1, class: "auth" },
       peer: { ...redisCli(r.port), exit: "fail", evidence: /NOAUTH/ } },
