@@ -2,7 +2,9 @@
 // The side-by-side triage table of docs/triage.md, built from real runs: each
 // fault is started for real on loopback (redis-server, PostgreSQL, in-process
 // HTTP/HTTPS/WebSocket servers, silent and blackhole TCP listeners, a .invalid
-// name, an SSH banner, throw-away certificates, the demo's Google emulator),
+// name, a resolver answering SERVFAIL in a mount+network namespace of its own
+// (root, as CI is), an SSH banner, throw-away certificates, the demo's Google
+// emulator),
 // then infra-check's one-off command and the tool on-call would reach for
 // instead (redis-cli, pg_isready, psql, curl, wscat) are run against it, one
 // after the other, each under a hard timeout. It prints the Markdown table;
@@ -76,7 +78,7 @@ function runTool(file, argv, { env = {}, killMs = KILL_MS } = {}) {
     }, killMs);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: killed ? null : code ?? (signal ? 128 : null), killed, elapsedMs: performance.now() - started, output, stdout });
+      resolve({ code: killed ? null : code, signal: killed ? null : signal, killed, elapsedMs: performance.now() - started, output, stdout });
     });
   });
 }
@@ -145,6 +147,27 @@ async function blackhole() {
       child.kill();
     },
   };
+}
+
+/**
+ * A resolver that answers SERVFAIL (getaddrinfo's EAI_AGAIN, "Temporary failure in name resolution" — the
+ * "Error -3 … Try again" of the Redis incident): the command runs in its own mount and network namespace
+ * (root; only loopback inside), with a bind-mounted resolv.conf pointing at a tiny DNS server there.
+ */
+function withBrokenResolver(dir) {
+  const server = path.join(dir, "servfail.py");
+  const resolv = path.join(dir, "resolv.conf");
+  writeFileSync(server, [
+    "import socket",
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 53))",
+    "print('ready', flush=True)",
+    "while True:",
+    "    data, addr = s.recvfrom(4096)",
+    "    if len(data) >= 12: s.sendto(data[:2] + bytes([0x80 | (data[2] & 0x79), 0x82]) + data[4:6] + bytes(6) + data[12:], addr)",
+  ].join("\n") + "\n");
+  writeFileSync(resolv, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  const script = `ip link set lo up; coproc python3 ${shellQuote(server)}; read -r -u "\${COPROC[0]}" ready; mount --bind ${shellQuote(resolv)} /etc/resolv.conf; "$@"; code=$?; kill "$COPROC_PID"; exit $code`;
+  return (file, argv) => ({ file: "unshare", args: ["-mn", "bash", "-c", script, "triage", file, ...argv] });
 }
 
 const SSH_BANNER = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
@@ -268,6 +291,9 @@ function defineCases(s) {
     { layer: "dns", fault: "HTTP host does not resolve (NXDOMAIN, .invalid)", ic: { args: ic("http", "http://api.triage.invalid/health"), exit: 1, class: "dns", shows: /api\.triage\.invalid/ },
       peer: { ...curl("http://api.triage.invalid/health"), exit: "fail", evidence: /Could not resolve host/ } },
 
+    { layer: "dns", fault: "Resolver fails temporarily (SERVFAIL → EAI_AGAIN)", wrap: s.brokenResolver, ic: { args: ic("redis", "redis.triage.invalid:6379"), exit: 1, class: "dns", shows: /temporar/i },
+      peer: { ...redisCli(6379, { host: "redis.triage.invalid" }), exit: "fail", evidence: /Temporary failure in name resolution/ } },
+
     // ── network path ──
     { layer: "network", fault: "Redis port closed (refused)", ic: { args: ic("redis", `127.0.0.1:${s.closed}`), exit: 1, class: "refused" },
       peer: { ...redisCli(s.closed), exit: "fail", evidence: /refused/i } },
@@ -285,6 +311,14 @@ function defineCases(s) {
       peer: { ...curl(s.web.https("wrongName"), ["--cacert", "CA"]), args: ["-sS", "-m", String(BUDGET_S), "--cacert", s.certs.caCert, s.web.https("wrongName")], exit: "fail", evidence: /subject name|does not match|wrong\.example/ } },
     { layer: "tls", fault: "HTTPS self-signed certificate", ic: { args: ic("http", s.web.https("selfSigned")), exit: 1, class: "tls", shows: /self-signed|self signed/ },
       peer: { ...curl(s.web.https("selfSigned")), exit: "fail", evidence: /self.signed/ } },
+
+    { layer: "tls", fault: "https:// to a plain-HTTP port", ic: { args: ic("http", `https://127.0.0.1:${s.web.port}/health`), exit: 1, class: "tls", shows: /not TLS|plain|HTTP/i },
+      peer: { ...curl(`https://127.0.0.1:${s.web.port}/health`), exit: "fail", evidence: /wrong version number|SSL/ } },
+
+    { layer: "tls", fault: "rediss:// to a plain-text Redis port", ic: { args: ic("redis", `rediss://127.0.0.1:${r.port}`, "--tls-ca", s.certs.caCert), env: { REDISCLI_AUTH: r.password }, exit: 1, class: "tls" },
+      peer: { ...redisCli(r.port, { auth: r.password }), label: "redis-cli --tls --cacert CA -p P (REDISCLI_AUTH) PING", args: ["--tls", "--cacert", s.certs.caCert, "-h", "127.0.0.1", "-p", String(r.port), "PING"], exit: "fail", evidence: /SSL|TLS|wrong version/i } },
+    { layer: "tls", fault: "PostgreSQL sslmode=require, server without TLS", ic: { args: ic("postgres", pgUrl("app", "app"), "--sslmode", "require"), env: { PGPASSWORD: s.appPassword }, exit: 1, class: "tls" },
+      peer: { ...psql(`${pgUrl("app", "app")}?sslmode=require`, { PGPASSWORD: s.appPassword }), exit: "fail", evidence: /does not support SSL/ } },
 
     // ── auth ──
     { layer: "auth", fault: "Redis requires a password, none given (NOAUTH)", ic: { args: ic("redis", `127.0.0.1:${r.port}`), exit: 1, class: "auth" },
@@ -313,6 +347,11 @@ function defineCases(s) {
     // ── protocol ──
     { layer: "protocol", fault: "An SSH server on the Redis port", ic: { args: ic("redis", `127.0.0.1:${s.ssh.port}`), exit: 1, class: "protocol", shows: /SSH-2\.0/ },
       peer: { ...redisCli(s.ssh.port), exit: "fail", evidence: /Protocol error|SSH|not Redis/ } },
+    { layer: "protocol", fault: "An HTTP server on the Redis port", ic: { args: ic("redis", `127.0.0.1:${s.web.port}`), exit: 1, class: "protocol", shows: /HTTP/ },
+      peer: { ...redisCli(s.web.port), exit: "fail", evidence: /Protocol error|HTTP|not Redis/ } },
+    { layer: "protocol", fault: "PostgreSQL on the Redis port", ic: { args: ic("redis", `127.0.0.1:${pg.port}`), exit: 1, class: "protocol" },
+      // PostgreSQL closes on a startup packet it cannot parse and says nothing: neither tool can name what answered.
+      peer: { ...redisCli(pg.port), exit: "fail", evidence: /Protocol error|PostgreSQL|not Redis|closed the connection/ } },
     { layer: "protocol", fault: "An HTTP server on the PostgreSQL port", ic: { args: ic("postgres", `postgres://app@127.0.0.1:${s.web.port}/app`), env: { PGPASSWORD: "x" }, exit: 1, class: "protocol", shows: /HTTP/ },
       peer: { ...psql(`postgres://app@127.0.0.1:${s.web.port}/app`, { PGPASSWORD: "x" }), exit: "fail", evidence: /HTTP|not PostgreSQL|invalid response/i } },
     // Redis waits for a newline that a PostgreSQL greeting never has: from the client it is a silent port, and "timeout" is the right answer.
@@ -327,11 +366,18 @@ function defineCases(s) {
       peer: { ...curl(s.web.url("/302"), ["-f"]), exit: "fail", evidence: /302|login\.example\.invalid/, lacks: "prints nothing: -f passes a 302 (curl -i would show the Location)" } },
 
     // ── server ──
+    { layer: "auth", fault: "WebSocket closes 1008 (policy) right after the upgrade", setup: () => s.chat.setFault({ type: "close", code: 1008, reason: "token expired", when: "connect" }),
+      ic: { args: ic("ws", ws, ...welcome), exit: 1, class: "auth", shows: /1008/ },
+      peer: { ...wscat(ws, ["-s", "agent_chat"]), exit: "any", evidence: /1008/, note: "wscat exits 0 after it: clear at a terminal, not in a script" } },
     { layer: "server", fault: "HTTP 500 with a reason in the body", ic: { args: ic("http", s.web.url("/500")), exit: 1, class: "server-error", shows: /redis unavailable/ },
       peer: { ...curl(s.web.url("/500"), ["-f"]), exit: "fail", evidence: /500/ } },
     { layer: "server", fault: "WebSocket closes 1011 20 ms after its welcome", setup: () => s.chat.setFault({ type: "close", code: 1011, reason: "redis unavailable", when: "after-welcome", afterMs: 20 }),
       ic: { args: ic("ws", ws, ...welcome), exit: 1, class: "server-error", shows: /1011/ },
-      peer: { ...wscat(ws, ["-s", "agent_chat"]), exit: "any", evidence: /1011/ } },
+      peer: { ...wscat(ws, ["-s", "agent_chat"]), exit: "any", evidence: /1011/, note: "wscat exits 0 after it: clear at a terminal, not in a script" } },
+    { layer: "server", fault: "Redis at maxclients", ic: { args: ic("redis", `127.0.0.1:${s.fullRedis.port}`), env: { REDISCLI_AUTH: s.fullRedis.password }, exit: 1, class: "server-error", shows: /max/i },
+      peer: { ...redisCli(s.fullRedis.port, { auth: s.fullRedis.password }), exit: "fail", evidence: /max number of clients/, note: "redis-cli says it, then dies of SIGPIPE (exit 141 in a shell)" } },
+    { layer: "server", fault: "PostgreSQL too many connections for the role (53300)", ic: { args: ic("postgres", pgUrl("limited", "app")), env: { PGPASSWORD: s.appPassword }, exit: 1, class: "server-error", shows: /too many connections/ },
+      peer: { ...psql(pgUrl("limited", "app"), { PGPASSWORD: s.appPassword }), exit: "fail", evidence: /too many connections/ } },
     { layer: "server", fault: "/health answers 200 with status degraded", ic: { args: ic("http", s.web.url("/degraded"), "--expect", "json.status=healthy"), exit: 1, class: "unhealthy", shows: /degraded/ },
       peer: { ...curl(s.web.url("/degraded"), ["-f"]), exit: "fail", evidence: /degraded/ } },
     { layer: "server", fault: "/healthz answers 200 'degraded: redis' (plain text)", ic: { args: ic("http", s.web.url("/healthz-degraded"), "--expect", "body~^ok"), exit: 1, class: "unhealthy", shows: /degraded/ },
@@ -372,7 +418,9 @@ function defineCases(s) {
 async function runInfraCheck(testCase, dir) {
   const jsonFile = path.join(dir, "report.json");
   rmSync(jsonFile, { force: true });
-  const result = await runTool(process.execPath, [BIN, ...testCase.ic.args, "--no-color", "-q", "-o", `json=${jsonFile}`], { env: { REDISCLI_AUTH: undefined, PGPASSWORD: undefined, ...testCase.ic.env }, killMs: KILL_MS + 20_000 * Boolean(testCase.demo) });
+  const command = { file: process.execPath, args: [BIN, ...testCase.ic.args, "--no-color", "-q", "-o", `json=${jsonFile}`] };
+  const { file, args: argv } = testCase.wrap ? testCase.wrap(command.file, command.args) : command;
+  const result = await runTool(file, argv, { env: { REDISCLI_AUTH: undefined, PGPASSWORD: undefined, ...testCase.ic.env }, killMs: KILL_MS + 20_000 * Boolean(testCase.demo) });
   let report;
   try {
     report = JSON.parse(readFileSync(jsonFile, "utf8"));
@@ -403,7 +451,7 @@ function judgePeer(testCase, result) {
   // An interactive client still connected when we stop it (exit "any") is how it is used; for the others a kill is a hang.
   if (result.killed && exit !== "any") misses.push(`hung: killed after ${(KILL_MS / 1000).toFixed(0)} s`);
   else if (exit === "fail" && result.code === 0) misses.push("exit 0 on a fault");
-  else if (exit === "ok" && result.code !== 0) misses.push(`exit ${result.code} on a healthy target`);
+  else if (exit === "ok" && result.code !== 0) misses.push(`${exitText(result)} on a healthy target`);
   if (!evidence.test(result.output)) misses.push(testCase.peer.lacks ?? "output does not name the layer");
   return misses;
 }
@@ -424,7 +472,7 @@ const cell = (text, max = 150) => {
   return cut.replace(/\|/g, "\\|").replace(/`/g, "'");
 };
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
-const exitText = (result) => (result.killed ? "killed" : `exit ${result.code}`);
+const exitText = (result) => (result.killed ? "killed" : result.signal ? `died of ${result.signal}` : `exit ${result.code}`);
 
 function peerLine(result, evidence) {
   const all = lines(result.output);
@@ -449,8 +497,16 @@ async function main() {
     stops.push(() => certs.cleanup());
     const redis = await startRedisServer({ password: `redis-${Math.random().toString(36).slice(2)}` });
     stops.push(() => redis.stop());
-    const pg = await startPostgres({ database: "app", roles: [{ name: "app", password: appPassword }] });
+    const pg = await startPostgres({ database: "app", roles: [{ name: "app", password: appPassword }, { name: "limited", password: appPassword }] });
     stops.push(() => pg.stop());
+    await pg.sql("ALTER ROLE limited CONNECTION LIMIT 0");
+    // maxclients 1, taken by a connection that stays open: the next client is told "max number of clients reached".
+    const fullRedis = await startRedisServer({ password: `redis-${Math.random().toString(36).slice(2)}`, maxclients: 1 });
+    stops.push(() => fullRedis.stop());
+    const holder = net.connect(fullRedis.port, "127.0.0.1");
+    holder.on("error", () => undefined);
+    await once(holder, "connect");
+    stops.push(async () => holder.destroy());
     const chat = await startChatServer({ requireAuth: false });
     stops.push(() => chat.stop());
     const authChat = await startChatServer({ requireAuth: true });
@@ -464,7 +520,8 @@ async function main() {
     const hole = await blackhole();
     stops.push(() => hole.stop());
     const closed = await closedPort();
-    const wscatBin = findWscat();
+    // TRIAGE_NO_WSCAT=1 exercises the fallback (node's ws client) that runs when npx cannot install wscat.
+    const wscatBin = process.env.TRIAGE_NO_WSCAT ? undefined : findWscat();
 
     const tools = [
       `infra-check ${spawnSync(process.execPath, [BIN, "--version"], { encoding: "utf8" }).stdout.trim()}`,
@@ -478,14 +535,16 @@ async function main() {
       wscatBin ? `wscat ${version(process.execPath, [wscatBin, "--version"])}` : "wscat: not installable (node ws one-liner used)",
     ];
 
-    const cases = defineCases({ redis, pg, appPassword, chat, authChat, web, silent, ssh, hole, closed, certs, wscat: wscatBin })
+    const brokenResolver = withBrokenResolver(dir);
+    const cases = defineCases({ redis, fullRedis, brokenResolver, pg, appPassword, chat, authChat, web, silent, ssh, hole, closed, certs, wscat: wscatBin })
       .filter((testCase) => !only || `${testCase.layer} ${testCase.fault}`.toLowerCase().includes(only.toLowerCase()));
     const rows = [];
     for (const [index, testCase] of cases.entries()) {
       process.stderr.write(`[${index + 1}/${cases.length}] ${testCase.fault}\n`);
       await testCase.setup?.();
       const icResult = await runInfraCheck(testCase, dir);
-      const peerResult = testCase.peer.file ? await runTool(testCase.peer.file, testCase.peer.args, { env: { REDISCLI_AUTH: undefined, PGPASSWORD: undefined, ...testCase.peer.env } }) : undefined;
+      const peerCommand = testCase.peer.file && (testCase.wrap ? testCase.wrap(testCase.peer.file, testCase.peer.args) : testCase.peer);
+      const peerResult = peerCommand ? await runTool(peerCommand.file, peerCommand.args, { env: { REDISCLI_AUTH: undefined, PGPASSWORD: undefined, ...testCase.peer.env } }) : undefined;
       const icMisses = judgeInfraCheck(testCase, icResult);
       const peerMisses = peerResult ? judgePeer(testCase, peerResult) : [];
       rows.push({ testCase, icResult, peerResult, icMisses, peerMisses, verdict: verdictOf(icMisses, peerMisses, Boolean(peerResult)) });
@@ -506,7 +565,8 @@ async function main() {
       const { testCase, icResult, peerResult, icMisses, peerMisses, verdict } = row;
       const icCell = `${exitText(icResult)} · ${seconds(icResult.elapsedMs)}${icResult.diagnosis ? ` · \`${icResult.diagnosis}\`` : ""}`;
       const peerCell = peerResult ? `${exitText(peerResult)} · ${seconds(peerResult.elapsedMs)}` : "—";
-      const why = [...icMisses.map((miss) => `infra-check: ${miss}`), ...peerMisses.map((miss) => `peer: ${miss}`)].join("; ");
+      // The misses are computed; a note is the case's fixed context, said as such.
+      const why = [...icMisses.map((miss) => `infra-check: ${miss}`), ...peerMisses.map((miss) => `peer: ${miss}`), ...(testCase.peer.note ? [`note: ${testCase.peer.note}`] : [])].join("; ");
       const verdictCell = verdict === "better" || verdict === "worse" ? `**${verdict}**` : verdict;
       out.push(`| ${index + 1} | ${testCase.layer} | ${cell(testCase.fault)} | ${icCell} | ${cell(icResult.line, 170)} | ${cell(testCase.peer.label, 60)} | ${peerCell} | ${peerResult ? cell(peerLine(peerResult, testCase.peer.evidence), 170) : "—"} | ${verdictCell}${why ? ` (${cell(why, 140)})` : ""} |`);
     }

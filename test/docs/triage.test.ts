@@ -50,6 +50,16 @@ describe("docs/triage.md", () => {
     expect(table).toMatch(/\*\*Headline:\*\* of \d+ fault cases/);
   });
 
+  it("the prose's claims agree with the generated headline", () => {
+    const worse = Number(/\*\*worse on (\d+)\*\*/.exec(table)?.[1]);
+    if (/worse on none of the cases/.test(doc.slice(0, doc.indexOf(BEGIN)))) expect(worse, "the guide says infra-check is worse on none; the table disagrees").toBe(0);
+    const counted = /of (\d+) fault cases with a peer tool, infra-check is \*\*better on (\d+)\*\*, \*\*equal on (\d+)\*\*, \*\*worse on (\d+)\*\*(?:, and both miss (\d+))?/.exec(table);
+    expect(counted, "headline").not.toBeNull();
+    const [total, ...parts] = counted!.slice(1).map((value) => Number(value ?? 0));
+    expect(parts.reduce((sum, value) => sum + value, 0)).toBe(total);
+    expect(rows.filter((cells) => cells[1] !== "control" && cells[6] !== "—")).toHaveLength(total);
+  });
+
   it("the class infra-check reported in each row, and each layer heading's classes, are failure classes", () => {
     for (const cells of rows) {
       const said = cells[4];
