@@ -128,7 +128,8 @@ export class Redactor {
   private rebuildWeak(): void {
     this.weakPatterns = [...this.weak]
       .filter((secret) => !this.publicValues.has(secret))
-      .map((secret) => new RegExp(`(?<=^|[\\s"'=:,(\\[{<>])${escapeRegExp(secret)}(?=$|[\\s"'&;,)\\]}<>.!?])`, "g"));
+      // A sentence's full stop ends a value, an address's dot does not (127 in 127.0.0.1); a number right after host: is a port.
+      .map((secret) => new RegExp(`(?<=^|[\\s"'=:,(\\[{<>])${/^\d+$/.test(secret) ? "(?<![\\w\\]]:)" : ""}${escapeRegExp(secret)}(?=$|[\\s"'&;,)\\]}<>!?]|\\.(?!\\w))`, "g"));
   }
 
   /** The raw secrets registered so far (for handing on to the run's redactor). */

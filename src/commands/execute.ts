@@ -33,7 +33,7 @@ export function publicNames(name: string, kind: string, target: string | undefin
   const names = [name, kind];
   try {
     const url = new URL(target?.split(" ").pop() ?? "");
-    names.push(url.protocol.replace(/:$/, ""), decodeUrlPart(url.username), url.hostname, ...url.pathname.split("/").filter(Boolean).map(decodeUrlPart));
+    names.push(url.protocol.replace(/:$/, ""), decodeUrlPart(url.username), url.hostname, url.port, ...url.pathname.split("/").filter(Boolean).map(decodeUrlPart));
   } catch {
     // A target that is not a URL ("service backend in p/r") carries no user or database.
   }

@@ -82,6 +82,23 @@ describe("a password that is a common word", () => {
   });
 });
 
+describe("a password that is a short number", () => {
+  it("never masks a port, an address's parts or the target, and is still masked as a value", async () => {
+    const refused = `redis://127.0.0.1:${redis.port + 1}`;
+    for (const password of [String(redis.port + 1), "127", "1"]) {
+      const result = await runMain(["redis", refused, "--password-env", "P", "--format", "json"], { cwd: dir, env: { P: password } });
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout);
+      expect(report.checks[0].target).toBe(refused);
+      expect(report.checks[0].failure.message).toContain(`127.0.0.1:${redis.port + 1}`);
+      expect(result.stdout).not.toContain("***");
+    }
+    const redactor = new Redactor(["6379"]);
+    expect(redactor.text("AUTH 6379 failed; password=6379; dial 10.0.0.3:6379; port 6379.")).toBe("AUTH *** failed; password=***; dial 10.0.0.3:6379; port ***.");
+    expect(new Redactor(["127"]).text("connect 127.0.0.1 refused; pin 127")).toBe("connect 127.0.0.1 refused; pin ***");
+  });
+});
+
 describe("a short Secret Manager reference is a name", () => {
   let world: GcpWorld;
   beforeAll(async () => {
