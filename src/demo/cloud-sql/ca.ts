@@ -53,8 +53,8 @@ export async function makeCloudSqlCa(days = 3650): Promise<CloudSqlCa> {
     expiresAt: new Date(Date.now() + days * 86_400_000),
     signClient: (publicKey, commonName) =>
       withCa(async (file, openssl) => {
-        // A leading 1: no zero to strip and no sign byte, so the serial reads back the same from the peer certificate.
-        const serial = `1${randomBytes(7).toString("hex").toUpperCase()}`;
+        // A leading 1: positive, with no sign byte to pad.
+        const serial = `1${randomBytes(8).toString("hex").toUpperCase().slice(1)}`;
         await writeFile(file("client.pub"), publicKey);
         await writeFile(file("client.ext"), "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
         await openssl(["x509", "-new", "-subj", `/CN=${commonName}`, "-force_pubkey", "client.pub", "-CA", "ca.crt", "-CAkey", "ca.key", "-days", "1", "-set_serial", `0x${serial}`, "-extfile", "client.ext", "-out", "client.crt"]);

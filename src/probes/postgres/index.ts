@@ -11,6 +11,9 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
   summary: "PostgreSQL: connect/auth/query phases, query percentiles",
   schema,
   metrics: {
+    connectorSetupMs: { unit: "ms", class: "slow", description: "Cloud SQL connector: connect settings and the ephemeral certificate (cloudSql: only)" },
+    cloudSqlIp: { class: "drift", description: "the instance address the connector dialled (cloudSql: only)" },
+    ephemeralCertExpiresInMinutes: { class: "tls", description: "minutes the connector's ephemeral client certificate is valid (cloudSql: only)" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
     ...CERTIFICATE_METRICS,
@@ -32,6 +35,12 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     ...(typeof spec.password === "string" ? [spec.password] : []),
     ...(spec.url ? [urlPassword(parseUrl(spec.url))].filter((value): value is string => Boolean(value)) : []),
   ],
+  // The Cloud SQL Admin client, imported before any check's clock starts, only when a check goes through the connector.
+  prepare: async (specs) => {
+    if (!specs.some((spec) => spec.cloudSql)) return;
+    const [{ preloadApis }, { CLOUD_SQL_CONNECT }] = await Promise.all([import("../../gcp/session.js"), import("../cloud-sql/api.js")]);
+    await preloadApis([CLOUD_SQL_CONNECT]);
+  },
   run: runPostgres,
   oneOff: postgresOneOff,
 };

@@ -60,7 +60,8 @@ export const CLOUD_SQL = defineEmulatedApi<CloudSqlControls>({
     return {
       controls: {
         cloudSqlCa,
-        cloudSqlIssuedCert: (serial) => issued.get(serial.toUpperCase()),
+        // Serials compare as numbers: a peer certificate shows them padded to whole bytes.
+        cloudSqlIssuedCert: (serial) => issued.get(serial.toUpperCase().replace(/^0+/, "")),
         setCloudSqlIamLogin: (name, user, allowed) => void (allowed ? deniedLogins.delete(`${name}\n${user}`) : deniedLogins.add(`${name}\n${user}`)),
         cloudSqlIamLoginAllowed: (name, user) => !deniedLogins.has(`${name}\n${user}`),
       },
@@ -105,7 +106,7 @@ export const CLOUD_SQL = defineEmulatedApi<CloudSqlControls>({
               if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(publicKey)) return tools.errorFor("INVALID_ARGUMENT", "Invalid request: public_key is not a PEM public key.");
               const authority = await cloudSqlCa();
               const signed = await authority.signClient(publicKey, "cloud-sql-ephemeral");
-              issued.set(signed.serial, { instance: name, iamLogin: Boolean(request.accessToken) });
+              issued.set(signed.serial.replace(/^0+/, ""), { instance: name, iamLogin: Boolean(request.accessToken) });
               return {
                 ok: {
                   ephemeralCert: { kind: "sql#sslCert", certSerialNumber: signed.serial, cert: signed.cert, commonName: "cloud-sql-ephemeral", expirationTime: timestamp(signed.expiresAt), instance: found.name },

@@ -1,0 +1,136 @@
+// A postgres check through the Cloud SQL connector, end to end and offline:
+// the real @google-cloud/sql client asks the emulator for the connect
+// settings and an ephemeral certificate; a TLS server on 127.0.0.N:3307
+// (the instance's server-side proxy) checks that certificate and pipes to a
+// real PostgreSQL, where the IAM user is a real role.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { seedCloudSql, type CloudSqlFixture } from "../../src/demo/cloud-sql/fixtures.js";
+import { startCloudSqlServerProxy, type CloudSqlServerProxy } from "../../src/demo/cloud-sql/server-proxy.js";
+import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
+import { ROLES } from "../helpers/postgres-fixtures.js";
+import { PROJECT, REGION, startGcpWorld, type GcpWorld } from "./harness.js";
+
+const INSTANCE = "staging-postgres-db";
+const CONNECTION = `${PROJECT}:${REGION}:${INSTANCE}`;
+const IAM_USER = `infra-check-probe@${PROJECT}.iam`;
+
+let world: GcpWorld;
+let server: PostgresServer;
+let proxy: CloudSqlServerProxy;
+let db: CloudSqlFixture;
+
+beforeAll(async () => {
+  [world, server] = await Promise.all([
+    startGcpWorld(),
+    startPostgres({
+      database: "app",
+      roles: [ROLES.app],
+      // Cloud SQL authenticates IAM users itself (the proxy vouches for them): PostgreSQL trusts that role.
+      hba: [`host all "${IAM_USER}" 127.0.0.1/32 trust`, "host all all 127.0.0.1/32 scram-sha-256"],
+    }),
+  ]);
+  await server.sql(`CREATE ROLE "${IAM_USER}" LOGIN`);
+  db = seedCloudSql(world.emulator.state, { project: PROJECT, region: REGION, instance: INSTANCE });
+  proxy = await startCloudSqlServerProxy({ state: world.emulator.state, instance: db.name, upstream: { host: server.host, port: server.port } });
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([proxy?.stop(), server?.stop(), world?.stop()]);
+});
+beforeEach(() => {
+  world.reset();
+  db = seedCloudSql(world.emulator.state, { project: PROJECT, region: REGION, instance: INSTANCE, privateIp: proxy.host });
+});
+
+const viaConnector = (cloudSql: Record<string, unknown> = {}, more: Record<string, unknown> = {}) => ({
+  kind: "postgres",
+  cloudSql: { instance: CONNECTION, ipType: "PRIVATE", auth: "iam", ...cloudSql },
+  user: IAM_USER,
+  database: "app",
+  ...more,
+});
+
+describe("postgres through the Cloud SQL connector", () => {
+  it("IAM login: connect settings, ephemeral certificate, TLS to 3307, query — every phase, the token never shown", async () => {
+    const report = await world.run({ db: viaConnector() });
+    const result = report.checks[0];
+    expect(result.status, JSON.stringify(result.failure)).toBe("pass");
+    expect(Object.keys(result.phasesMs)).toEqual(["connectorSetup", "connect", "tls", "auth", "query"]);
+    expect(result.metrics).toMatchObject({ cloudSqlIp: proxy.host, tls: true, value: 1, certSubject: `${PROJECT}:${INSTANCE}` });
+    expect(result.metrics.ephemeralCertExpiresInMinutes).toBeGreaterThan(50);
+    expect(result.target).toBe(`Cloud SQL ${CONNECTION}/app as ${IAM_USER} (connector, PRIVATE IP, IAM login)`);
+    expect(proxy.connections.at(-1)).toMatchObject({ user: IAM_USER, iamLogin: true });
+    const calls = world.emulator.calls.map((call) => call.method);
+    expect(calls).toEqual(expect.arrayContaining(["GetConnectSettings", "GenerateEphemeralCert"]));
+    expect(JSON.stringify(report)).not.toMatch(/emulator\.[A-Za-z0-9_-]{20,}/);
+  });
+
+  it("password auth through the connector: the role's own password", async () => {
+    const result = await world.check(viaConnector({ auth: "password" }, { user: ROLES.app.name, password: ROLES.app.password }));
+    expect(result.status, JSON.stringify(result.failure)).toBe("pass");
+    expect(proxy.connections.at(-1)).toMatchObject({ user: ROLES.app.name, iamLogin: false });
+  });
+
+  it("IAM login denied (no cloudsql.instances.login) → auth, naming roles/cloudsql.instanceUser", async () => {
+    world.emulator.state.setCloudSqlIamLogin(db.name, IAM_USER, false);
+    try {
+      const result = await world.check(viaConnector());
+      expect(result.failure).toMatchObject({ class: "auth", diagnosis: "pg.CLOUDSQL_IAM_LOGIN_DENIED", phase: "auth" });
+      expect(result.failure?.message).toContain(`Cloud SQL IAM user authentication failed for user "${IAM_USER}"`);
+      expect(result.failure?.hint).toContain("roles/cloudsql.instanceUser");
+    } finally {
+      world.emulator.state.setCloudSqlIamLogin(db.name, IAM_USER, true);
+    }
+  });
+
+  it("no roles/cloudsql.client: the connect settings are refused → permission", async () => {
+    world.emulator.state.fail("GetConnectSettings", { code: "PERMISSION_DENIED" });
+    const result = await world.check(viaConnector());
+    expect(result.failure).toMatchObject({ class: "permission", phase: "connectorSetup" });
+    expect(result.failure?.hint).toContain("roles/cloudsql.client");
+  });
+
+  it("certificate refresh 403 → permission, said as the ephemeral certificate's refresh", async () => {
+    world.emulator.state.fail("GenerateEphemeralCert", { code: "PERMISSION_DENIED" });
+    const result = await world.check(viaConnector());
+    expect(result.failure).toMatchObject({ class: "permission", phase: "connectorSetup" });
+    expect(result.failure?.message).toContain("GenerateEphemeralCert");
+    expect(result.failure?.hint).toContain("ephemeral client certificate");
+  });
+
+  it("ipType PUBLIC on an instance with only a private IP → config, before dialling", async () => {
+    const result = await world.check(viaConnector({ ipType: "PUBLIC" }));
+    expect(result.failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_NO_ADDRESS" });
+    expect(result.failure?.message).toContain(`has no PUBLIC address (it has: PRIVATE ${proxy.host})`);
+    expect(result.phasesMs.connect).toBeUndefined();
+  });
+
+  it("an instance that does not exist → permission: does not exist, or you may not see it", async () => {
+    const result = await world.check(viaConnector({ instance: `${PROJECT}:${REGION}:nope-db` }));
+    expect(result.failure?.class).toBe("permission");
+    expect(result.failure?.hint).toContain('instance "nope-db" does not exist, or you may not see it');
+  });
+
+  it("a server whose certificate names another instance → tls", async () => {
+    // The instance now claims an address where another instance's proxy answers.
+    const other = seedCloudSql(world.emulator.state, { project: PROJECT, region: REGION, instance: "other-db" });
+    const otherProxy = await startCloudSqlServerProxy({ state: world.emulator.state, instance: other.name, upstream: { host: server.host, port: server.port } });
+    try {
+      db.setIpAddresses([{ type: "PRIVATE", ipAddress: otherProxy.host }]);
+      const result = await world.check(viaConnector());
+      expect(result.failure?.class).toBe("tls");
+      expect(result.phasesMs.connect).toBeDefined();
+    } finally {
+      await otherProxy.stop();
+    }
+  });
+});
+
+describe("postgres cloudSql: config", () => {
+  it.each([
+    [{ host: "10.20.0.5" }, "remove `host:`"],
+    [{ ssl: "require" }, "remove `ssl:`"],
+    [{ password: "x" }, "logs in with the identity's OAuth2 token"],
+  ])("%j with cloudSql → exit 2 naming the key", async (extra, says) => {
+    await expect(world.check(viaConnector({}, extra))).rejects.toThrow(says);
+  });
+});
