@@ -125,6 +125,51 @@ describe("postgres through the Cloud SQL connector", () => {
   });
 });
 
+describe("postgres and the cloud-sql check it depends on (relations owned by postgres)", () => {
+  const instanceCheck = { kind: "cloud-sql", instance: CONNECTION };
+
+  it("a stopped instance blocks the connector check, with the instance as the root cause", async () => {
+    db.stop();
+    const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector(), dependsOn: ["db-instance"] } });
+    const [instance, check] = report.checks;
+    expect(instance.failure).toMatchObject({ class: "unhealthy", code: "STOPPED" });
+    expect(check).toMatchObject({ status: "blocked", blockedBy: ["db-instance"] });
+  });
+
+  it("connectorEnforcement REQUIRED and a raw host → config, before connecting", async () => {
+    db.setConnectorEnforcement("REQUIRED");
+    const report = await world.run({
+      "db-instance": instanceCheck,
+      db: { kind: "postgres", host: proxy.host, port: server.port, user: ROLES.app.name, password: ROLES.app.password, database: "app", dependsOn: ["db-instance"] },
+    });
+    const check = report.checks[1];
+    expect(check.failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_CONNECTOR_REQUIRED", phase: "preflight" });
+    expect(check.failure?.hint).toContain(`cloudSql: { instance: ${CONNECTION}, ipType: PRIVATE }`);
+    expect(check.phasesMs.connect).toBeUndefined();
+  });
+
+  it("ipType PUBLIC on an instance without a public IP → config from the instance check's metrics, no Admin API call", async () => {
+    const before = world.emulator.calls.length;
+    const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector({ ipType: "PUBLIC" }), dependsOn: ["db-instance"] } });
+    expect(report.checks[1].failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_NO_SUCH_ADDRESS", phase: "preflight" });
+    expect(world.emulator.calls.slice(before).map((call) => call.method)).toEqual(["Get"]);
+  });
+
+  it("through the connector, after the instance check passed", async () => {
+    const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector(), dependsOn: ["db-instance"] } });
+    expect(report.checks.map((check) => check.status)).toEqual(["pass", "pass"]);
+  });
+
+  it("a raw IP that is none of the instance's addresses → drift", async () => {
+    const report = await world.run({
+      "db-instance": instanceCheck,
+      db: { kind: "postgres", host: "127.0.0.1", port: server.port, user: ROLES.app.name, password: ROLES.app.password, database: "app", dependsOn: ["db-instance"] },
+    });
+    expect(report.checks[1].failure?.class).toBe("drift");
+    expect(report.checks[1].failure?.message).toContain(proxy.host);
+  });
+});
+
 describe("postgres cloudSql: config", () => {
   it.each([
     [{ host: "10.20.0.5" }, "remove `host:`"],

@@ -4,6 +4,7 @@ import { CERTIFICATE_METRICS } from "../shared/tls.js";
 import { postgresOneOff } from "./cli.js";
 import { displayTarget, parseUrl, schema, urlPassword, type PostgresFields } from "./config.js";
 import { postgresDiagnosis } from "./diagnose.js";
+import { PG_RELATIONS, postgresRelations } from "./relations.js";
 import { runPostgres } from "./run.js";
 
 const postgresProbe: ProbeDefinition<PostgresFields> = {
@@ -29,7 +30,8 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     inRecovery: { class: "unhealthy", description: "pg_is_in_recovery(): true on a standby" },
     tls: { class: "tls", description: "the session is encrypted" },
   },
-  diagnosis: postgresDiagnosis,
+  diagnosis: { ...postgresDiagnosis, catalogue: { ...postgresDiagnosis.catalogue, ...PG_RELATIONS } },
+  relations: postgresRelations,
   target: (spec) => displayTarget(spec),
   secrets: (spec) => [
     ...(typeof spec.password === "string" ? [spec.password] : []),
