@@ -44,6 +44,8 @@ const table: Reporter = (untrusted, options) => {
     lines.push(`  ${status} ${check.name.padEnd(nameWidth)}  ${chalk.gray(check.kind.padEnd(kindWidth))}  ${time.padStart(9)}  ${resultText(check, chalk)}`);
     const indent = " ".repeat(2 + 9 + 1 + nameWidth + 2 + kindWidth + 2 + 9 + 2);
     if (check.failure && check.status !== "pass") lines.push(`${indent}${chalk.cyan("→ " + check.failure.hint)}`);
+    // Evidence a slow or timed-out check gathered (the resource's own metrics): what to look at, not a verdict.
+    if (check.status !== "pass" && typeof check.details?.evidence === "string") lines.push(`${indent}${chalk.gray("◦ " + check.details.evidence)}`);
     for (const [metric, entry] of Object.entries((check.baseline ?? {}) as BaselineBlock)) {
       if (entry.regressed) lines.push(`${indent}${(check.status === "fail" ? chalk.red : chalk.yellow)("↑ " + describeRegression(metric, entry))}`);
     }

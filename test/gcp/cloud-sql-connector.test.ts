@@ -170,6 +170,45 @@ describe("postgres and the cloud-sql check it depends on (relations owned by pos
   });
 });
 
+describe("slow: evidence from Cloud Monitoring", () => {
+  const series = (metric: string, values: number[], valueType: "DOUBLE" | "INT64" = "DOUBLE") =>
+    world.emulator.state.setTimeSeries({ metricType: `cloudsql.googleapis.com/database/${metric}`, resourceType: "cloudsql_database", resourceLabels: { database_id: `${PROJECT}:${INSTANCE}` }, values, valueType });
+
+  it("a slow query round trip carries the instance's CPU, memory, disk and backends — and stays slow", async () => {
+    series("cpu/utilization", [0.95, 0.97, 0.99, 0.97]);
+    series("memory/utilization", [0.41, 0.43]);
+    series("postgresql/num_backends", [12, 15, 9], "INT64");
+    // Another instance's series must not count.
+    world.emulator.state.setTimeSeries({ metricType: "cloudsql.googleapis.com/database/cpu/utilization", resourceLabels: { database_id: `${PROJECT}:other-db` }, values: [0.01] });
+    const result = await world.check({ ...viaConnector(), expect: { queryP95Ms: "< 0ms" } });
+    expect(result.failure?.class).toBe("slow");
+    expect(result.details?.evidence).toBe(
+      "Cloud SQL CPU 97 % over the last 10 min (max 99 %); memory 42 % over the last 10 min (max 43 %); backends 12 over the last 10 min (max 15) — Cloud Monitoring metrics lag by up to ~3 minutes",
+    );
+    expect(result.details?.evidenceMetrics).toMatchObject({ cpuUtilization: { mean: 0.97, max: 0.99, points: 4 }, numBackends: { max: 15 } });
+  });
+
+  it("no series → says there is no data (and the lag), never a failure of its own", async () => {
+    const result = await world.check({ ...viaConnector(), expect: { queryP95Ms: "< 0ms" } });
+    expect(result.failure?.class).toBe("slow");
+    expect(result.details?.evidence).toContain("no Cloud Monitoring data for the last 10 min");
+  });
+
+  it("Monitoring refused → a line of the details; the check's failure is still its own", async () => {
+    world.emulator.state.fail("ListTimeSeries", { code: "PERMISSION_DENIED" });
+    const result = await world.check({ ...viaConnector(), expect: { queryP95Ms: "< 0ms" } });
+    expect(result.failure?.class).toBe("slow");
+    expect(result.details?.evidence).toMatch(/^no evidence: /);
+  });
+
+  it("a passing check asks Monitoring nothing", async () => {
+    const before = world.emulator.calls.length;
+    const result = await world.check(viaConnector());
+    expect(result.status).toBe("pass");
+    expect(world.emulator.calls.slice(before).map((call) => call.method)).not.toContain("ListTimeSeries");
+  });
+});
+
 describe("postgres cloudSql: config", () => {
   it.each([
     [{ host: "10.20.0.5" }, "remove `host:`"],

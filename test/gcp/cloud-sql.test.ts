@@ -127,6 +127,14 @@ describe("cloud-sql check against the emulator", () => {
     expect(result.failure?.hint).toContain("roles/cloudsql.viewer");
   });
 
+  it("a Get that never answers → timeout, with the instance's CPU from Cloud Monitoring as evidence", async () => {
+    world.emulator.state.fail("Get", { hang: true });
+    world.emulator.state.setTimeSeries({ metricType: "cloudsql.googleapis.com/database/cpu/utilization", resourceLabels: { database_id: `${PROJECT}:${INSTANCE}` }, values: [0.5, 0.7] });
+    const result = await world.check({ kind: "cloud-sql", instance: CONNECTION, timeout: "1s" });
+    expect(result.failure?.class).toBe("timeout");
+    expect(result.details?.evidence).toBe("Cloud SQL CPU 60 % over the last 10 min (max 70 %) — Cloud Monitoring metrics lag by up to ~3 minutes");
+  });
+
   it("a bare id without any project → config", async () => {
     const result = await world.check({ kind: "cloud-sql", instance: INSTANCE }, { deps: { gcp: { emulatorHost: world.gcp.emulatorHost }, env: {} } });
     expect(result.failure?.class).toBe("config");

@@ -40,8 +40,13 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
   // The Cloud SQL Admin client, imported before any check's clock starts, only when a check goes through the connector.
   prepare: async (specs) => {
     if (!specs.some((spec) => spec.cloudSql)) return;
-    const [{ preloadApis }, { CLOUD_SQL_CONNECT }] = await Promise.all([import("../../gcp/session.js"), import("../cloud-sql/api.js")]);
-    await preloadApis([CLOUD_SQL_CONNECT]);
+    const [{ preloadApis }, { CLOUD_SQL_CONNECT }, { MONITORING }] = await Promise.all([import("../../gcp/session.js"), import("../cloud-sql/api.js"), import("../shared/monitoring.js")]);
+    await preloadApis([CLOUD_SQL_CONNECT, MONITORING]);
+  },
+  // Slow or timed out: the Cloud SQL instance's own metrics, when the check reaches one (cloudSql:) or depends on one.
+  evidence: async (spec, _measurement, ctx) => {
+    const instance = spec.cloudSql?.instance ?? [...ctx.dependencies.values()].find((result) => result.kind === "cloud-sql")?.metrics.instance;
+    if (typeof instance === "string") await (await import("../cloud-sql/evidence.js")).cloudSqlEvidence(ctx, instance);
   },
   run: runPostgres,
   oneOff: postgresOneOff,
