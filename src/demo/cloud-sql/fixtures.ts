@@ -35,6 +35,8 @@ export interface CloudSqlFixture {
   setConnectorEnforcement(value: "REQUIRED" | "NOT_REQUIRED"): void;
   /** Where the instance's addresses point (tests: 127.0.0.N, where a server-side proxy listens on 3307). */
   setIpAddresses(addresses: { type: "PRIVATE" | "PRIMARY"; ipAddress: string }[]): void;
+  /** What Cloud Monitoring reports for the instance (utilizations 0–1, one value a minute, oldest first). */
+  reportMetrics(series: { cpu?: number[]; memory?: number[]; disk?: number[]; backends?: number[] }): void;
   /** Patch the instance (proto3 JSON fields); `settings` keys merge into its settings. */
   patch(fields: Record<string, unknown> & { settings?: Record<string, unknown> }): void;
 }
@@ -102,6 +104,19 @@ export function seedCloudSql(state: GcpEmulatorState, options: CloudSqlOptions):
     suspend: (reason) => patch({ state: "SUSPENDED", suspensionReason: [reason] }),
     fillDisk: () => patch({ outOfDiskReport: { sqlOutOfDiskState: "SOFT_SHUTDOWN", sqlMinRecommendedIncreaseSizeGb: 10 } }),
     setConnectorEnforcement: (value) => patch({ settings: { connectorEnforcement: value } }),
+    reportMetrics(series) {
+      const metricTypes = { cpu: "cpu/utilization", memory: "memory/utilization", disk: "disk/utilization", backends: "postgresql/num_backends" } as const;
+      for (const [key, values] of Object.entries(series) as [keyof typeof metricTypes, number[] | undefined][]) {
+        if (!values) continue;
+        state.setTimeSeries({
+          metricType: `cloudsql.googleapis.com/database/${metricTypes[key]}`,
+          resourceType: "cloudsql_database",
+          resourceLabels: { database_id: `${options.project}:${options.instance}` },
+          values,
+          valueType: key === "backends" ? "INT64" : "DOUBLE",
+        });
+      }
+    },
     setIpAddresses: (addresses) => patch({ ipAddresses: addresses, settings: { ipConfiguration: { ...ipConfiguration(state, name), ipv4Enabled: addresses.some((entry) => entry.type === "PRIMARY") } } }),
     patch,
   };

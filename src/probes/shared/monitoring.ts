@@ -42,7 +42,7 @@ interface Series {
   points?: { value?: { doubleValue?: number | null; int64Value?: string | number | null } | null }[] | null;
 }
 
-const shown = (value: number, unit: EvidenceQuery["unit"]) => (unit === "ratio" ? `${Math.round(value * 100)} %` : String(Math.round(value * 10) / 10));
+const shown = (value: number, unit: EvidenceQuery["unit"]) => (unit === "ratio" ? `${Math.round(value * 100)} %` : String(Math.round(value)));
 
 /**
  * One ListTimeSeries call per query (concurrently, in one session), into
