@@ -249,16 +249,19 @@ export class GcpSession {
   /**
    * An OAuth2 access token of the identity the clients use (Application Default
    * Credentials), for APIs that take one in the request body (Cloud SQL IAM
-   * database login). In emulator mode there are no credentials: a random
+   * database login), with `scopes` when the consumer wants narrower ones than
+   * the clients'. In emulator mode there are no credentials: a random
    * stand-in, so a token is still sent and still redacted. Registered as a secret either way.
    */
-  async accessToken(): Promise<string> {
+  async accessToken(scopes?: string[]): Promise<string> {
     let token: string | null | undefined;
     if (this.mode === "emulator") {
       const { randomBytes } = await import("node:crypto");
       token = `emulator.${randomBytes(18).toString("base64url")}`;
     } else {
-      const auth = await raceAbort(applicationDefaultCredentials(this.ctx), this.ctx.signal);
+      // The run's ADC check first: without credentials that is the one clear failure.
+      let auth = await raceAbort(applicationDefaultCredentials(this.ctx), this.ctx.signal);
+      if (scopes) auth = new (await loadGax()).GoogleAuth({ scopes });
       token = await raceAbort(auth.getAccessToken(), this.ctx.signal);
       if (!token) throw failure(GCP.NO_ADC, { reason: "the credentials produced no access token" });
     }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { seedCloudSql, type CloudSqlFixture } from "../../src/demo/cloud-sql/fixtures.js";
 import { startCloudSqlServerProxy, type CloudSqlServerProxy } from "../../src/demo/cloud-sql/server-proxy.js";
 import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
+import { runMain } from "../helpers/main-io.js";
 import { ROLES } from "../helpers/postgres-fixtures.js";
 import { PROJECT, REGION, startGcpWorld, type GcpWorld } from "./harness.js";
 
@@ -206,6 +207,38 @@ describe("slow: evidence from Cloud Monitoring", () => {
     const result = await world.check(viaConnector());
     expect(result.status).toBe("pass");
     expect(world.emulator.calls.slice(before).map((call) => call.method)).not.toContain("ListTimeSeries");
+  });
+});
+
+describe("one-off commands", () => {
+  it("infra-check postgres --cloud-sql … --ip-type private --iam → exit 0, through the connector", async () => {
+    const result = await runMain(["postgres", "--cloud-sql", CONNECTION, "--ip-type", "private", "--iam", "--format", "json"], {
+      cwd: process.cwd(),
+      env: { PGUSER: IAM_USER, PGDATABASE: "app", PGPASSWORD: "ignored-with-iam", INFRA_CHECK_GCP_EMULATOR_HOST: world.gcp.emulatorHost },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const check = JSON.parse(result.stdout).checks[0];
+    expect(Object.keys(check.phasesMs)).toEqual(["connectorSetup", "connect", "tls", "auth", "query"]);
+  });
+
+  it("--iam without --cloud-sql is a usage error", async () => {
+    const result = await runMain(["postgres", "postgres://app@127.0.0.1/app", "--iam"], { cwd: process.cwd() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--iam goes with --cloud-sql INSTANCE");
+  });
+
+  it("infra-check cloud-sql CONNECTION --tier … → exit 0; drift → exit 1", async () => {
+    const ok = await runMain(["cloud-sql", CONNECTION, "--tier", "db-custom-2-4096", "--ip-type", "private", "--emulator-host", world.gcp.emulatorHost], { cwd: process.cwd() });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const drift = await runMain(["cloud-sql", INSTANCE, "--project", PROJECT, "--tier", "db-f1-micro", "--emulator-host", world.gcp.emulatorHost], { cwd: process.cwd() });
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('tier is "db-custom-2-4096", expected db-f1-micro');
+  });
+
+  it("a bare instance id without a project is a usage error naming --project", async () => {
+    const result = await runMain(["cloud-sql", INSTANCE], { cwd: process.cwd(), env: {} });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("pass --project PROJECT or set GOOGLE_CLOUD_PROJECT");
   });
 });
 

@@ -28,6 +28,8 @@ import { CLOUD_SQL_PORT, type CloudSqlIpType, type PostgresSpec } from "./config
 import { PG_CLOUD_SQL } from "./diagnose.js";
 
 const generateRsaKeyPair = promisify(generateKeyPair);
+/** The scope of a token for IAM database login (what the connectors request; narrower than cloud-platform). */
+const SQL_LOGIN_SCOPE = "https://www.googleapis.com/auth/sqlservice.login";
 
 interface ConnectSettings {
   serverCaCert?: { cert?: string | null } | null;
@@ -45,8 +47,8 @@ interface EphemeralCert {
 const ADDRESS_TYPE: Record<CloudSqlIpType, string> = { PUBLIC: "PRIMARY", PRIVATE: "PRIVATE", PSC: "PSC" };
 
 export interface ConnectorSession {
-  /** The address dialled (the instance's server-side proxy). */
-  address: { address: string; family: 4 | 6 };
+  /** What to dial: the instance's IP, or its DNS name with Private Service Connect. */
+  host: string;
   port: number;
   /** What messages call it: 10.20.0.5:3307 (Cloud SQL P:R:I). */
   label: string;
@@ -77,7 +79,7 @@ export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Pro
       const [connect, pair, token] = await Promise.all([
         gcp.call<ConnectSettings>(CLOUD_SQL_CONNECT, "GetConnectSettings", request, where.resource),
         keys,
-        cloudSql.auth === "iam" ? gcp.accessToken() : Promise.resolve(undefined),
+        cloudSql.auth === "iam" ? gcp.accessToken([SQL_LOGIN_SCOPE]) : Promise.resolve(undefined),
       ]);
       const addresses = connect.ipAddresses ?? [];
       const wanted = ADDRESS_TYPE[cloudSql.ipType];
@@ -101,7 +103,7 @@ export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Pro
       // Cloud SQL's per-instance server certificates name the instance as "PROJECT:INSTANCE" (no SAN for the IP).
       const expectedName = `${where.project}:${where.id}`;
       return {
-        address: { address: ip, family: ip.includes(":") ? 6 : 4 },
+        host: ip,
         port: CLOUD_SQL_PORT,
         label: `${ip}:${CLOUD_SQL_PORT} (Cloud SQL ${connectionName})`,
         tls: {

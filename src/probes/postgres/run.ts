@@ -61,7 +61,9 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
   let endpoint: Endpoint;
   if (spec.cloudSql) {
     const connector = await (await import("./cloud-sql.js")).connectorSetup(spec, ctx);
-    endpoint = { host: connector.address.address, port: connector.port, address: connector.address, label: connector.label, connector: connector.tls };
+    // An IP for public and private addresses; a DNS name with Private Service Connect (the dns phase, then).
+    const address = await resolveAddress(ctx, connector.host);
+    endpoint = { host: connector.host, port: connector.port, address, label: connector.label, connector: connector.tls };
     password = connector.token ?? password;
     const setupMs = ctx.phases.phasesMs.connectorSetup;
     if (setupMs !== undefined) ctx.metrics.connectorSetupMs = roundMs(setupMs);
