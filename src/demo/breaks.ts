@@ -56,6 +56,10 @@ export interface DemoControls {
   setConnectorState(state: "READY" | "ERROR" | "CREATING" | "DELETING"): Promise<void>;
   /** Patch the Memorystore instance as the API reports it (proto3 JSON field names). */
   patchInstance(fields: Record<string, unknown>): Promise<void>;
+  /** Stop the Cloud SQL instance (activationPolicy NEVER): still RUNNABLE to the API. */
+  stopCloudSql(): Promise<void>;
+  /** What Cloud Monitoring reports for the Cloud SQL instance (see src/demo/cloud-sql/fixtures.ts). */
+  reportCloudSqlMetrics(series: { cpu?: number[]; memory?: number[]; backends?: number[] }): Promise<void>;
 }
 
 export interface BreakExpectation {
@@ -128,6 +132,26 @@ export const BREAKS: readonly BreakDefinition[] = [
     expect: { check: "db", class: "slow", says: "query" },
     plan(plan) {
       plan.postgres.healthQueryDelayMs = 300;
+    },
+  },
+  {
+    name: "cloud-sql-stopped",
+    description: "The Cloud SQL instance was stopped by its owner (activationPolicy NEVER): the API still says RUNNABLE, but the database is gone",
+    expect: { check: "db-instance", class: "unhealthy", says: "stopped", blocks: ["db"] },
+    async apply(controls) {
+      await controls.stopCloudSql();
+    },
+  },
+  {
+    name: "cloud-sql-cpu",
+    incident: 3,
+    description: "The Cloud SQL instance runs at ~97 % CPU: the health query takes ~300 ms, and the slow check carries the instance's CPU from Cloud Monitoring as evidence",
+    expect: { check: "db", class: "slow", says: "query" },
+    plan(plan) {
+      plan.postgres.healthQueryDelayMs = 300;
+    },
+    async apply(controls) {
+      await controls.reportCloudSqlMetrics({ cpu: [0.93, 0.96, 0.99, 0.98, 0.97], memory: [0.61, 0.62, 0.64], backends: [18, 19, 19] });
     },
   },
   {

@@ -155,6 +155,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secrets: { "redis-password": plan.redis.configPassword },
     });
 
+    // The Cloud SQL instance the data plane's PostgreSQL stands for (its private IP is where that server listens).
+    const { seedCloudSql } = await import("./cloud-sql/fixtures.js");
+    const database = seedCloudSql(pieces.gcp.state, { project: DEMO_PROJECT, region: DEMO_REGION, instance: "demo-postgres", privateIp: "127.0.0.1" });
+
     const controls: DemoControls = {
       setChatFault: (fault) => pieces.chat.setFault(fault),
       setHealth: (state) => pieces.health.setState(state),
@@ -163,6 +167,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       setServiceEgress: async (egress) => cloud.setServiceEgress(egress),
       setConnectorState: async (state) => cloud.setConnectorState(state),
       patchInstance: async (fields) => cloud.patchInstance(fields),
+      stopCloudSql: async () => database.stop(),
+      reportCloudSqlMetrics: async (series) => database.reportMetrics(series),
     };
     for (const entry of breaks) await entry.apply?.(controls);
     if (plan.redis.down) {

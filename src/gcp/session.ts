@@ -215,13 +215,17 @@ export class GcpSession {
     return state;
   }
 
-  /** Call RPC `method` (e.g. "GetService") of `api`; resolves to the response message (plain object). */
-  async call<T>(api: GoogleApi, method: string, request: { name: string }): Promise<T> {
+  /**
+   * Call RPC `method` (e.g. "GetService") of `api`; resolves to the response message (plain object).
+   * `resource` names what the call is about in failures: the request's `name`, unless the API
+   * addresses resources by other fields (Cloud SQL: project + instance).
+   */
+  async call<T>(api: GoogleApi, method: string, request: { name: string } | Record<string, unknown>, resource = String(request.name ?? "")): Promise<T> {
     const rpcDeclaration = api.rpcs[method];
     if (!rpcDeclaration) throw new Error(`${api.label}: ${method} is not declared in its API (src/gcp/api.ts)`);
     const client = await this.client(api);
     const rpc = (client as unknown as Record<string, Rpc>)[method.charAt(0).toLowerCase() + method.slice(1)];
-    const info: GcpCallInfo = { api: api.label, method, resource: request.name, endpoint: this.endpointFor(api), mode: this.mode, rpc: rpcDeclaration };
+    const info: GcpCallInfo = { api: api.label, method, resource, endpoint: this.endpointFor(api), mode: this.mode, rpc: rpcDeclaration };
     const attempt = async (): Promise<T> => {
       // retry: null turns off the library's own retry policy (GetService alone retries ~13 s on a refused endpoint).
       const timeout = Math.max(1, Math.floor(this.ctx.deadline.remainingMs()));
@@ -240,6 +244,29 @@ export class GcpSession {
         throw this.recorded(second, info);
       }
     }
+  }
+
+  /**
+   * An OAuth2 access token of the identity the clients use (Application Default
+   * Credentials), for APIs that take one in the request body (Cloud SQL IAM
+   * database login), with `scopes` when the consumer wants narrower ones than
+   * the clients'. In emulator mode there are no credentials: a random
+   * stand-in, so a token is still sent and still redacted. Registered as a secret either way.
+   */
+  async accessToken(scopes?: string[]): Promise<string> {
+    let token: string | null | undefined;
+    if (this.mode === "emulator") {
+      const { randomBytes } = await import("node:crypto");
+      token = `emulator.${randomBytes(18).toString("base64url")}`;
+    } else {
+      // The run's ADC check first: without credentials that is the one clear failure.
+      let auth = await raceAbort(applicationDefaultCredentials(this.ctx), this.ctx.signal);
+      if (scopes) auth = new (await loadGax()).GoogleAuth({ scopes });
+      token = await raceAbort(auth.getAccessToken(), this.ctx.signal);
+      if (!token) throw failure(GCP.NO_ADC, { reason: "the credentials produced no access token" });
+    }
+    this.ctx.addSecret(token);
+    return token;
   }
 
   async close(): Promise<void> {

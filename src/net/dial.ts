@@ -57,6 +57,8 @@ export interface TlsUpgrade {
   hostname: string;
   /** Override the verification: "ca" checks the chain only (libpq's verify-ca), "none" encrypts without verifying. */
   verify?: "full" | "ca" | "none";
+  /** Node options over the spec's: key material already in memory, an identity check of the protocol's own (the Cloud SQL connector's). */
+  extra?: tls.ConnectionOptions;
 }
 
 export interface DialTarget {
@@ -125,7 +127,7 @@ export async function startTls(ctx: DialContext, socket: net.Socket, upgrade: Tl
   const { connect: tlsConnect } = require("node:tls") as typeof import("node:tls");
   ctx.phases.start("tls");
   const started = performance.now();
-  const options = tlsOptions(upgrade.spec, upgrade.hostname);
+  const options = { ...tlsOptions(upgrade.spec, upgrade.hostname), ...upgrade.extra };
   if (upgrade.verify === "none") options.rejectUnauthorized = false;
   if (upgrade.verify === "ca") {
     options.rejectUnauthorized = true;

@@ -237,6 +237,14 @@ export interface ProbeDefinition<K extends object = any> {
    * failure here surfaces when the check itself runs.
    */
   prepare?(specs: CheckSpec<K>[]): Promise<void>;
+  /**
+   * Evidence for a check that came out `slow` or `timeout` (the resource's own
+   * metrics: CPU, memory, connections), written into `ctx.details`. Run by the
+   * runner after the judgement, in a budget of its own no longer than the
+   * check's and within the run's deadline; it never changes a status, and a
+   * failure of its own is a line in the details, not the check's failure.
+   */
+  evidence?(spec: CheckSpec<K>, measurement: Measurement, ctx: ProbeContext): Promise<void>;
   /** Observe, into ctx. Throw on failure (raw client errors are fine: the runner classifies them). */
   run(spec: CheckSpec<K>, ctx: ProbeContext): Promise<void>;
   oneOff?: OneOffCommand;

@@ -21,6 +21,7 @@ export const PROBES = {
   "vpc-connector": { command: "vpc-connector", summary: "Serverless VPC Access connector: state and configuration", load: () => import("./vpc-connector/index.js") },
   tcp: { command: "tcp", summary: "TCP (and TLS) reachability, banner, certificate expiry", load: () => import("./tcp/index.js") },
   memorystore: { command: "memorystore", summary: "Memorystore for Redis instance: state and configuration drift", load: () => import("./memorystore/index.js") },
+  "cloud-sql": { command: "cloud-sql", summary: "Cloud SQL instance: state (RUNNABLE and not stopped), disk, and configuration drift", load: () => import("./cloud-sql/index.js") },
 } satisfies Record<string, RegistryEntry>;
 
 export type ProbeKind = keyof typeof PROBES;

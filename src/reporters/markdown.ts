@@ -25,7 +25,9 @@ const markdown: Reporter = (report, options) => {
   for (const check of report.checks) {
     const time = check.status === "blocked" ? "—" : formatMs(check.durationMs);
     const failureClass = check.failure && check.status !== "pass" ? `\`${check.failure.class}\`` : "";
-    const hint = check.failure && check.status !== "pass" ? escapeCell(check.failure.hint) : "";
+    // A slow or timed-out check's evidence (the resource's own metrics) goes with the hint: what to look at next.
+    const evidence = check.status !== "pass" && typeof check.details?.evidence === "string" ? `<br>◦ ${escapeCell(check.details.evidence)}` : "";
+    const hint = check.failure && check.status !== "pass" ? escapeCell(check.failure.hint) + evidence : "";
     const cells = [EMOJI[check.status], escapeCell(check.name), escapeCell(check.kind), time, failureClass, resultCell(check, options.verbose), hint];
     lines.push(`| ${cells.join(" | ")} |`);
   }

@@ -79,6 +79,8 @@ const table: Reporter = (untrusted, options) => {
       }
     }
     if (check.failure && check.status !== "pass") paragraph([{ text: "→ " + check.failure.hint, paint: chalk.cyan }], indent, hanging);
+    // Evidence a slow or timed-out check gathered (the resource's own metrics): what to look at, not a verdict.
+    if (check.status !== "pass" && typeof check.details?.evidence === "string") paragraph([{ text: "◦ " + check.details.evidence, paint: chalk.gray }], indent, hanging);
     for (const [metric, entry] of Object.entries((check.baseline ?? {}) as BaselineBlock)) {
       if (entry.regressed) paragraph([{ text: "↑ " + describeRegression(metric, entry), paint: check.status === "fail" ? chalk.red : chalk.yellow }], indent, hanging);
     }

@@ -127,9 +127,9 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     return result;
   };
 
-  const measureAndJudge = async (spec: CheckSpec, probe: ProbeDefinition, target: string, dependencies: ReadonlyMap<string, CheckResult>): Promise<CheckResult> => {
-    const { budgetMs, byRunDeadline } = checkBudget(spec.timeoutMs, runDeadline - now());
-    options.onEvent?.({ type: "start", name: spec.name, kind: spec.kind, budgetMs });
+  /** A probe's context for one budget: its signal ends with the budget (or the run's own signal); release() disarms it. */
+  const contextFor = (spec: CheckSpec, probe: ProbeDefinition, target: string, dependencies: ReadonlyMap<string, CheckResult>, budget: { budgetMs: number; byRunDeadline: boolean }) => {
+    const { budgetMs, byRunDeadline } = budget;
     const controller = new AbortController();
     const phases = createPhaseTimer(now);
     const checkStart = now();
@@ -163,6 +163,39 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       deps: options.deps ?? {},
       log: (line) => options.log?.(redactor.text(`[${spec.name}] ${line}`)),
     };
+    const release = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", stop);
+      deadline.dispose();
+      // Anything still listening on the signal (a stray wait, a client hook) lets go now.
+      if (!controller.signal.aborted) controller.abort(new Error("check finished"));
+    };
+    return { ctx, controller, phases, checkStart, endpoint, facts, release };
+  };
+
+  /**
+   * A slow or timed-out check's evidence (the resource's own metrics), in a
+   * budget no longer than the check's and within the run's deadline. Evidence
+   * only: a failure of its own becomes a line of the details.
+   */
+  const gatherEvidence = async (spec: CheckSpec, probe: ProbeDefinition, target: string, dependencies: ReadonlyMap<string, CheckResult>, measurement: Measurement) => {
+    const budget = checkBudget(spec.timeoutMs, runDeadline - now());
+    if (budget.budgetMs <= 0) return measurement.details;
+    const { ctx, controller, release } = contextFor(spec, probe, target, dependencies, budget);
+    try {
+      await raceAbort(probe.evidence!(spec, measurement, ctx), controller.signal);
+    } catch (thrown) {
+      ctx.details.evidence = `no evidence: ${(thrown as Error)?.message ?? String(thrown)}`;
+    } finally {
+      release();
+    }
+    return { ...measurement.details, ...ctx.details };
+  };
+
+  const measureAndJudge = async (spec: CheckSpec, probe: ProbeDefinition, target: string, dependencies: ReadonlyMap<string, CheckResult>): Promise<CheckResult> => {
+    const { budgetMs, byRunDeadline } = checkBudget(spec.timeoutMs, runDeadline - now());
+    options.onEvent?.({ type: "start", name: spec.name, kind: spec.kind, budgetMs });
+    const { ctx, controller, phases, checkStart, endpoint, facts, release } = contextFor(spec, probe, target, dependencies, { budgetMs, byRunDeadline });
     let error: Measurement["error"];
     try {
       if (budgetMs <= 0) throw new BudgetExceeded(0, true);
@@ -190,11 +223,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       error = { ...classified, message: redactor.text(classified.message) };
       ctx.log(`failed: ${classified.class}: ${classified.message}`);
     } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", stop);
-      deadline.dispose();
-      // Anything still listening on the signal (a stray wait, a client hook) lets go now.
-      if (!controller.signal.aborted) controller.abort(new Error("check finished"));
+      release();
     }
     const durationMs = roundMs(now() - checkStart);
     // What the probe observed, whether it returned or threw: the context is the one channel.
@@ -207,6 +236,8 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     };
     const judged = judge({ spec, measurement, probe, dependencies, baseline: baselineFor(spec, input.env, options.baseline) });
     const judgement = options.wording && judged.failure ? { ...judged, failure: reworded(judged.failure, options.wording) } : judged;
+    const slowOrTimeout = judgement.failure?.class === "slow" || judgement.failure?.class === "timeout";
+    if (probe.evidence && slowOrTimeout) measurement.details = await gatherEvidence(spec, probe, target, dependencies, measurement);
     // What a measured check saw, in the kind's words (shown on its passing row).
     const summary = !error && judgement.status !== "fail" ? probe.passLine?.(measurement, spec) : undefined;
     return redactor.deep({

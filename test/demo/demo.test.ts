@@ -13,7 +13,7 @@ import { BREAKS, BREAK_NAMES } from "../../src/demo/breaks.js";
 import type { RunReport } from "../../src/report/schema.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const CHECKS = ["backend", "connector", "cache-instance", "cache", "db", "chat", "health"];
+const CHECKS = ["backend", "connector", "cache-instance", "db-instance", "cache", "db", "chat", "health"];
 
 /**
  * The demo spawned with --format json. Each run is its own process (own event
@@ -70,7 +70,7 @@ describe("infra-check demo (spawned)", () => {
     expect(result.stderr).toBe("");
     expect(result.code, result.stdout).toBe(0);
     for (const check of CHECKS) expect(result.stdout).toMatch(new RegExp(`✔ PASS +${check} `));
-    expect(result.stdout).toMatch(/^HEALTHY {2}7 checks: 7 passed, 0 warned, 0 failed, 0 blocked/m);
+    expect(result.stdout).toMatch(/^HEALTHY {2}8 checks: 8 passed, 0 warned, 0 failed, 0 blocked/m);
     expect(result.stdout).toContain("infra-check demo");
     expect(result.elapsedMs).toBeLessThan(15_000);
   });
@@ -106,7 +106,7 @@ describe("infra-check demo (spawned)", () => {
       });
       expect(result.code, result.stdout).toBe(0);
       const report = JSON.parse(result.stdout) as RunReport;
-      expect(report).toMatchObject({ env: "demo", ok: true, summary: { total: 7, pass: 7 } });
+      expect(report).toMatchObject({ env: "demo", ok: true, summary: { total: 8, pass: 8 } });
       expect(readFileSync(junit, "utf8")).toContain("<testsuite");
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -216,6 +216,13 @@ describe.concurrent("every --break gives its diagnosis", { timeout: 180_000 }, (
     const others = report.checks.filter((check) => check.name !== entry.expect.check && !(entry.expect.blocks ?? []).includes(check.name));
     expect(others.filter((check) => check.status !== "pass").map((check) => `${check.name}: ${check.failure?.message}`)).toEqual([]);
     expect(report.rootCauses.map((cause) => cause.check)).toEqual([entry.expect.check]);
+  });
+
+  it("cloud-sql-cpu: the slow db check carries the instance's CPU from Cloud Monitoring, with the lag", async () => {
+    const { report } = await demoJson(["--break", "cloud-sql-cpu"]);
+    const db = report.checks.find((check) => check.name === "db")!;
+    expect(db.details?.evidence).toContain("Cloud SQL CPU 97 % over the last 10 min (max 99 %)");
+    expect(db.details?.evidence).toContain("lag by up to ~3 minutes");
   });
 
   it("breaks combine: a check blocked by one root cause does not report its own break", async () => {

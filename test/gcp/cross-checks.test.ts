@@ -160,3 +160,20 @@ describe("cross-checks as pure functions", () => {
     expect(afterRun({ ...redisSpec({ url: "redis://10.0.0.9:6379" }), kind: "postgres" }, { phasesMs: {}, metrics: {} }, deps)).toEqual([]);
   });
 });
+
+describe("a slow redis check on a Memorystore instance: evidence from Cloud Monitoring", () => {
+  it("memory usage ratio and connected clients of the instance, with the lag said; the check stays slow", async () => {
+    const instance = world.stack.names.instance;
+    world.emulator.state.setTimeSeries({ metricType: "redis.googleapis.com/stats/memory/usage_ratio", resourceType: "redis_instance", resourceLabels: { instance_id: instance }, values: [0.9, 0.94] });
+    world.emulator.state.setTimeSeries({ metricType: "redis.googleapis.com/clients/connected", resourceLabels: { instance_id: instance }, values: [480, 512], valueType: "INT64" });
+    const report = await world.run({
+      "cache-instance": INSTANCE,
+      cache: { kind: "redis", url: `redis://127.0.0.1:${redis.port}`, password: AUTH_STRING, samples: 2, dependsOn: ["cache-instance"], expect: { pingP95Ms: "< 0ms" } },
+    });
+    const cache = report.checks.find((check) => check.name === "cache")!;
+    expect(cache.failure?.class).toBe("slow");
+    expect(cache.details?.evidence).toBe(
+      "Memorystore memory 92 % over the last 10 min (max 94 %); clients 496 over the last 10 min (max 512) — Cloud Monitoring metrics lag by up to ~3 minutes",
+    );
+  });
+});

@@ -75,3 +75,22 @@ describe("summary table", () => {
     expect(verbose).toContain("https://api.staging.example.com/health<br>phases: dns 1.5 ms · connect 2.3 ms · tls 12 ms · ttfb 25 ms · transfer 0.75 ms");
   });
 });
+
+describe("evidence of a slow check", () => {
+  it("goes under the hint, in the table and in markdown; a passing check shows none", async () => {
+    const report = loadFixture("mixed");
+    const slow = report.checks.find((check) => check.failure?.class === "slow")!;
+    slow.details = { ...slow.details, evidence: "Cloud SQL CPU 97 % over the last 10 min (max 99 %) — Cloud Monitoring metrics lag by up to ~3 minutes" };
+    const passing = report.checks.find((check) => check.status === "pass")!;
+    passing.details = { ...passing.details, evidence: "never shown" };
+    const { default: table } = await import("../../src/reporters/table.js");
+    const text = table(report, { color: false, verbose: false });
+    const lines = text.split("\n");
+    const hintRow = lines.findIndex((line) => line.includes(`→ ${slow.failure!.hint}`));
+    expect(lines[hintRow + 1].trim()).toBe("◦ Cloud SQL CPU 97 % over the last 10 min (max 99 %) — Cloud Monitoring metrics lag by up to ~3 minutes");
+    expect(text).not.toContain("never shown");
+    const md = markdown(report, { color: false, verbose: false });
+    expect(md).toContain("<br>◦ Cloud SQL CPU 97 % over the last 10 min (max 99 %) — Cloud Monitoring metrics lag by up to \\~3 minutes");
+    expect(md).not.toContain("never shown");
+  });
+});

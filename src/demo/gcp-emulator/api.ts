@@ -65,9 +65,11 @@ export interface EmulatorTools {
   /**
    * Wrap an answer into a gRPC handler: the call is logged, changes due on it
    * applied, credentials and injected faults checked, then `answer` runs
-   * (it may be async). `field` is the request field that names the resource.
+   * (it may be async). `field` is the request field that names the resource,
+   * or a function of the request for APIs that name it by several fields
+   * (Cloud SQL: project + instance).
    */
-  rpc(method: string, field: string, answer: (name: string, request: Record<string, unknown>) => RpcAnswer | Promise<RpcAnswer>): UnaryHandler;
+  rpc(method: string, field: string | ((request: Record<string, unknown>) => string), answer: (name: string, request: Record<string, unknown>) => RpcAnswer | Promise<RpcAnswer>): UnaryHandler;
   /** Get: INVALID_ARGUMENT for a malformed name, NOT_FOUND for a missing one. */
   getter(method: string, collection: string): UnaryHandler;
   /** List: every resource of the collection under `parent`, one page. */

@@ -244,7 +244,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     );
 
   const rpc: EmulatorTools["rpc"] = (method, field, answer): UnaryHandler => (call, callback) => {
-    const name = String(call.request[field] ?? "");
+    const name = typeof field === "function" ? field(call.request) : String(call.request[field] ?? "");
     const authorization = call.metadata.get("authorization")[0];
     calls.push({ method, name, authorized: authorization !== undefined });
     applyPendingChanges(method, name);

@@ -51,6 +51,11 @@ function validateValue(field: ProtoField, value: unknown, path: string): void {
       if (typeof value !== "string" || Number.isNaN(Date.parse(value))) throw new Error(`emulator fixture ${path}: expected an RFC 3339 timestamp`);
       return;
     }
+    // Wrapper types (Int64Value, BoolValue, …) are their bare value in proto3 JSON.
+    if (/^google\.protobuf\.(Bool|String|Bytes|Double|Float|U?Int(32|64))Value$/.test(name)) {
+      validateValue((resolved as ProtoType).fields.value, value, path);
+      return;
+    }
     if (name === "google.protobuf.Duration") {
       if (typeof value !== "string" || !/^-?\d+(\.\d+)?s$/.test(value)) throw new Error(`emulator fixture ${path}: expected a duration like "300s"`);
       return;

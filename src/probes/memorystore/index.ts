@@ -10,6 +10,7 @@ import { parseExpectation } from "../../evaluate/expectations.js";
 import { gcpCheckFields, gcpOneOffFields, gcpOneOffOptions, gcpSettings, measuredResource, regionOf, resourceName, shortName } from "../../gcp/resources.js";
 import { preloadApis, withGcp } from "../../gcp/session.js";
 import type { MetricInfo, ProbeDefinition } from "../api.js";
+import { MONITORING } from "../shared/monitoring.js";
 import { MEMORYSTORE, MEMORYSTORE_INSTANCES } from "./api.js";
 import { AUTH_STRING } from "./auth-string.js";
 
@@ -129,7 +130,8 @@ const probe: ProbeDefinition<MemorystoreFields> = {
     },
   },
   target: (spec) => `instance ${spec.instance}${spec.project || spec.region ? ` in ${[spec.project, spec.region].filter(Boolean).join("/")}` : ""}`,
-  prepare: () => preloadApis([MEMORYSTORE]),
+  // Monitoring too: a dependent redis check's evidence (slow, timeout) must not pay for a cold client within its budget.
+  prepare: () => preloadApis([MEMORYSTORE, MONITORING]),
 
   async run(spec, ctx) {
     const settings = gcpSettings(spec, ctx.deps);

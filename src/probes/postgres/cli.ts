@@ -18,6 +18,9 @@ export const postgresOneOff: OneOffCommand = {
     { flags: "--samples <n>", description: `query round trips for the percentiles (default ${DEFAULT_SAMPLES})` },
     { flags: "--sslmode <mode>", description: "disable | prefer | require | verify-ca | verify-full (default: the URL's sslmode, else $PGSSLMODE, else prefer)" },
     { flags: "--tls-ca <file>", description: "CA bundle (PEM) that signed the server certificate (default: $PGSSLROOTCERT)" },
+    { flags: "--cloud-sql <instance>", description: "connect through the Cloud SQL connector to PROJECT:REGION:INSTANCE instead of a host (the target then names no host: postgres://USER@/DATABASE, or PGUSER/PGDATABASE)" },
+    { flags: "--ip-type <type>", description: "with --cloud-sql: PUBLIC (default) | PRIVATE | PSC" },
+    { flags: "--iam", description: "with --cloud-sql: IAM database login as the identity infra-check runs as (USER is that identity, e.g. SA@PROJECT.iam); no password" },
   ],
   examples: [
     "infra-check postgres postgres://app@10.20.0.5:5432/app --password-env DB_PASSWORD",
@@ -25,6 +28,7 @@ export const postgresOneOff: OneOffCommand = {
     "infra-check postgres postgres://app@10.20.0.5/app --query 'SELECT count(*) FROM pg_stat_activity' --expect 'value<80'",
     "PGUSER=app PGDATABASE=app infra-check postgres db.internal:5432 --password-env DB_PASSWORD",
     "PGHOST=10.20.0.5 PGUSER=app PGDATABASE=app infra-check postgres --samples 20 --format json",
+    "PGUSER=infra-check-probe@acme-staging.iam PGDATABASE=app infra-check postgres --cloud-sql acme-staging:us-central1:staging-postgres-db --ip-type PRIVATE --iam",
   ],
   toRawCheck(argument, options, env) {
     return oneOffCheck(argument, options, env);
@@ -42,8 +46,13 @@ function oneOffCheck(argument: string | undefined, options: Record<string, unkno
     url = parsed;
     raw.url = text;
   }
-  if (!url?.hostname && !url?.searchParams.get("host")) raw.host = env.PGHOST || "localhost";
-  if (!url?.port && !url?.searchParams.get("port") && env.PGPORT) {
+  const cloudSql = typeof options.cloudSql === "string" ? options.cloudSql : undefined;
+  if (!cloudSql && (options.ipType !== undefined || options.iam)) throw new ConfigError(`${options.iam ? "--iam" : "--ip-type"} goes with --cloud-sql INSTANCE`);
+  if (cloudSql) {
+    // The connector finds the address and does TLS: PGHOST, PGPORT and the ssl flags do not apply.
+    raw.cloudSql = { instance: cloudSql, ...(options.ipType !== undefined ? { ipType: String(options.ipType).toUpperCase() } : {}), auth: options.iam ? "iam" : "password" };
+  } else if (!url?.hostname && !url?.searchParams.get("host")) raw.host = env.PGHOST || "localhost";
+  if (!cloudSql && !url?.port && !url?.searchParams.get("port") && env.PGPORT) {
     if (!/^\d{1,5}$/.test(env.PGPORT)) throw new ConfigError(`PGPORT: expected a port number, found "${env.PGPORT}"`);
     raw.port = Number(env.PGPORT);
   }
@@ -55,15 +64,15 @@ function oneOffCheck(argument: string | undefined, options: Record<string, unkno
     const value = passwordEnvFlag(variable, env);
     if (urlPassword(url) !== undefined) throw new ConfigError(`--password-env ${variable}: the URL has a password too; keep only one`);
     raw.password = value;
-  } else if (urlPassword(url) === undefined && env.PGPASSWORD) {
+  } else if (urlPassword(url) === undefined && env.PGPASSWORD && !options.iam) {
     raw.password = env.PGPASSWORD;
   }
 
-  const mode = (options.sslmode as string | undefined) ?? url?.searchParams.get("sslmode") ?? (env.PGSSLMODE || undefined);
+  const mode = cloudSql ? (options.sslmode as string | undefined) : ((options.sslmode as string | undefined) ?? url?.searchParams.get("sslmode") ?? (env.PGSSLMODE || undefined));
   if (mode !== undefined && !(SSL_MODES as readonly string[]).includes(mode)) {
     throw new ConfigError(`${options.sslmode !== undefined ? "--sslmode" : url?.searchParams.get("sslmode") ? "sslmode" : "PGSSLMODE"}: expected one of ${SSL_MODES.join(", ")}, found "${mode}"`);
   }
-  const ca = (options.tlsCa as string | undefined) ?? (env.PGSSLROOTCERT && env.PGSSLROOTCERT !== "system" ? env.PGSSLROOTCERT : undefined);
+  const ca = (options.tlsCa as string | undefined) ?? (!cloudSql && env.PGSSLROOTCERT && env.PGSSLROOTCERT !== "system" ? env.PGSSLROOTCERT : undefined);
   if (mode !== undefined || ca !== undefined) raw.ssl = { ...(mode !== undefined ? { mode } : {}), ...(ca !== undefined ? { ca } : {}) };
 
   if (options.query !== undefined) raw.query = options.query;

@@ -6,6 +6,7 @@ import { secretValueSchema, tlsSchema, type SecretValue } from "../shared/schema
 import { bareHost } from "../../net/resolve.js";
 import type { CheckSpec, TlsSpec } from "../api.js";
 import { decodeUrlPart, malformedEscape } from "../../util/url.js";
+import { instanceSchema } from "../cloud-sql/config.js";
 
 export const DEFAULT_PORT = 5432;
 export const DEFAULT_SAMPLES = 5;
@@ -28,7 +29,19 @@ const sslSchema = z.union([
   }),
 ]);
 
+export const CLOUD_SQL_IP_TYPES = ["PUBLIC", "PRIVATE", "PSC"] as const;
+export type CloudSqlIpType = (typeof CLOUD_SQL_IP_TYPES)[number];
+/** The Cloud SQL server-side proxy's port: the connector always dials it. */
+export const CLOUD_SQL_PORT = 3307;
+
+const cloudSqlSchema = z.strictObject({
+  instance: instanceSchema,
+  ipType: z.enum(CLOUD_SQL_IP_TYPES).default("PUBLIC").meta({ description: "Which of the instance's addresses to dial: PUBLIC (default, like the connector), PRIVATE (from inside its VPC) or PSC" }),
+  auth: z.enum(["password", "iam"]).default("password").meta({ description: "password (the role's password: password:) or iam (IAM database login with the identity's OAuth2 token; user: is the IAM user, e.g. SA@PROJECT.iam)" }),
+});
+
 const fieldsSchema = z.strictObject({
+    cloudSql: cloudSqlSchema.optional().meta({ description: "Connect through the Cloud SQL connector (ephemeral certificate, TLS to the instance's server-side proxy on 3307) instead of host/port" }),
     url: z
       .string()
       .optional()
@@ -60,7 +73,16 @@ export const schema = fieldsSchema
         ctx.addIssue({ code: "custom", path: ["password"], message: "the password is set twice (in the URL and in `password:`); keep only `password:`" });
       }
     }
-    if (!raw.host && !url?.hostname && !url?.searchParams.get("host")) {
+    if (raw.cloudSql) {
+      // The connector finds the address and does TLS itself: a host, port or TLS setting would be ignored, so it is an error.
+      for (const key of ["host", "port", "ssl", "tls"] as const) {
+        if (raw[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `cloudSql: connects through the Cloud SQL connector, which finds the address and does TLS itself: remove \`${key}:\`` });
+      }
+      if (url?.hostname) ctx.addIssue({ code: "custom", path: ["url"], message: "with cloudSql: the URL names no host: postgres://USER@/DATABASE, or use user: and database:" });
+      if (raw.cloudSql.auth === "iam" && (raw.password !== undefined || urlPassword(url) !== undefined)) {
+        ctx.addIssue({ code: "custom", path: ["password"], message: "cloudSql.auth iam logs in with the identity's OAuth2 token: remove the password (or use auth: password)" });
+      }
+    } else if (!raw.host && !url?.hostname && !url?.searchParams.get("host")) {
       ctx.addIssue({ code: "custom", path: raw.url === undefined ? [] : ["url"], message: "no host: give `url: postgres://user@host:5432/db` or `host:`" });
     }
     if (!raw.user && !url?.username && !url?.searchParams.get("user")) {
@@ -83,6 +105,8 @@ type RawFields = z.output<typeof fieldsSchema>;
 /** A check's fields once the URL and the explicit keys are merged (explicit keys win). */
 export interface PostgresFields {
   url?: string;
+  /** Through the Cloud SQL connector: `host` is then empty and `port` the server-side proxy's. */
+  cloudSql?: { instance: string; ipType: CloudSqlIpType; auth: "password" | "iam" };
   /** Host name, IP, or a Unix-socket directory (starts with "/"). */
   host: string;
   port: number;
@@ -146,8 +170,9 @@ function normalize(fields: RawFields): PostgresFields {
   const password = fields.password ?? urlPassword(url);
   return {
     ...(fields.url !== undefined ? { url: fields.url } : {}),
-    host: fields.host ?? fromUrl.host!,
-    port: fields.port ?? fromUrl.port ?? DEFAULT_PORT,
+    ...(fields.cloudSql ? { cloudSql: fields.cloudSql } : {}),
+    host: fields.cloudSql ? "" : (fields.host ?? fromUrl.host!),
+    port: fields.cloudSql ? CLOUD_SQL_PORT : (fields.port ?? fromUrl.port ?? DEFAULT_PORT),
     database: fields.database ?? fromUrl.database ?? user,
     user,
     ...(password !== undefined ? { password } : {}),
@@ -161,6 +186,8 @@ function normalize(fields: RawFields): PostgresFields {
 export function displayTarget(spec: PostgresFields): string {
   const user = encodeURIComponent(spec.user);
   const database = encodeURIComponent(spec.database);
+  // Not a URL: a long user name alone in a postgres:// userinfo reads as a token to the redactor (IAM users are long).
+  if (spec.cloudSql) return `Cloud SQL ${spec.cloudSql.instance}/${spec.database} as ${spec.user} (connector, ${spec.cloudSql.ipType} IP${spec.cloudSql.auth === "iam" ? ", IAM login" : ""})`;
   if (spec.host.startsWith("/")) return `postgres://${user}@/${database}?host=${spec.host}&port=${spec.port}`;
   const host = net.isIPv6(spec.host) ? `[${spec.host}]` : spec.host;
   return `postgres://${user}@${host}:${spec.port}/${database}`;

@@ -230,6 +230,36 @@ const SQLSTATE_CLASSES: Record<string, { class: FailureClass; what: string }> = 
   XX: { class: "server-error", what: "the server hit an internal error" },
 };
 
+// A check through the Cloud SQL connector (src/probes/postgres/cloud-sql.ts).
+interface NoAddressFacts {
+  instance: string;
+  ipType: string;
+  has: string;
+}
+export const PG_CLOUD_SQL = defineCatalogue("pg", {
+  CLOUDSQL_NO_ADDRESS: {
+    class: "config",
+    code: "NO_ADDRESS",
+    phase: "connectorSetup",
+    message: (f: NoAddressFacts) => `Cloud SQL instance ${f.instance} has no ${f.ipType} address (it has: ${f.has}): cloudSql.ipType ${f.ipType} cannot connect`,
+    hint: (f: NoAddressFacts) =>
+      f.ipType === "PUBLIC"
+        ? "Use cloudSql.ipType: PRIVATE from inside the instance's VPC (a Cloud Run service with a VPC connector or Direct VPC egress), or give the instance a public IP."
+        : f.ipType === "PRIVATE"
+          ? "The instance has no private IP: use cloudSql.ipType: PUBLIC, or enable private IP on the instance (its VPC network and private services access)."
+          : "The instance does not have Private Service Connect enabled: use PUBLIC or PRIVATE.",
+  },
+  CLOUDSQL_IAM_LOGIN_DENIED: {
+    class: "auth",
+    code: (f: { sqlstate: string }) => f.sqlstate,
+    message: (f: { where: string; said: string }) => `${f.where} refused the IAM database login: ${f.said}`,
+    hint: (f: { user: string }) =>
+      `The identity's token was not accepted for database user "${f.user}": it needs cloudsql.instances.login (roles/cloudsql.instanceUser), ` +
+      `"${f.user}" must exist as an IAM database user (gcloud sql users create ${f.user} --instance INSTANCE --type cloud_iam_service_account, or cloud_iam_user for a person), ` +
+      "the instance needs the flag cloudsql.iam_authentication=on, and user: must be the identity itself (a service account without .gserviceaccount.com).",
+  },
+});
+
 function isServerError(error: object): error is ServerError {
   const { code, severity } = error as { code?: unknown; severity?: unknown };
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && typeof severity === "string";
@@ -291,7 +321,12 @@ function serverDiagnosis(error: ServerError, ctx: ClassifyContext, where: string
 const postgresRule: ErrorRule = (error: unknown, ctx: ClassifyContext) => {
   if (error === null || typeof error !== "object") return undefined;
   const where = ctx.endpoint ?? "the server";
-  if (isServerError(error)) return serverDiagnosis(error, ctx, where);
+  if (isServerError(error)) {
+    // Cloud SQL's server-side proxy refuses an IAM database login before PostgreSQL sees it, in its own words.
+    const iam = /Cloud SQL IAM (?:user|service account) authentication failed for user "([^"]*)"/.exec(error.message);
+    if (iam) return diagnosisOf(PG_CLOUD_SQL.CLOUDSQL_IAM_LOGIN_DENIED, { where, said: `${error.message} (${error.code})`, sqlstate: error.code, user: iam[1] });
+    return serverDiagnosis(error, ctx, where);
+  }
   const err = error as NodeJS.ErrnoException & { address?: string };
   const message = typeof err.message === "string" ? err.message : "";
   const budget = formatMs(ctx.budgetMs);
@@ -323,7 +358,7 @@ function speaksPostgres(firstBytes: string): boolean {
 export const postgresDiagnosis: KindDiagnosis = {
   service: "PostgreSQL",
   speaks: speaksPostgres,
-  catalogue: PG,
+  catalogue: { ...PG, ...PG_CLOUD_SQL },
   rules: [postgresRule],
   hints: {
     slow: "Compare the phases: a slow connect or tls is the network path (VPC connector, cross-region); a slow auth is the server forking a backend or a slow auth method; a slow query is the server itself (load, locks: pg_stat_activity, pg_locks) or the query.",

@@ -5,6 +5,7 @@ import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 import { postgresOneOff } from "./cli.js";
 import { displayTarget, parseUrl, schema, urlPassword, type PostgresFields } from "./config.js";
 import { postgresDiagnosis } from "./diagnose.js";
+import { PG_RELATIONS, postgresRelations } from "./relations.js";
 import { runPostgres } from "./run.js";
 
 const postgresProbe: ProbeDefinition<PostgresFields> = {
@@ -12,6 +13,9 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
   summary: "PostgreSQL: connect/auth/query phases, query percentiles",
   schema,
   metrics: {
+    connectorSetupMs: { unit: "ms", class: "slow", description: "Cloud SQL connector: connect settings and the ephemeral certificate (cloudSql: only)" },
+    cloudSqlIp: { class: "drift", description: "the instance address the connector dialled (cloudSql: only)" },
+    ephemeralCertExpiresInMinutes: { class: "tls", description: "minutes the connector's ephemeral client certificate is valid (cloudSql: only)" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
     ...CERTIFICATE_METRICS,
@@ -27,7 +31,7 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     inRecovery: { class: "unhealthy", description: "pg_is_in_recovery(): true on a standby" },
     tls: { class: "tls", description: "the session is encrypted" },
   },
-  diagnosis: postgresDiagnosis,
+  diagnosis: { ...postgresDiagnosis, catalogue: { ...postgresDiagnosis.catalogue, ...PG_RELATIONS } },
   passLine: ({ metrics }) =>
     figures(
       metrics.querySamples !== undefined && `${metrics.querySamples === 1 ? "query" : `${String(metrics.querySamples)} queries`}`,
@@ -39,11 +43,23 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
       metrics.tls === true && "TLS",
       certFigure(metrics),
     ),
+  relations: postgresRelations,
   target: (spec) => displayTarget(spec),
   secrets: (spec) => [
     ...(typeof spec.password === "string" ? [spec.password] : []),
     ...(spec.url ? [urlPassword(parseUrl(spec.url))].filter((value): value is string => Boolean(value)) : []),
   ],
+  // The Cloud SQL Admin client, imported before any check's clock starts, only when a check goes through the connector.
+  prepare: async (specs) => {
+    if (!specs.some((spec) => spec.cloudSql)) return;
+    const [{ preloadApis }, { CLOUD_SQL_CONNECT }, { MONITORING }] = await Promise.all([import("../../gcp/session.js"), import("../cloud-sql/api.js"), import("../shared/monitoring.js")]);
+    await preloadApis([CLOUD_SQL_CONNECT, MONITORING]);
+  },
+  // Slow or timed out: the Cloud SQL instance's own metrics, when the check reaches one (cloudSql:) or depends on one.
+  evidence: async (spec, _measurement, ctx) => {
+    const instance = spec.cloudSql?.instance ?? [...ctx.dependencies.values()].find((result) => result.kind === "cloud-sql")?.metrics.instance;
+    if (typeof instance === "string") await (await import("../cloud-sql/evidence.js")).cloudSqlEvidence(ctx, instance);
+  },
   run: runPostgres,
   oneOff: postgresOneOff,
 };

@@ -7,6 +7,7 @@
 // both sides: statement_timeout on the server at the probe's inner deadline,
 // a cancel request then for a query still running, and the client closed in
 // `finally`.
+import { createRequire } from "node:module";
 import net from "node:net";
 import type tls from "node:tls";
 import path from "node:path";
@@ -22,6 +23,8 @@ import type { ProbeContext } from "../api.js";
 import type { PostgresSpec, SslMode } from "./config.js";
 import { PG } from "./diagnose.js";
 
+// tls is loaded only when a cancel goes through the Cloud SQL connector's tunnel.
+const require = createRequire(import.meta.url);
 /** A value longer than this is cut in `value` (a metric, not a data export). */
 const MAX_VALUE_CHARS = 500;
 /** How long closing may take before the sockets are simply destroyed. */
@@ -40,6 +43,8 @@ interface Endpoint {
   address?: { address: string; family: 4 | 6 };
   /** For messages: host:port or the socket path. */
   label: string;
+  /** Through the Cloud SQL connector: TLS right after connect, with these options (ephemeral certificate, the instance's CA). */
+  connector?: tls.ConnectionOptions;
 }
 
 interface Session {
@@ -52,8 +57,19 @@ interface Session {
 export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promise<void> {
   // Loaded before any phase's clock starts.
   const { default: pg } = await import("pg");
-  const password = typeof spec.password === "string" ? spec.password : undefined;
-  const endpoint = await locate(spec, ctx);
+  let password = typeof spec.password === "string" ? spec.password : undefined;
+  let endpoint: Endpoint;
+  if (spec.cloudSql) {
+    const connector = await (await import("./cloud-sql.js")).connectorSetup(spec, ctx);
+    // An IP for public and private addresses; a DNS name with Private Service Connect (the dns phase, then).
+    const address = await resolveAddress(ctx, connector.host);
+    endpoint = { host: connector.host, port: connector.port, address, label: connector.label, connector: connector.tls };
+    password = connector.token ?? password;
+    const setupMs = ctx.phases.phasesMs.connectorSetup;
+    if (setupMs !== undefined) ctx.metrics.connectorSetupMs = roundMs(setupMs);
+  } else {
+    endpoint = await locate(spec, ctx);
+  }
 
   const open = new Set<Session>();
   const raw = new Set<net.Socket>();
@@ -67,7 +83,9 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
     const socket = await dial(ctx, { host: endpoint.host, port: endpoint.port, ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : { address: endpoint.address }) });
     raw.add(socket);
     let secure: tls.TLSSocket | undefined;
-    if (wantTls) secure = await negotiateTls(socket, endpoint, spec, ctx);
+    // The connector's tunnel is TLS from the first byte (no SSLRequest), to the instance's server-side proxy.
+    if (endpoint.connector) secure = await startTls(ctx, socket, { hostname: endpoint.host, verify: "full", extra: endpoint.connector });
+    else if (wantTls) secure = await negotiateTls(socket, endpoint, spec, ctx);
     const stream = secure ?? socket;
     const params: Record<string, string> = {};
     const client = new pg.Client({
@@ -116,12 +134,12 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
   let sessionStart = performance.now();
   try {
     let session: Session;
-    const firstTls = !endpoint.socketPath && spec.sslMode !== "disable";
+    const firstTls = Boolean(endpoint.connector) || (!endpoint.socketPath && spec.sslMode !== "disable");
     try {
       sessionStart = performance.now();
       session = await attempt(firstTls);
     } catch (error) {
-      if (!isNoHbaEntry(error) || ctx.deadline.remainingMs() <= 0) throw error;
+      if (!isNoHbaEntry(error) || ctx.deadline.remainingMs() <= 0 || endpoint.connector) throw error;
       if (spec.sslMode === "prefer" && firstTls) {
         // libpq's prefer: a TLS session rejected by pg_hba.conf is retried without TLS.
         // The discarded attempt's handshake is not this session's tls phase.
@@ -350,11 +368,15 @@ async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: End
 function sendCancel(endpoint: Endpoint, session: Session): void {
   const { processID, secretKey } = session.client as unknown as { processID: number | null; secretKey: number | null };
   if (processID === null || secretKey === null) return;
-  const socket = endpoint.socketPath ? net.connect({ path: endpoint.socketPath }) : net.connect({ host: endpoint.address!.address, port: endpoint.port });
+  const socket = endpoint.connector
+    ? (require("node:tls") as typeof import("node:tls")).connect({ host: endpoint.address!.address, port: endpoint.port, ...endpoint.connector })
+    : endpoint.socketPath
+      ? net.connect({ path: endpoint.socketPath })
+      : net.connect({ host: endpoint.address!.address, port: endpoint.port });
   socket.on("error", () => undefined);
   socket.unref();
   socket.setTimeout(5_000, () => socket.destroy());
-  socket.once("connect", () => {
+  socket.once(endpoint.connector ? "secureConnect" : "connect", () => {
     const message = Buffer.alloc(16);
     message.writeInt32BE(16, 0);
     message.writeInt32BE(CANCEL_REQUEST_CODE, 4);

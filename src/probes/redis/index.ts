@@ -42,6 +42,11 @@ const redisProbe: ProbeDefinition<RedisFields> = {
     ),
   target: (spec) => redactUrl(spec.url),
   secrets: (spec) => [...(typeof spec.password === "string" ? [spec.password] : []), ...urlPassword(spec.url)],
+  // Slow or timed out: the Memorystore instance's own metrics, when the check depends on a memorystore check.
+  evidence: async (_spec, _measurement, ctx) => {
+    const instance = [...ctx.dependencies.values()].find((result) => result.kind === "memorystore")?.metrics.instance;
+    if (typeof instance === "string") await (await import("../memorystore/evidence.js")).memorystoreEvidence(ctx, instance);
+  },
   run: runRedis,
   oneOff: redisOneOff,
 };
