@@ -37,7 +37,8 @@ export interface GoogleApi {
   label: string;
   /** Default host (for messages; the library knows it too). */
   host: string;
-  load(): Promise<ClientConstructor>;
+  /** The GAPIC client class; absent for an API read over REST only (GcpSession.getJson). */
+  load?(): Promise<ClientConstructor>;
   rpcs: Readonly<Record<string, RpcDeclaration>>;
 }
 
@@ -54,3 +55,24 @@ export function resourceParts(resource: string): ResourceParts {
     name: resource.split("/").pop() ?? resource,
   };
 }
+
+/** gRPC status names by code (google.rpc.Code). */
+export const STATUS_NAMES_BY_CODE = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;

@@ -9,7 +9,7 @@ import { DNS } from "../diagnose/codes.js";
 import type { ClassifyContext, ErrorRule } from "../diagnose/classify.js";
 import type { ClassifiedError } from "../diagnose/vocabulary.js";
 import { formatMs } from "../util/duration.js";
-import { resourceParts, type RpcDeclaration } from "./api.js";
+import { resourceParts, STATUS_NAMES_BY_CODE, type RpcDeclaration } from "./api.js";
 
 /** What the session records about a call whose error reaches the classifier. */
 export interface GcpCallInfo {
@@ -190,6 +190,14 @@ export const GCP = defineCatalogue("gcp", {
       "Run `gcloud auth application-default login` (workstation), or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file " +
       "(CI); on Cloud Run, GCE or GKE the attached service account is used. To use a local emulator instead, set gcp.emulatorHost or INFRA_CHECK_GCP_EMULATOR_HOST.",
   },
+  NO_TOKEN: {
+    class: "auth",
+    code: "NO_TOKEN",
+    message: (f: { reason: string }) => `the Application Default Credentials could not produce an access token: ${f.reason}`,
+    hint:
+      "The credentials were found but the token exchange failed (expired gcloud login, revoked or deleted key, a Workload Identity Federation pool/provider that rejects this runner's OIDC token, no network path to oauth2/sts.googleapis.com): " +
+      "run `gcloud auth application-default login` again, check GOOGLE_APPLICATION_CREDENTIALS, or the workload identity provider's attribute condition.",
+  },
   BAD_HOST_PORT: {
     class: "config",
     message: (f: { what: string; value: string }) => `${f.what} "${f.value}" is not host:port`,
@@ -219,25 +227,7 @@ export const GCP = defineCatalogue("gcp", {
   },
 });
 
-const STATUS_NAMES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
+const STATUS_NAMES = STATUS_NAMES_BY_CODE;
 
 interface GoogleErrorLike {
   code: number;

@@ -1,16 +1,19 @@
 // The APIs the emulator serves. An API is one module here; add it to this
 // list and its controls and options to the types below.
+import type { ArtifactRegistryControls } from "./artifact-registry.js";
 import type { MemorystoreControls, MemorystoreOptions } from "./redis.js";
+import type { RunControls } from "./run.js";
 import type { SecretManagerControls, SecretManagerOptions } from "./secret-manager.js";
+import { ARTIFACT_REGISTRY } from "./artifact-registry.js";
 import { MEMORYSTORE } from "./redis.js";
 import { RUN } from "./run.js";
 import { SECRET_MANAGER } from "./secret-manager.js";
 import { VPC_ACCESS } from "./vpc-access.js";
 import type { EmulatedApi } from "../api.js";
 
-export const EMULATED_APIS: readonly EmulatedApi<object, never>[] = [RUN, VPC_ACCESS, MEMORYSTORE, SECRET_MANAGER];
+export const EMULATED_APIS: readonly EmulatedApi<object, never>[] = [RUN, VPC_ACCESS, MEMORYSTORE, SECRET_MANAGER, ARTIFACT_REGISTRY];
 
 /** Every API's own controls, on `state`. */
-export type ApiControls = MemorystoreControls & SecretManagerControls;
+export type ApiControls = MemorystoreControls & SecretManagerControls & RunControls & ArtifactRegistryControls;
 /** Every API's own start-up options. */
 export type ApiOptions = MemorystoreOptions & SecretManagerOptions;
