@@ -25,6 +25,7 @@ const probe: ProbeDefinition<CloudRunFields> = {
     ready: { ...state, description: "the service's Ready condition succeeded" },
     reconciling: { ...state, description: "a change is being rolled out" },
     converged: { ...state, description: "the control plane finished the latest change (even if its newest revision failed)" },
+    finalFailure: { ...state, description: "the rollout ended with its newest revision failed: it will not recover by itself (--wait does not poll it again)" },
     condition: { ...state, description: "the service's terminal condition" },
     generation: { ...state, description: "the service's generation" },
     observedGeneration: { ...state, description: "the generation the control plane has acted on" },

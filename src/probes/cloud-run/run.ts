@@ -163,6 +163,8 @@ export async function runCloudRun(spec: CloudRunSpec, ctx: ProbeContext): Promis
     const converged = !reconciling && settled;
     ctx.metrics.converged = converged;
     ctx.metrics.rollout = rolloutOf({ ready, converged, newestFailed, newestDiffers });
+    // A failed revision with the rollout over stays failed: --wait stops polling it.
+    ctx.metrics.finalFailure = converged && newestFailed;
     const primary = primaryName ? servingRevisions.find((revision) => sameResource(revision.name, primaryName)) : undefined;
     if (primary) Object.assign(ctx.metrics, revisionMetrics(primary, serviceName));
     if (v1?.metadata?.namespace && /^\d+$/.test(v1.metadata.namespace)) ctx.metrics.projectNumber = v1.metadata.namespace;
