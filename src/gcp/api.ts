@@ -28,6 +28,8 @@ export interface RpcDeclaration {
   notFound?: (parts: ResourceParts) => string;
   /** A permission hint more specific than "grant ROLE on the project" (a role on the resource itself, a custom role). */
   permissionHint?: (parts: ResourceParts) => string;
+  /** What FAILED_PRECONDITION means for this RPC (a disabled secret version, an instance being created), when the generic hint says too little. */
+  failedPrecondition?: (parts: ResourceParts) => string;
 }
 
 export interface GoogleApi {

@@ -164,7 +164,10 @@ export const GRPC = defineCatalogue("grpc", {
     class: "unhealthy",
     code: "FAILED_PRECONDITION",
     message: (f: CallFacts) => `${f.what}: the resource is not in a state that allows this (${orStatus(f)})`,
-    hint: "The resource exists but is not usable right now (disabled secret version, instance being created or deleted): inspect it with gcloud.",
+    hint: (f: CallFacts) =>
+      f.call?.rpc.failedPrecondition
+        ? f.call.rpc.failedPrecondition(resourceParts(f.call.resource))
+        : "The resource exists but is not usable right now (disabled secret version, instance being created or deleted): inspect it with gcloud.",
   },
   OTHER: {
     class: "server-error",

@@ -18,6 +18,8 @@ export interface SecretManagerControls {
   setSecretVersionEnabled(version: string, enabled: boolean): void;
   /** Put one secret version in a state (DESTROYED also drops its payload, for good). */
   setSecretVersionState(version: string, state: SecretVersionState): void;
+  /** Forget every secret and version (a test's reset to the seeded world). */
+  clearSecrets(): void;
 }
 export interface SecretManagerOptions {
   /** Secret name (projects/P/secrets/S) → the value of its first version. */
@@ -49,6 +51,9 @@ export const SECRET_MANAGER = defineEmulatedApi<SecretManagerControls, SecretMan
         const found = versionOf(version);
         if (found.state === "DESTROYED") throw new Error(`emulator: ${version} is destroyed`);
         found.state = enabled ? "ENABLED" : "DISABLED";
+      },
+      clearSecrets() {
+        secretVersions.clear();
       },
       setSecretVersionState(version, state) {
         const found = versionOf(version);
