@@ -26,6 +26,8 @@ export interface GcpCallInfo {
   rpc: RpcDeclaration;
   /** The server's error text (gRPC status details). */
   details?: string;
+  /** The quota (billing) project the credentials send (x-goog-user-project), when they name one. */
+  quotaProject?: string;
 }
 
 /** The facts key under which a session keeps the call of each failed RPC. */
@@ -51,6 +53,8 @@ interface CallFacts {
   errno?: string;
   /** The call reached a peer (grpc-js names it: remote_addr=…). */
   connected?: boolean;
+  /** The API's denial says the resource may not exist ("… (or it may not exist)"): IAM answers so for both. */
+  mayNotExist?: boolean;
 }
 
 const emulatorOr = (f: { mode?: string }, emulator: string, real: string) => (f.mode === "emulator" ? emulator : real);
@@ -177,13 +181,49 @@ export const GRPC = defineCatalogue("grpc", {
   },
 });
 
+/** The project gcloud's own OAuth client bills when user credentials name no quota project. */
+export const GCLOUD_SHARED_PROJECT = "764086051850";
+
+interface QuotaFacts {
+  what: string;
+  service: string;
+  serviceName?: string;
+  consumer: string;
+  /** The quota project in effect (from the credentials or $GOOGLE_CLOUD_QUOTA_PROJECT), when known. */
+  quotaProject?: string;
+  /** The project of the resource asked for. */
+  project?: string;
+  details: string;
+}
+
+const quotaFix = (f: { project?: string }) =>
+  `set a quota project this identity may use and where the API is enabled — usually the resource's own: gcloud auth application-default set-quota-project ${f.project ?? "PROJECT"} (or GOOGLE_CLOUD_QUOTA_PROJECT=${f.project ?? "PROJECT"}); service accounts need none`;
+
 export const GCP = defineCatalogue("gcp", {
   SERVICE_DISABLED: {
     class: "permission",
     code: "SERVICE_DISABLED",
-    message: (f: { what: string; service: string; consumer: string }) => `${f.what}: ${f.service} is not enabled for ${f.consumer}`,
-    hint: (f: { serviceName?: string; consumer: string }) =>
-      `Enable it: gcloud services enable ${f.serviceName ?? "SERVICE.googleapis.com"} --project ${f.consumer.replace(/^projects\//, "")} (it can take a minute to propagate).`,
+    message: (f: QuotaFacts) => `${f.what}: ${f.service} is not enabled for ${f.consumer}`,
+    hint: (f: QuotaFacts) =>
+      `Enable it: gcloud services enable ${f.serviceName ?? "SERVICE.googleapis.com"} --project ${f.consumer.replace(/^projects\//, "")} (it can take a minute to propagate)` +
+      (f.project && f.consumer.replace(/^projects\//, "") !== f.project
+        ? `. If ${f.consumer.replace(/^projects\//, "")} is not project ${f.project} (messages name projects by number), it is your credentials' quota project: ${quotaFix(f)}.`
+        : "."),
+  },
+  QUOTA_PROJECT: {
+    class: "permission",
+    code: (f: { reason: string }) => f.reason,
+    message: (f: QuotaFacts & { reason: string }) =>
+      `${f.what}: the call is billed to quota project ${f.consumer.replace(/^projects\//, "")}${f.consumer.endsWith(GCLOUD_SHARED_PROJECT) ? " (gcloud's shared project: your user credentials name no quota project)" : ""}, which ${f.reason === "USER_PROJECT_DENIED" ? "this identity may not use (serviceusage.services.use)" : `does not have ${f.service} enabled`}: ${f.details}`,
+    hint: (f: QuotaFacts) => `The resource's project is not the problem: ${quotaFix(f)}. Effective quota project now: ${f.quotaProject ?? "none set"}.`,
+  },
+  VPC_SERVICE_CONTROLS: {
+    class: "permission",
+    code: "SECURITY_POLICY_VIOLATED",
+    message: (f: { what: string; violation?: string }) =>
+      `${f.what}: this runner is outside the VPC Service Controls perimeter around the project (request prohibited by the organization's policy${f.violation ? `; violation id ${f.violation}` : ""})`,
+    hint: (f: { violation?: string }) =>
+      `No IAM role fixes this: add an ingress rule to the perimeter for this identity and network (Security → VPC Service Controls${f.violation ? `; look the violation up with its id ${f.violation} in the audit logs` : ""}), or run the checks inside the perimeter (the Cloud Run Job runner: --runner cloud-run-job).`,
   },
   NO_ADC: {
     class: "auth",
@@ -250,6 +290,13 @@ function isGrpcError(error: unknown, call: GcpCallInfo | undefined): error is Go
 }
 
 function permissionHint(f: CallFacts): string {
+  const base = grantHint(f);
+  if (!f.mayNotExist) return base;
+  const parts = f.call ? resourceParts(f.call.resource) : undefined;
+  return `Google answers a missing resource the same way to an identity that may not see it: the name, project (${parts?.project ?? "PROJECT"}) or region (${parts?.region ?? "REGION"}) may be wrong — check them first. If they are right: ${base.charAt(0).toLowerCase()}${base.slice(1)}`;
+}
+
+function grantHint(f: CallFacts): string {
   const permission = f.permission;
   if (!permission) return "The identity is known but lacks a role on this resource: grant it, or run as an identity that has it.";
   const call = f.call;
@@ -280,12 +327,27 @@ export const grpcRule: ErrorRule = (error: unknown, ctx: ClassifyContext): Class
       return diagnosisOf(GRPC.NOT_FOUND, facts);
     case "PERMISSION_DENIED": {
       const meta = error.errorInfoMetadata ?? {};
+      const project = call ? resourceParts(call.resource).project : undefined;
+      const quota = { what: facts.what, service: meta.serviceTitle ?? meta.service ?? call?.api ?? "the API", serviceName: meta.service, quotaProject: call?.quotaProject, project, details };
+      // VPC Service Controls: the perimeter, not IAM, refused (the same status, another fix).
+      if (error.reason === "SECURITY_POLICY_VIOLATED" || /vpcServiceControlsUniqueIdentifier|VPC Service Controls/i.test(details)) {
+        const violation = meta.uid ?? meta.vpcServiceControlsUniqueIdentifier ?? /vpcServiceControlsUniqueIdentifier:\s*([\w-]+)/.exec(details)?.[1];
+        return diagnosisOf(GCP.VPC_SERVICE_CONTROLS, { what: facts.what, violation });
+      }
+      // The quota project (x-goog-user-project) is refused: the credentials' billing, not the resource.
+      if (error.reason === "USER_PROJECT_DENIED") {
+        return diagnosisOf(GCP.QUOTA_PROJECT, { ...quota, reason: "USER_PROJECT_DENIED", consumer: meta.consumer ?? (call?.quotaProject ? `projects/${call.quotaProject}` : "the quota project") });
+      }
       if (error.reason === "SERVICE_DISABLED" || /has not been used in project|is disabled/i.test(details)) {
-        const consumer = meta.consumer ?? (call ? `projects/${resourceParts(call.resource).project}` : "the project");
-        return diagnosisOf(GCP.SERVICE_DISABLED, { what: facts.what, service: meta.service ?? meta.serviceTitle ?? call?.api ?? "the API", serviceName: meta.service, consumer });
+        const consumer = meta.consumer ?? (/in project (\d+|[a-z][\w-]*)/.exec(details)?.[1] ? `projects/${/in project (\d+|[a-z][\w-]*)/.exec(details)![1]}` : project ? `projects/${project}` : "the project");
+        const consumerProject = consumer.replace(/^projects\//, "");
+        if (consumerProject === GCLOUD_SHARED_PROJECT || (call?.quotaProject !== undefined && consumerProject === call.quotaProject && consumerProject !== project)) {
+          return diagnosisOf(GCP.QUOTA_PROJECT, { ...quota, reason: "SERVICE_DISABLED", consumer });
+        }
+        return diagnosisOf(GCP.SERVICE_DISABLED, { ...quota, consumer });
       }
       const permission = meta.permission ?? /Permission '([^']+)'/.exec(details)?.[1] ?? call?.rpc.permission;
-      return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason });
+      return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason, mayNotExist: /or it may not exist|does not exist or you (may|do) not/i.test(details) });
     }
     case "UNAUTHENTICATED":
       return diagnosisOf(GRPC.UNAUTHENTICATED, facts);

@@ -101,8 +101,13 @@ function applicationDefaultCredentials(ctx: ProbeContext): Promise<InstanceType<
       } catch (error) {
         throw failure(GCP.NO_ADC, { reason: firstSentence((error as Error)?.message ?? String(error)) });
       }
+      // A service-account key signs its own JWTs (what the clients send: no exchange, no network),
+      // and REST reads do the same; every other credential (user login, metadata server, Workload
+      // Identity Federation's STS exchange) needs a token from the network: fetched here, in `auth`.
+      const selfSigned = client.constructor?.name === "JWT" && "useJWTAccessWithScope" in client;
       try {
-        await client.getAccessToken();
+        if (selfSigned) (client as { useJWTAccessWithScope?: boolean }).useJWTAccessWithScope = true;
+        else await client.getAccessToken();
       } catch (error) {
         throw failure(GCP.NO_TOKEN, { reason: firstSentence((error as Error)?.message ?? String(error)) });
       }
@@ -249,7 +254,7 @@ export class GcpSession {
     if (!rpcDeclaration) throw new Error(`${api.label}: ${method} is not declared in its API (src/gcp/api.ts)`);
     const client = await this.client(api);
     const rpc = (client as unknown as Record<string, Rpc>)[method.charAt(0).toLowerCase() + method.slice(1)];
-    const info: GcpCallInfo = { api: api.label, method, resource: request.name, endpoint: this.endpointFor(api), mode: this.modeFor(api), rpc: rpcDeclaration };
+    const info: GcpCallInfo = { api: api.label, method, resource: request.name, endpoint: this.endpointFor(api), mode: this.modeFor(api), rpc: rpcDeclaration, ...(this.quotaProject ? { quotaProject: this.quotaProject } : {}) };
     const attempt = async (): Promise<T> => {
       // retry: null turns off the library's own retry policy (GetService alone retries ~13 s on a refused endpoint).
       const timeout = Math.max(1, Math.floor(this.ctx.deadline.remainingMs()));
@@ -282,10 +287,12 @@ export class GcpSession {
     const rpcDeclaration = api.rpcs[method];
     if (!rpcDeclaration) throw new Error(`${api.label}: ${method} is not declared in its API (src/gcp/api.ts)`);
     if (this.closed) throw failure(GCP.CLIENT_ABANDONED, { api: api.label, when: "before" });
+    // Credentials first: the call's record names the quota project they bill.
+    if (this.modeFor(api) !== "emulator") await raceAbort(this.baseOptions(), this.ctx.signal);
     const target = request.host && this.modeFor(api) === "default" ? { ...api, host: request.host } : api;
     const endpoint = this.endpointFor(target);
     const url = `${this.modeFor(api) === "emulator" ? "http" : "https"}://${endpoint.replace(/:443$/, "")}${request.path}`;
-    const info: GcpCallInfo = { api: api.label, method, resource: request.name, endpoint, mode: this.modeFor(api), rpc: rpcDeclaration };
+    const info: GcpCallInfo = { api: api.label, method, resource: request.name, endpoint, mode: this.modeFor(api), rpc: rpcDeclaration, ...(this.quotaProject ? { quotaProject: this.quotaProject } : {}) };
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.modeFor(api) !== "emulator") {
       const options = await this.baseOptions();
@@ -389,8 +396,17 @@ export class GcpSession {
         "grpc.enable_http_proxy": 0,
       };
     }
-    return { auth: await raceAbort(applicationDefaultCredentials(this.ctx), this.ctx.signal) };
+    const auth = await raceAbort(applicationDefaultCredentials(this.ctx), this.ctx.signal);
+    const client = await auth.getClient();
+    const env = (this.ctx.deps.env ?? process.env) as NodeJS.ProcessEnv;
+    // The project the calls are billed to (x-goog-user-project); a denial about it needs another fix than one about the resource.
+    this.quotaProject = (client as { quotaProjectId?: string }).quotaProjectId || env.GOOGLE_CLOUD_QUOTA_PROJECT || undefined;
+    this.ctx.log(`Google credentials: ${client.constructor?.name ?? "ADC"}; quota project ${this.quotaProject ?? "none (user credentials bill gcloud's shared project; service accounts, their own)"}`);
+    return { auth };
   }
+
+  /** The credentials' quota project, once the base options are built (not in emulator mode). */
+  private quotaProject?: string;
 }
 
 /** REST answers are small resources; a larger body is cut off rather than read without bound. */

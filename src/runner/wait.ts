@@ -141,7 +141,8 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
   const rounds = Math.max(...attempts.values(), 1);
   const checks = last.map((check) => {
     const previous = beforeLast.get(check.name);
-    const kept = !isDone(check, strict) && previous && squeezed(check, previous) ? previous : check;
+    // A settled failure (not retried) was final, not cut short.
+    const kept = !isDone(check, strict) && !settled.has(check.name) && previous && squeezed(check, previous) ? previous : check;
     if (kept !== check) runOptions.log?.(`--wait: ${check.name}: the last attempt, cut short by the end of the wait (${formatMs(check.budgetMs)} budget), failed with ${check.failure?.class}; reporting the attempt before it`);
     return withAttempts(kept, attempts.get(check.name) ?? 1, strict);
   });

@@ -2,7 +2,7 @@
 // review against the APIs' protos found wrong, each against an emulator that
 // behaves as the real API does, through the real client libraries.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startGcpWorld, IMAGE, OLD_IMAGE, PROJECT, REGION, SHA, type GcpWorld } from "./harness.js";
+import { startGcpWorld, IMAGE, PROJECT, REGION, SHA, type GcpWorld } from "./harness.js";
 import { runCli } from "../helpers/cli.js";
 
 let world: GcpWorld;
@@ -154,5 +154,95 @@ describe("3. project id vs project number", () => {
     world.stack.setServiceConnector(`projects/${number}/locations/${REGION}/connectors/staging-connector`);
     expect((await check({ vpcConnector: `projects/${PROJECT}/locations/${REGION}/connectors/staging-connector` })).status).toBe("pass");
     expect((await check({ vpcConnector: `projects/${PROJECT}/locations/${REGION}/connectors/other` })).status).toBe("fail");
+  });
+});
+
+describe("7. PERMISSION_DENIED is not always 'grant role X'", () => {
+  const deny = (fault: { reason: string; message: string; metadata: Record<string, string>; domain?: string }) =>
+    world.emulator.state.fail("GetService", { code: "PERMISSION_DENIED", domain: "googleapis.com", ...fault });
+
+  it("USER_PROJECT_DENIED: the quota project is refused → set-quota-project, not a role on the resource", async () => {
+    deny({
+      reason: "USER_PROJECT_DENIED",
+      message: "Caller does not have required permission to use project acme-billing. Grant the caller the roles/serviceusage.serviceUsageConsumer role, or a custom role with the serviceusage.services.use permission.",
+      metadata: { consumer: "projects/acme-billing", service: "run.googleapis.com" },
+    });
+    const result = await check();
+    expect(result.failure).toMatchObject({ class: "permission", code: "USER_PROJECT_DENIED" });
+    expect(result.failure?.message).toContain("billed to quota project acme-billing, which this identity may not use");
+    expect(result.failure?.hint).toContain("gcloud auth application-default set-quota-project acme-staging");
+    expect(result.failure?.hint).toContain("GOOGLE_CLOUD_QUOTA_PROJECT=acme-staging");
+    expect(result.failure?.hint).not.toContain("add-iam-policy-binding");
+  });
+
+  it("SERVICE_DISABLED naming gcloud's shared project 764086051850 → a quota-project fix, not `services enable` there", async () => {
+    deny({
+      reason: "SERVICE_DISABLED",
+      message: "Cloud Run Admin API has not been used in project 764086051850 before or it is disabled.",
+      metadata: { consumer: "projects/764086051850", service: "run.googleapis.com", serviceTitle: "Cloud Run Admin API" },
+    });
+    const result = await check();
+    expect(result.failure).toMatchObject({ class: "permission", code: "SERVICE_DISABLED" });
+    expect(result.failure?.message).toContain("gcloud's shared project");
+    expect(result.failure?.hint).toContain("set-quota-project acme-staging");
+    expect(result.failure?.hint).not.toContain("gcloud services enable");
+  });
+
+  it("SERVICE_DISABLED naming the resource's project by number → enable it there (and say what a number may be)", async () => {
+    deny({
+      reason: "SERVICE_DISABLED",
+      message: "Cloud Run Admin API has not been used in project 204718835623 before or it is disabled.",
+      metadata: { consumer: "projects/204718835623", service: "run.googleapis.com", serviceTitle: "Cloud Run Admin API" },
+    });
+    const result = await check();
+    expect(result.failure?.hint).toContain("gcloud services enable run.googleapis.com --project 204718835623");
+    expect(result.failure?.hint).toContain("messages name projects by number");
+  });
+
+  it("VPC Service Controls → outside the perimeter, with the violation id; no role to grant", async () => {
+    deny({
+      reason: "SECURITY_POLICY_VIOLATED",
+      message: "Request is prohibited by organization's policy. vpcServiceControlsUniqueIdentifier: kX3dR9-vpcsc-7Qw",
+      metadata: { uid: "kX3dR9-vpcsc-7Qw", service: "run.googleapis.com" },
+    });
+    const result = await check();
+    expect(result.failure).toMatchObject({ class: "permission", code: "SECURITY_POLICY_VIOLATED" });
+    expect(result.failure?.message).toContain("outside the VPC Service Controls perimeter");
+    expect(result.failure?.message).toContain("violation id kX3dR9-vpcsc-7Qw");
+    expect(result.failure?.hint).toContain("ingress rule");
+    expect(result.failure?.hint).toContain("--runner cloud-run-job");
+  });
+
+  it("'denied on resource … (or it may not exist)' → the name, project or region may be wrong, then the role", async () => {
+    world.emulator.state.fail("GetService", { code: "PERMISSION_DENIED" });
+    const result = await check();
+    expect(result.failure?.message).toContain("(or it may not exist)");
+    expect(result.failure?.hint).toContain("the name, project (acme-staging) or region (us-central1) may be wrong");
+    expect(result.failure?.hint).toContain("roles/run.viewer");
+  });
+
+  it("the emulator's IAM denial carries the service's domain and { permission, resource }", async () => {
+    world.emulator.state.fail("GetService", { code: "PERMISSION_DENIED" });
+    const { v2 } = await import("@google-cloud/run");
+    const { loadGax } = await import("../../src/gcp/session.js");
+    const gax = await loadGax();
+    const client = new v2.ServicesClient({
+      apiEndpoint: world.emulator.host,
+      port: world.emulator.port,
+      sslCreds: gax.grpc.credentials.createInsecure(),
+      authClient: new gax.googleAuthLibrary.PassThroughClient() as never,
+      "grpc.enable_http_proxy": 0,
+    });
+    try {
+      const name = `projects/${PROJECT}/locations/${REGION}/services/${SERVICE}`;
+      await expect(client.getService({ name }, { timeout: 5000, retry: null })).rejects.toMatchObject({
+        code: 7,
+        reason: "IAM_PERMISSION_DENIED",
+        domain: "run.googleapis.com",
+        errorInfoMetadata: { permission: "run.services.get", resource: name },
+      });
+    } finally {
+      await client.close();
+    }
   });
 });

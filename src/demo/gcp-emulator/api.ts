@@ -120,8 +120,10 @@ export interface EmulatedApi<Controls extends object = object, Options extends o
   /** Key → module path of a protos.json inside a client package. */
   protos: Record<string, string>;
   collections?: ResourceCollection[];
-  /** IAM permission each RPC needs, as Google documents it. */
+  /** IAM permission each RPC needs, as Google documents it (the emulator's own table, not the product's). */
   permissions: Record<string, string>;
+  /** The service's name (run.googleapis.com): the ErrorInfo domain of its IAM denials and the service of SERVICE_DISABLED. */
+  domain: string;
   /** The API's own NOT_FOUND message for a method, when it words it differently from "Resource 'X' was not found". */
   notFoundMessage?(method: string, name: string): string | undefined;
   start(tools: EmulatorTools, options: Options): StartedApi<Controls>;

@@ -32,7 +32,7 @@ export type EmulatorFault = (
   | {
       code: FaultCode;
       message?: string;
-      /** ErrorInfo: defaults for PERMISSION_DENIED are IAM_PERMISSION_DENIED / iam.googleapis.com / { permission, resource }. */
+      /** ErrorInfo: defaults for PERMISSION_DENIED are IAM_PERMISSION_DENIED / the API's service name / { permission, resource }. */
       reason?: string;
       domain?: string;
       metadata?: Record<string, string>;
@@ -157,6 +157,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const ErrorInfoType = rpcRoot.lookupType("google.rpc.ErrorInfo");
   const collections: ResourceCollection[] = EMULATED_APIS.flatMap((api) => api.collections ?? []);
   const permissions: Record<string, string> = Object.assign({}, ...EMULATED_APIS.map((api) => api.permissions));
+  const domains: Record<string, string> = Object.assign({}, ...EMULATED_APIS.map((api) => Object.fromEntries(Object.keys(api.permissions).map((method) => [method, api.domain]))));
 
   // ---------------------------------------------------------------- state
   const resources = new Map<string, { json: Proto3Json; message: Record<string, unknown>; collection: string }>();
@@ -235,7 +236,8 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     if (fault.code === "PERMISSION_DENIED") {
       return errorFor(fault.code, fault.message ?? `Permission '${permission}' denied on resource '${name}' (or it may not exist).`, {
         reason: fault.reason ?? "IAM_PERMISSION_DENIED",
-        domain: fault.domain ?? "iam.googleapis.com",
+        // Real APIs put their own service name in the denial's ErrorInfo.
+        domain: fault.domain ?? domains[method] ?? "iam.googleapis.com",
         metadata: fault.metadata ?? { permission, resource: name },
       });
     }

@@ -38,6 +38,7 @@ export const ARTIFACT_REGISTRY = defineEmulatedApi<ArtifactRegistryControls>({
     { collection: "tags", pattern: TAG, type: "google.devtools.artifactregistry.v1.Tag", proto: "artifactRegistry", noun: "Artifact Registry tag" },
     { collection: "versions", pattern: VERSION, type: "google.devtools.artifactregistry.v1.Version", proto: "artifactRegistry", noun: "Artifact Registry version" },
   ],
+  domain: "artifactregistry.googleapis.com",
   permissions: {
     GetTag: "artifactregistry.tags.get",
     ListTags: "artifactregistry.tags.list",

@@ -36,6 +36,7 @@ export const RUN = defineEmulatedApi<RunControls>({
     { collection: "services", pattern: SERVICE, type: "google.cloud.run.v2.Service", proto: "run", noun: "Cloud Run service" },
     { collection: "revisions", pattern: REVISION, type: "google.cloud.run.v2.Revision", proto: "run", noun: "Cloud Run revision" },
   ],
+  domain: "run.googleapis.com",
   permissions: {
     GetService: "run.services.get",
     ListServices: "run.services.list",

@@ -28,6 +28,7 @@ export interface SecretManagerOptions {
 
 export const SECRET_MANAGER = defineEmulatedApi<SecretManagerControls, SecretManagerOptions>({
   protos: { secretManager: "@google-cloud/secret-manager/build/protos/protos.json" },
+  domain: "secretmanager.googleapis.com",
   permissions: { AccessSecretVersion: "secretmanager.versions.access" },
   start(tools, options) {
     const secretVersions = new Map<string, { version: number; data: Buffer; state: SecretVersionState }[]>();
