@@ -12,6 +12,7 @@ import { preloadApis, withGcp } from "../../gcp/session.js";
 import type { MetricInfo, ProbeDefinition } from "../api.js";
 import { MEMORYSTORE, MEMORYSTORE_INSTANCES } from "./api.js";
 import { AUTH_STRING } from "./auth-string.js";
+import { SERVER_CA } from "./server-ca.js";
 
 const schema = z.strictObject({
   instance: z.string().min(1).meta({ description: "Instance ID (with gcp.project / gcp.region) or projects/P/locations/R/instances/I" }),
@@ -139,7 +140,7 @@ const probe: ProbeDefinition<MemorystoreFields> = {
   defaultExpect: () => ({ state: parseExpectation("READY") }),
   diagnosis: {
     service: "the Memorystore API",
-    catalogue: { ...MEMORYSTORE_STATE, ...AUTH_STRING },
+    catalogue: { ...MEMORYSTORE_STATE, ...AUTH_STRING, ...SERVER_CA },
     hints: {
       drift: (spec, _failure, measurement) => {
         const instance = measuredResource(measurement, "instance", spec.instance);
