@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpWorld, IMAGE, PROJECT, REGION, SHA, type GcpWorld } from "./harness.js";
 import { runCli } from "../helpers/cli.js";
+import { REVISION_LOGS, redactLogLine, type RevisionLogQuery, type RevisionLogReader } from "../../src/probes/cloud-run/logs.js";
 
 let world: GcpWorld;
 beforeAll(async () => {
@@ -244,5 +245,45 @@ describe("7. PERMISSION_DENIED is not always 'grant role X'", () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe("10. why a revision failed: its container's last error lines (through the kind's RevisionLogReader)", () => {
+  it("the lines are read for the failed revision with its filter, redacted, and quoted in the message; a failing reader changes nothing", async () => {
+    const failed = world.stack.failRollout({ message: "The user-provided container failed to start.", revisionReason: "HEALTH_CHECK_CONTAINER_ERROR" });
+    const queries: RevisionLogQuery[] = [];
+    const reader: RevisionLogReader = {
+      read: async (query) => {
+        queries.push(query);
+        // Newest first, as entries:list with orderBy timestamp desc returns them.
+        return [
+          "container failed to start: Error: REDIS_PASSWORD is not set",
+          "connecting to redis://app:hunter2-not-logged@10.0.0.3:6379 with password=hunter2-not-logged",
+          "\u001b[31mstarting server\u001b[0m",
+        ];
+      },
+    };
+    const result = await world.check({ kind: "cloud-run", service: SERVICE }, { deps: { [REVISION_LOGS]: reader } });
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toMatchObject({ project: PROJECT, region: REGION, service: SERVICE, revision: failed.split("/").pop(), limit: 3 });
+    expect(queries[0].filter).toContain(`resource.labels.revision_name="${failed.split("/").pop()}"`);
+    expect(result.failure?.code).toBe("REVISION_FAILED");
+    expect(result.failure?.message).toContain('its container wrote: "\\x1b[31mstarting server\\x1b[0m" … "connecting to redis://app:***@10.0.0.3:6379 with password=***"');
+    expect(result.failure?.message).toContain('"container failed to start: Error: REDIS_PASSWORD is not set"');
+    expect(JSON.stringify(result)).not.toContain("hunter2-not-logged");
+    expect(result.metrics.newestRevisionLogs).toHaveLength(3);
+    expect(Object.keys(result.phasesMs)).toContain("getLogs");
+
+    const broken: RevisionLogReader = { read: async () => Promise.reject(new Error("PERMISSION_DENIED: logging.logEntries.list")) };
+    const without = await world.check({ kind: "cloud-run", service: SERVICE }, { deps: { [REVISION_LOGS]: broken } });
+    expect(without.failure?.code).toBe("REVISION_FAILED");
+    expect(without.metrics.newestRevisionLogs).toBeUndefined();
+  });
+
+  it("redactLogLine masks URL credentials, password= assignments and bearer tokens", () => {
+    expect(redactLogLine("dial postgres://app:s3cret@db:5432/app failed")).toBe("dial postgres://app:***@db:5432/app failed");
+    expect(redactLogLine('config: {"password": "s3cret", "user": "app"}')).not.toContain("s3cret");
+    expect(redactLogLine("Authorization: Bearer ya29.abc.def")).not.toContain("ya29");
+    expect(redactLogLine("API_KEY=abc123 started")).toBe("API_KEY=*** started");
   });
 });

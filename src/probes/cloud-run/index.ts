@@ -44,6 +44,7 @@ const probe: ProbeDefinition<CloudRunFields> = {
     projectNumber: { ...drift, description: "the project's number, as the v1 API names the namespace" },
     serviceConditions: { ...state, description: "the service's conditions that did not succeed (RoutesReady, ConfigurationsReady…), with their reasons" },
     newestRevisionConditions: { ...state, description: "the newest revision's conditions that did not succeed, with reason / revisionReason (HEALTH_CHECK_CONTAINER_ERROR, MIN_INSTANCES_NOT_PROVISIONED…)" },
+    newestRevisionLogs: { ...state, description: "the failed newest revision's last error lines (redacted, excerpted), when a Cloud Logging reader is wired in" },
     newestRevisionLogUri: { ...state, description: "the Cloud Logging link of the newest revision, when it is not the latest ready one" },
     labels: { ...drift, description: "labels of the serving revision" },
     vpcConnector: { ...drift, description: "Serverless VPC Access connector of the serving revision" },

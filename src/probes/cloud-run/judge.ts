@@ -23,6 +23,8 @@ interface RolloutFacts {
   /** Every non-succeeded condition of the newest revision and of the service (reasons included). */
   conditions: string[];
   logUri?: string;
+  /** The failed revision's last error lines (redacted), when Cloud Logging was read. */
+  logLines: string[];
 }
 
 interface TagFacts {
@@ -43,6 +45,7 @@ export const CLOUD_RUN = defineCatalogue("run", {
     message: (f: RolloutFacts) =>
       `newest revision ${f.latestCreated} failed and never became ready (${f.newest ?? "no condition reported"}); traffic stays on ${f.latestReady || "no ready revision"} — the deploy did not take effect` +
       (f.conditions.length ? `; conditions: ${f.conditions.join("; ")}` : "") +
+      (f.logLines.length ? `; its container wrote: ${f.logLines.map((line) => `"${line}"`).join(" … ")}` : "") +
       (f.logUri ? `; logs: ${f.logUri}` : ""),
     hint: (f: RolloutFacts) =>
       `Fix the newest revision (${describeRevision(f)}), then redeploy; until then the previous revision keeps serving` +
@@ -98,6 +101,7 @@ function rolloutFacts(measurement: Measurement, spec: CloudRunSpec): RolloutFact
     ...(typeof m.newestRevisionCondition === "string" ? { newest: m.newestRevisionCondition } : {}),
     conditions: [...strings(m.newestRevisionConditions).filter((text) => !text.startsWith("Ready:")), ...strings(m.serviceConditions)],
     ...(typeof m.newestRevisionLogUri === "string" ? { logUri: m.newestRevisionLogUri } : {}),
+    logLines: strings(m.newestRevisionLogs),
   };
 }
 

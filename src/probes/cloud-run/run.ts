@@ -9,6 +9,7 @@ import type { ProbeContext } from "../api.js";
 import { ARTIFACT_TAGS, REVISIONS, REVISIONS_V1, runV1Host, SERVICES } from "./api.js";
 import type { CloudRunSpec } from "./config.js";
 import { artifactTagName, parseImage } from "./image.js";
+import { failedRevisionLines } from "./logs.js";
 
 // ---------------------------------------------------------------- API shapes (runtime: enums and int64 as strings, unset messages null)
 interface Condition {
@@ -165,6 +166,11 @@ export async function runCloudRun(spec: CloudRunSpec, ctx: ProbeContext): Promis
     ctx.metrics.rollout = rolloutOf({ ready, converged, newestFailed, newestDiffers });
     // A failed revision with the rollout over stays failed: --wait stops polling it.
     ctx.metrics.finalFailure = converged && newestFailed;
+    if (newestFailed) {
+      // Its container's own last error lines (Cloud Logging, when a reader is wired in; best effort, within the budget).
+      const lines = await failedRevisionLines(ctx, { project, region, service: shortName(serviceName), revision: shortName(latestCreated) });
+      if (lines?.length) ctx.metrics.newestRevisionLogs = lines;
+    }
     const primary = primaryName ? servingRevisions.find((revision) => sameResource(revision.name, primaryName)) : undefined;
     if (primary) Object.assign(ctx.metrics, revisionMetrics(primary, serviceName));
     if (v1?.metadata?.namespace && /^\d+$/.test(v1.metadata.namespace)) ctx.metrics.projectNumber = v1.metadata.namespace;
