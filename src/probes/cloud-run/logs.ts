@@ -11,6 +11,7 @@
 import { redactUrl } from "../../redact.js";
 import { excerpt } from "../../util/excerpt.js";
 import { neutralizeLine } from "../../util/neutralize.js";
+import type { GcpSettings } from "../../gcp/resources.js";
 import type { ProbeContext } from "../api.js";
 
 /** The deps key under which a RevisionLogReader is handed to the probe. */
@@ -28,11 +29,13 @@ export interface RevisionLogQuery {
   /** The read must end by then (epoch ms): the check's own deadline, minus its reporting margin. */
   deadlineMs: number;
   signal: AbortSignal;
+  /** Where the check's other Google calls go (emulator, endpoints): the reader opens its session with them (withGcp(ctx, settings, …)). */
+  settings: GcpSettings;
 }
 
 export interface RevisionLogReader {
   /** Text payloads (or jsonPayload.message) of the matching entries, newest first. */
-  read(query: RevisionLogQuery): Promise<string[]>;
+  read(query: RevisionLogQuery, ctx: ProbeContext): Promise<string[]>;
 }
 
 /** How many lines a failure message quotes, and how long each may be. */
@@ -70,12 +73,13 @@ export function redactLogLine(line: string): string {
 export async function failedRevisionLines(
   ctx: ProbeContext,
   where: { project: string; region: string; service: string; revision: string },
+  settings: GcpSettings,
 ): Promise<string[] | undefined> {
   const reader = ctx.deps[REVISION_LOGS] as RevisionLogReader | undefined;
   if (!reader || ctx.deadline.remainingMs() < 100) return undefined;
   try {
     const lines = await ctx.phases.time("getLogs", () =>
-      reader.read({ ...where, limit: MAX_LOG_LINES, filter: revisionLogFilter(where), deadlineMs: Date.now() + ctx.deadline.remainingMs(), signal: ctx.signal }),
+      reader.read({ ...where, limit: MAX_LOG_LINES, filter: revisionLogFilter(where), deadlineMs: Date.now() + ctx.deadline.remainingMs(), signal: ctx.signal, settings }, ctx),
     );
     return lines.slice(0, MAX_LOG_LINES).reverse().map(redactLogLine).filter(Boolean);
   } catch (error) {

@@ -168,7 +168,7 @@ export async function runCloudRun(spec: CloudRunSpec, ctx: ProbeContext): Promis
     ctx.metrics.finalFailure = converged && newestFailed;
     if (newestFailed) {
       // Its container's own last error lines (Cloud Logging, when a reader is wired in; best effort, within the budget).
-      const lines = await failedRevisionLines(ctx, { project, region, service: shortName(serviceName), revision: shortName(latestCreated) });
+      const lines = await failedRevisionLines(ctx, { project, region, service: shortName(serviceName), revision: shortName(latestCreated) }, settings);
       if (lines?.length) ctx.metrics.newestRevisionLogs = lines;
     }
     const primary = primaryName ? servingRevisions.find((revision) => sameResource(revision.name, primaryName)) : undefined;
