@@ -94,7 +94,10 @@ function applicationDefaultCredentials(ctx: ProbeContext): Promise<InstanceType<
   if (!pending) {
     pending = (async () => {
       const { GoogleAuth } = await loadGax();
-      const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
+      // The project is given, not looked up: without it, federated credentials (external_account)
+      // ask Cloud Resource Manager for the audience's project — another API, another permission.
+      const project = (ctx.deps.gcp as { project?: string } | undefined)?.project;
+      const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE], ...(project ? { projectId: project } : {}) });
       let client: Awaited<ReturnType<typeof auth.getClient>>;
       try {
         client = await auth.getClient();

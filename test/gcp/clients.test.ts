@@ -270,6 +270,60 @@ describe("Application Default Credentials", () => {
       }
     });
 
+    it("Workload Identity Federation: the STS exchange happens in the auth phase, and its refusal is an auth failure there", async () => {
+      const subjectToken = path.join(scratch, "github-oidc-token");
+      await writeFile(subjectToken, "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl");
+      let refuse = false;
+      const exchanges: number[] = [];
+      const sts = await httpServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+          exchanges.push(emulatorCalls());
+          res.setHeader("content-type", "application/json");
+          if (refuse) {
+            res.statusCode = 400;
+            res.end(JSON.stringify({ error: "invalid_grant", error_description: "The audience in ID Token does not match the expected audience." }));
+          } else {
+            res.end(JSON.stringify({ access_token: "ya29.federated", issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer", expires_in: 3600 }));
+          }
+        });
+      });
+      const emulator = await startGcpEmulator({ tls: { cert: await readFile(certs.server.cert, "utf8"), key: await readFile(certs.server.key, "utf8") }, requireAuth: true });
+      const emulatorCalls = () => emulator.calls.length;
+      try {
+        seedCloudStack(emulator.state, stackOptions());
+        const credentials = path.join(scratch, "wif.json");
+        await writeFile(
+          credentials,
+          JSON.stringify({
+            type: "external_account",
+            audience: "//iam.googleapis.com/projects/204718835623/locations/global/workloadIdentityPools/github/providers/acme",
+            subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+            token_url: sts.url("/v1/token"),
+            credential_source: { file: subjectToken },
+          }),
+        );
+        const config = path.join(scratch, "wif.yaml");
+        await writeFile(config, `gcp: { project: ${PROJECT}, region: ${REGION}, apiEndpoint: "127.0.0.1:${emulator.port}" }\nchecks:\n  backend: { kind: cloud-run, service: backend-staging }\n`);
+        const env = { GOOGLE_APPLICATION_CREDENTIALS: credentials, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: certs.caCert };
+        const ok = JSON.parse((await runCli(["run", "--config", config, "--format", "json"], { env })).stdout);
+        expect(ok.checks[0].status, JSON.stringify(ok.checks[0].failure)).toBe("pass");
+        // Exchanged before the first RPC reached the API: its cost is in `auth`, not in getService.
+        expect(exchanges).toEqual([0]);
+        expect(Object.keys(ok.checks[0].phasesMs)).toEqual(["auth", "client", "connect", "getService", "getRevisions"]);
+        refuse = true;
+        emulator.calls.length = 0;
+        const refused = JSON.parse((await runCli(["run", "--config", config, "--format", "json"], { env })).stdout);
+        expect(refused.checks[0].failure).toMatchObject({ class: "auth", code: "NO_TOKEN", phase: "auth" });
+        expect(refused.checks[0].failure.message).toContain("could not produce an access token");
+        expect(refused.checks[0].failure.message).toContain("invalid_grant");
+        expect(refused.checks[0].failure.hint).toContain("workload identity provider");
+        expect(emulator.calls).toEqual([]);
+      } finally {
+        await Promise.all([emulator.stop(), sts.stop()]);
+      }
+    });
+
     it("an API that rejects the token → auth (UNAUTHENTICATED)", async () => {
       const emulator = await startGcpEmulator({ tls: { cert: await readFile(certs.server.cert, "utf8"), key: await readFile(certs.server.key, "utf8") } });
       try {
