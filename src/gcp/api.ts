@@ -28,6 +28,12 @@ export interface RpcDeclaration {
   notFound?: (parts: ResourceParts) => string;
   /** A permission hint more specific than "grant ROLE on the project" (a role on the resource itself, a custom role). */
   permissionHint?: (parts: ResourceParts) => string;
+  /**
+   * The List RPC over the same collection (e.g. ListServices for GetService): when a Get is denied
+   * "… (or it may not exist)", one page of it — if the identity may list — tells a wrong name from a
+   * missing role. Its permission is usually in the same viewer role.
+   */
+  list?: { method: string; responseField?: string };
   /** What FAILED_PRECONDITION means for this RPC (a disabled secret version, an instance being created), when the generic hint says too little. */
   failedPrecondition?: (parts: ResourceParts) => string;
 }

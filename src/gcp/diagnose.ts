@@ -28,6 +28,8 @@ export interface GcpCallInfo {
   details?: string;
   /** The quota (billing) project the credentials send (x-goog-user-project), when they name one. */
   quotaProject?: string;
+  /** After an "(or it may not exist)" denial: whether a List of the parent showed the resource (undefined: could not tell). */
+  listed?: { exists: boolean; parent: string; method: string };
 }
 
 /** The facts key under which a session keeps the call of each failed RPC. */
@@ -72,6 +74,14 @@ export const GRPC = defineCatalogue("grpc", {
     code: "PERMISSION_DENIED",
     message: (f: CallFacts) => `${f.what}: permission denied${f.permission ? ` (needs ${f.permission})` : ""}${f.reason ? ` [${f.reason}]` : ""}: ${orStatus(f)}`,
     hint: (f: CallFacts) => permissionHint(f),
+  },
+  DENIED_MISSING: {
+    class: "not-found",
+    code: "NOT_FOUND",
+    message: (f: CallFacts & { parent: string; method: string }) =>
+      `${f.what}: denied "(or it may not exist)", and it does not: ${f.method} ${f.parent} lists no such resource (${orStatus(f)})`,
+    hint: (f: CallFacts) =>
+      f.call?.rpc.notFound ? f.call.rpc.notFound(resourceParts(f.call.resource)) : "Check the resource name, project and region: the resource is not there.",
   },
   UNAUTHENTICATED: {
     class: "auth",
@@ -347,6 +357,9 @@ export const grpcRule: ErrorRule = (error: unknown, ctx: ClassifyContext): Class
         return diagnosisOf(GCP.SERVICE_DISABLED, { ...quota, consumer });
       }
       const permission = meta.permission ?? /Permission '([^']+)'/.exec(details)?.[1] ?? call?.rpc.permission;
+      // A List of the parent said which it is: no such resource (a wrong name, project or region), or a missing role.
+      if (call?.listed && !call.listed.exists) return diagnosisOf(GRPC.DENIED_MISSING, { ...facts, permission, parent: call.listed.parent, method: call.listed.method });
+      if (call?.listed?.exists) return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason, mayNotExist: false });
       return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason, mayNotExist: /or it may not exist|does not exist or you (may|do) not/i.test(details) });
     }
     case "UNAUTHENTICATED":

@@ -267,6 +267,10 @@ export class GcpSession {
     try {
       return await attempt();
     } catch (error) {
+      if (isMaybeMissing(error) && rpcDeclaration.list && !this.closed) {
+        const listed = await this.listedIn(client, rpcDeclaration.list, request.name);
+        if (listed) info.listed = listed;
+      }
       if (!isTransient(error) || this.closed || this.ctx.remainingMs() < MIN_RETRY_BUDGET_MS) throw this.recorded(error, info);
       this.ctx.log(`${info.api} ${method}: ${(error as Error).message}; retrying once`);
       await retryPause(RETRY_DELAY_MS, this.ctx.signal);
@@ -323,6 +327,26 @@ export class GcpSession {
       }
     }
     throw this.recorded(RestCallError.from(response.status, text), info);
+  }
+
+  /**
+   * One page of the parent's List (best effort, within the budget): is `name` there? Undefined when
+   * the List is denied too, fails, or a page does not settle it.
+   */
+  private async listedIn(client: GapicClient, list: { method: string; responseField?: string }, name: string): Promise<GcpCallInfo["listed"] | undefined> {
+    const parent = name.split("/").slice(0, -2).join("/");
+    const id = name.split("/").pop();
+    const rpc = (client as unknown as Record<string, Rpc>)[list.method.charAt(0).toLowerCase() + list.method.slice(1)];
+    if (!rpc || !parent || this.ctx.deadline.remainingMs() < MIN_RETRY_BUDGET_MS) return undefined;
+    try {
+      const timeout = Math.max(1, Math.floor(this.ctx.deadline.remainingMs() / 2));
+      const [items, next] = (await rpc.call(client, { parent, pageSize: 1000 }, { timeout, retry: null, autoPaginate: false })) as [{ name?: string }[], unknown];
+      const exists = items.some((item) => item.name?.split("/").pop() === id);
+      if (!exists && next) return undefined;
+      return { exists, parent, method: list.method };
+    } catch {
+      return undefined;
+    }
   }
 
   async close(): Promise<void> {
@@ -482,6 +506,13 @@ export async function withGcp<T>(ctx: ProbeContext, settings: GcpSettings, fn: (
 }
 
 const UNAVAILABLE = 14;
+const PERMISSION_DENIED = 7;
+
+/** IAM's answer for both "no role" and "no such resource" (the API cannot say which to an identity that may not see it). */
+function isMaybeMissing(error: unknown): boolean {
+  const err = error as { code?: unknown; details?: unknown; reason?: unknown };
+  return err?.code === PERMISSION_DENIED && err.reason !== "SERVICE_DISABLED" && /may not exist|does not exist or you/i.test(String(err.details ?? ""));
+}
 
 /** UNAVAILABLE from a server that answered (overloaded, restarting) is worth one retry; a refused or unresolvable endpoint is not. */
 function isTransient(error: unknown): boolean {

@@ -214,12 +214,27 @@ describe("7. PERMISSION_DENIED is not always 'grant role X'", () => {
     expect(result.failure?.hint).toContain("--runner cloud-run-job");
   });
 
-  it("'denied on resource … (or it may not exist)' → the name, project or region may be wrong, then the role", async () => {
+  it("'denied on resource … (or it may not exist)', List denied too → the name, project or region may be wrong, then the role", async () => {
     world.emulator.state.fail("GetService", { code: "PERMISSION_DENIED" });
+    world.emulator.state.fail("ListServices", { code: "PERMISSION_DENIED" });
     const result = await check();
     expect(result.failure?.message).toContain("(or it may not exist)");
     expect(result.failure?.hint).toContain("the name, project (acme-staging) or region (us-central1) may be wrong");
     expect(result.failure?.hint).toContain("roles/run.viewer");
+    expect(world.emulator.calls.map((call) => call.method)).toEqual(["GetService", "ListServices"]);
+  });
+
+  it("… and a List that may be read settles it: no such service → not-found; it exists → the role", async () => {
+    world.emulator.state.fail("*", null);
+    world.emulator.state.fail("GetService", { code: "PERMISSION_DENIED" });
+    const missing = await world.check({ kind: "cloud-run", service: "backend-stagign" });
+    expect(missing.failure).toMatchObject({ class: "not-found", code: "NOT_FOUND", diagnosis: "grpc.DENIED_MISSING" });
+    expect(missing.failure?.message).toContain(`ListServices projects/${PROJECT}/locations/${REGION} lists no such resource`);
+    expect(missing.failure?.hint).toContain(`gcloud run services list --project ${PROJECT} --region ${REGION}`);
+    const present = await check();
+    expect(present.failure).toMatchObject({ class: "permission", code: "PERMISSION_DENIED" });
+    expect(present.failure?.hint).not.toContain("may be wrong");
+    expect(present.failure?.hint).toContain("roles/run.viewer");
   });
 
   it("the emulator's IAM denial carries the service's domain and { permission, resource }", async () => {

@@ -13,6 +13,7 @@ export const SERVICES = defineGoogleApi({
     GetService: {
       permission: "run.services.get",
       role: "roles/run.viewer",
+      list: { method: "ListServices" },
       notFound: ({ name, project, region }) =>
         `No Cloud Run service "${name}" in project ${project}, region ${region}: check the name, gcp.project and gcp.region (gcloud run services list --project ${project} --region ${region}).`,
     },
@@ -68,6 +69,7 @@ export const ARTIFACT_TAGS = defineGoogleApi({
     GetTag: {
       permission: "artifactregistry.tags.get",
       role: "roles/artifactregistry.reader",
+      list: { method: "ListTags" },
       permissionHint: ({ resource, project }) => {
         const repository = /\/repositories\/([^/]+)/.exec(resource)?.[1] ?? "REPOSITORY";
         const location = /\/locations\/([^/]+)/.exec(resource)?.[1] ?? "LOCATION";

@@ -11,7 +11,7 @@ export const MEMORYSTORE = defineGoogleApi({
   host: "redis.googleapis.com",
   load: async () => (await import("@google-cloud/redis")).CloudRedisClient as never,
   rpcs: {
-    GetInstance: { permission: "redis.instances.get", role: "roles/redis.viewer", notFound },
+    GetInstance: { permission: "redis.instances.get", role: "roles/redis.viewer", notFound, list: { method: "ListInstances" } },
     GetInstanceAuthString: {
       permission: "redis.instances.getAuthString",
       // Only roles/redis.admin among the Memorystore roles (and basic Editor/Owner) holds it; roles/redis.editor does not.
