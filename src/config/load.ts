@@ -358,7 +358,8 @@ function resolveTlsFiles(tls: TlsSpec, dir: string, keyPath: string, fail: (keyP
   const resolved: TlsSpec = { ...tls };
   for (const key of ["ca", "cert", "key"] as const) {
     const value = tls[key];
-    if (!value) continue;
+    // A reference ({ memorystoreCa }) is read at run time, not from a file.
+    if (!value || typeof value !== "string") continue;
     const absolute = path.resolve(dir, value);
     if (!existsSync(absolute)) fail(`${keyPath}.${key}`, `file not found: ${absolute}`);
     resolved[key] = absolute;

@@ -35,7 +35,17 @@ export const gcpSchema = z.strictObject({
   project: z.string().min(1).meta({ description: "Google Cloud project ID" }),
   region: z.string().min(1).meta({ description: "Region of Cloud Run services, connectors and Memorystore instances" }),
   emulatorHost: z.string().optional().meta({ description: "host:port of a local API emulator (plaintext gRPC, no credentials)" }),
-  apiEndpoint: z.string().optional().meta({ description: "Private API endpoint host (TLS + Application Default Credentials)" }),
+  apiEndpoint: z.string().optional().meta({ description: "Private API endpoint host (TLS + Application Default Credentials) for every Google API: the one-host shorthand of apiEndpoints" }),
+  apiEndpoints: z
+    .record(
+      z.string().regex(/^[a-z0-9.-]+$/, "expected an API's service name (run, secretmanager, redis, vpcaccess, artifactregistry) or its default host"),
+      z.string().min(1),
+    )
+    .optional()
+    .meta({
+      description:
+        "Per-API endpoint host[:port] (Private Service Connect endpoints are per service), keyed by service name (run, secretmanager, redis, vpcaccess, artifactregistry) or default host (secretmanager.us-east1.rep.googleapis.com); wins over apiEndpoint",
+    }),
 });
 
 export const historySchema = z.strictObject({

@@ -4,6 +4,7 @@
 // changes that reproduce the incidents (old revision serving, newest
 // revision failed, connector ERROR, Memorystore drift, …). Shared by the
 // tests, `infra-check demo --break` and the benchmarks.
+import { artifactNames } from "./gcp-emulator/apis/artifact-registry.js";
 import type { GcpEmulatorState, Proto3Json } from "./gcp-emulator/index.js";
 
 export interface CloudStackOptions {
@@ -65,6 +66,18 @@ export interface CloudStackControls {
   /** Replace the connector by Direct VPC egress network interfaces. */
   useDirectVpc(network: string, subnetwork?: string): void;
   setServiceImage(image: string): void;
+  /**
+   * Push the newest revision's image tag again with another build (`docker push` of a re-used tag)
+   * and no new revision: the registry's tag moves, the serving revision keeps the digest it resolved.
+   * Returns the tag's new digest.
+   */
+  repushImageTag(): string;
+  /**
+   * A deploy whose new revision failed, as the API reports it once it has given up: generation
+   * bumped, observedGeneration / latestReadyRevision / trafficStatuses still the last serving
+   * state, not reconciling, terminal condition FAILED with the revision's reason.
+   */
+  failRollout(options?: { message?: string; reason?: string; revisionReason?: string }): string;
   setConnectorState(state: "READY" | "ERROR" | "CREATING" | "DELETING" | "UPDATING"): void;
   /** Patch the Memorystore instance as the API reports it (proto3 JSON field names). */
   patchInstance(fields: Record<string, unknown>): void;
@@ -105,6 +118,8 @@ export function seedCloudStack(state: GcpEmulatorState, options: CloudStackOptio
     logUri: `https://console.cloud.google.com/logs/viewer?project=${options.project}`,
   });
 
+  // The images are in Artifact Registry before the revisions that resolve them exist.
+  for (const image of [options.previousImage, options.image]) if (artifactNames(image)?.tag && !state.tagDigest(image)) state.pushImage(image);
   state.put(revision(previous, options.previousImage, {}, EARLIER));
   state.put(revision(latest, options.image, options.labels ?? {}, TIME));
   state.put({
@@ -170,45 +185,35 @@ export function seedCloudStack(state: GcpEmulatorState, options: CloudStackOptio
     state.patch(service, (svc) => change(svc.template as Proto3Json));
   };
   let revisionCounter = 43;
+  const short = (name: string) => name.split("/").pop()!;
+  const failedRevision = (text: string, reason = "REVISION_FAILED", revisionReason?: string) => {
+    const failed = `${service}/revisions/${options.service}-000${revisionCounter++}-bad`;
+    state.put({
+      ...revision(failed, options.image, options.labels ?? {}, TIME),
+      conditions: [
+        // reason and revisionReason are one field (a oneof): a revision's own reason wins.
+        { type: "Ready", state: "CONDITION_FAILED", message: text, lastTransitionTime: TIME, severity: "ERROR", ...(revisionReason ? { revisionReason } : { reason }) },
+        { type: "ContainerHealthy", state: "CONDITION_FAILED", message: text, lastTransitionTime: TIME },
+      ],
+    });
+    return failed;
+  };
 
   return {
     names,
     serveOldRevision() {
       state.patch(service, {
-        traffic: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: previous, percent: 100 }],
-        trafficStatuses: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: previous, percent: 100 }],
+        traffic: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: short(previous), percent: 100 }],
+        trafficStatuses: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: short(previous), percent: 100 }],
       });
     },
     failLatestRevision(message) {
-      const failed = `${service}/revisions/${options.service}-000${revisionCounter++}-bad`;
-      const text =
-        message ??
-        "The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable within the allocated timeout.";
-      state.put({
-        ...revision(failed, options.image, options.labels ?? {}, TIME),
-        conditions: [
-          { type: "Ready", state: "CONDITION_FAILED", message: text, lastTransitionTime: TIME, severity: "ERROR", reason: "REVISION_FAILED" },
-          { type: "ContainerHealthy", state: "CONDITION_FAILED", message: text, lastTransitionTime: TIME },
-        ],
-      });
-      state.patch(service, (svc) => {
-        svc.generation = String(Number(svc.generation) + 1);
-        svc.observedGeneration = svc.generation;
-        svc.latestCreatedRevision = failed;
-        svc.terminalCondition = {
-          type: "Ready",
-          state: "CONDITION_FAILED",
-          message: `Revision '${failed.split("/").pop()}' is not ready and cannot serve traffic. ${text}`,
-          lastTransitionTime: TIME,
-          severity: "ERROR",
-        };
-      });
-      return failed;
+      return this.failRollout({ message });
     },
     splitTraffic(percentOnLatest) {
       const statuses = [
-        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: latest, percent: percentOnLatest },
-        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: previous, percent: 100 - percentOnLatest },
+        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: short(latest), percent: percentOnLatest },
+        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: short(previous), percent: 100 - percentOnLatest },
       ].filter((entry) => entry.percent > 0);
       state.patch(service, { traffic: statuses, trafficStatuses: statuses });
     },
@@ -249,6 +254,32 @@ export function seedCloudStack(state: GcpEmulatorState, options: CloudStackOptio
       patchServingRevisions((target) => {
         target.containers = [container(image)];
       });
+    },
+    repushImageTag() {
+      return state.pushImage(options.image);
+    },
+    failRollout(failure = {}) {
+      const text = failure.message ?? "The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable within the allocated timeout.";
+      const failed = failedRevision(text, failure.reason ?? "REVISION_FAILED", failure.revisionReason ?? "HEALTH_CHECK_CONTAINER_ERROR");
+      state.patch(service, (svc) => {
+        svc.generation = String(Number(svc.generation) + 1);
+        // observedGeneration, latestReadyRevision and trafficStatuses keep the last serving state.
+        svc.latestCreatedRevision = failed;
+        svc.reconciling = false;
+        svc.terminalCondition = {
+          type: "Ready",
+          state: "CONDITION_FAILED",
+          message: `Revision '${short(failed)}' is not ready and cannot serve traffic. ${text}`,
+          lastTransitionTime: TIME,
+          severity: "ERROR",
+          reason: "REVISION_FAILED",
+        };
+        svc.conditions = [
+          { type: "RoutesReady", state: "CONDITION_SUCCEEDED", lastTransitionTime: TIME },
+          { type: "ConfigurationsReady", state: "CONDITION_FAILED", message: `Revision '${short(failed)}' is not ready.`, lastTransitionTime: TIME, reason: "REVISION_FAILED" },
+        ];
+      });
+      return failed;
     },
     setConnectorState(value) {
       state.patch(connector, { state: value });

@@ -28,6 +28,14 @@ export interface RpcDeclaration {
   notFound?: (parts: ResourceParts) => string;
   /** A permission hint more specific than "grant ROLE on the project" (a role on the resource itself, a custom role). */
   permissionHint?: (parts: ResourceParts) => string;
+  /**
+   * The List RPC over the same collection (e.g. ListServices for GetService): when a Get is denied
+   * "… (or it may not exist)", one page of it — if the identity may list — tells a wrong name from a
+   * missing role. Its permission is usually in the same viewer role.
+   */
+  list?: { method: string; responseField?: string };
+  /** What FAILED_PRECONDITION means for this RPC (a disabled secret version, an instance being created), when the generic hint says too little. */
+  failedPrecondition?: (parts: ResourceParts) => string;
 }
 
 export interface GoogleApi {
@@ -37,7 +45,8 @@ export interface GoogleApi {
   label: string;
   /** Default host (for messages; the library knows it too). */
   host: string;
-  load(): Promise<ClientConstructor>;
+  /** The GAPIC client class; absent for an API read over REST only (GcpSession.getJson). */
+  load?(): Promise<ClientConstructor>;
   rpcs: Readonly<Record<string, RpcDeclaration>>;
 }
 
@@ -54,3 +63,24 @@ export function resourceParts(resource: string): ResourceParts {
     name: resource.split("/").pop() ?? resource,
   };
 }
+
+/** gRPC status names by code (google.rpc.Code). */
+export const STATUS_NAMES_BY_CODE = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;

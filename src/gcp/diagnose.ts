@@ -9,7 +9,7 @@ import { DNS } from "../diagnose/codes.js";
 import type { ClassifyContext, ErrorRule } from "../diagnose/classify.js";
 import type { ClassifiedError } from "../diagnose/vocabulary.js";
 import { formatMs } from "../util/duration.js";
-import { resourceParts, type RpcDeclaration } from "./api.js";
+import { resourceParts, STATUS_NAMES_BY_CODE, type RpcDeclaration } from "./api.js";
 
 /** What the session records about a call whose error reaches the classifier. */
 export interface GcpCallInfo {
@@ -26,6 +26,10 @@ export interface GcpCallInfo {
   rpc: RpcDeclaration;
   /** The server's error text (gRPC status details). */
   details?: string;
+  /** The quota (billing) project the credentials send (x-goog-user-project), when they name one. */
+  quotaProject?: string;
+  /** After an "(or it may not exist)" denial: whether a List of the parent showed the resource (undefined: could not tell). */
+  listed?: { exists: boolean; parent: string; method: string };
 }
 
 /** The facts key under which a session keeps the call of each failed RPC. */
@@ -51,6 +55,8 @@ interface CallFacts {
   errno?: string;
   /** The call reached a peer (grpc-js names it: remote_addr=…). */
   connected?: boolean;
+  /** The API's denial says the resource may not exist ("… (or it may not exist)"): IAM answers so for both. */
+  mayNotExist?: boolean;
 }
 
 const emulatorOr = (f: { mode?: string }, emulator: string, real: string) => (f.mode === "emulator" ? emulator : real);
@@ -68,6 +74,14 @@ export const GRPC = defineCatalogue("grpc", {
     code: "PERMISSION_DENIED",
     message: (f: CallFacts) => `${f.what}: permission denied${f.permission ? ` (needs ${f.permission})` : ""}${f.reason ? ` [${f.reason}]` : ""}: ${orStatus(f)}`,
     hint: (f: CallFacts) => permissionHint(f),
+  },
+  DENIED_MISSING: {
+    class: "not-found",
+    code: "NOT_FOUND",
+    message: (f: CallFacts & { parent: string; method: string }) =>
+      `${f.what}: denied "(or it may not exist)", and it does not: ${f.method} ${f.parent} lists no such resource (${orStatus(f)})`,
+    hint: (f: CallFacts) =>
+      f.call?.rpc.notFound ? f.call.rpc.notFound(resourceParts(f.call.resource)) : "Check the resource name, project and region: the resource is not there.",
   },
   UNAUTHENTICATED: {
     class: "auth",
@@ -164,7 +178,10 @@ export const GRPC = defineCatalogue("grpc", {
     class: "unhealthy",
     code: "FAILED_PRECONDITION",
     message: (f: CallFacts) => `${f.what}: the resource is not in a state that allows this (${orStatus(f)})`,
-    hint: "The resource exists but is not usable right now (disabled secret version, instance being created or deleted): inspect it with gcloud.",
+    hint: (f: CallFacts) =>
+      f.call?.rpc.failedPrecondition
+        ? f.call.rpc.failedPrecondition(resourceParts(f.call.resource))
+        : "The resource exists but is not usable right now (disabled secret version, instance being created or deleted): inspect it with gcloud.",
   },
   OTHER: {
     class: "server-error",
@@ -174,13 +191,49 @@ export const GRPC = defineCatalogue("grpc", {
   },
 });
 
+/** The project gcloud's own OAuth client bills when user credentials name no quota project. */
+export const GCLOUD_SHARED_PROJECT = "764086051850";
+
+interface QuotaFacts {
+  what: string;
+  service: string;
+  serviceName?: string;
+  consumer: string;
+  /** The quota project in effect (from the credentials or $GOOGLE_CLOUD_QUOTA_PROJECT), when known. */
+  quotaProject?: string;
+  /** The project of the resource asked for. */
+  project?: string;
+  details: string;
+}
+
+const quotaFix = (f: { project?: string }) =>
+  `set a quota project this identity may use and where the API is enabled — usually the resource's own: gcloud auth application-default set-quota-project ${f.project ?? "PROJECT"} (or GOOGLE_CLOUD_QUOTA_PROJECT=${f.project ?? "PROJECT"}); service accounts need none`;
+
 export const GCP = defineCatalogue("gcp", {
   SERVICE_DISABLED: {
     class: "permission",
     code: "SERVICE_DISABLED",
-    message: (f: { what: string; service: string; consumer: string }) => `${f.what}: ${f.service} is not enabled for ${f.consumer}`,
-    hint: (f: { serviceName?: string; consumer: string }) =>
-      `Enable it: gcloud services enable ${f.serviceName ?? "SERVICE.googleapis.com"} --project ${f.consumer.replace(/^projects\//, "")} (it can take a minute to propagate).`,
+    message: (f: QuotaFacts) => `${f.what}: ${f.service} is not enabled for ${f.consumer}`,
+    hint: (f: QuotaFacts) =>
+      `Enable it: gcloud services enable ${f.serviceName ?? "SERVICE.googleapis.com"} --project ${f.consumer.replace(/^projects\//, "")} (it can take a minute to propagate)` +
+      (f.project && f.consumer.replace(/^projects\//, "") !== f.project
+        ? `. If ${f.consumer.replace(/^projects\//, "")} is not project ${f.project} (messages name projects by number), it is your credentials' quota project: ${quotaFix(f)}.`
+        : "."),
+  },
+  QUOTA_PROJECT: {
+    class: "permission",
+    code: (f: { reason: string }) => f.reason,
+    message: (f: QuotaFacts & { reason: string }) =>
+      `${f.what}: the call is billed to quota project ${f.consumer.replace(/^projects\//, "")}${f.consumer.endsWith(GCLOUD_SHARED_PROJECT) ? " (gcloud's shared project: your user credentials name no quota project)" : ""}, which ${f.reason === "USER_PROJECT_DENIED" ? "this identity may not use (serviceusage.services.use)" : `does not have ${f.service} enabled`}: ${f.details}`,
+    hint: (f: QuotaFacts) => `The resource's project is not the problem: ${quotaFix(f)}. Effective quota project now: ${f.quotaProject ?? "none set"}.`,
+  },
+  VPC_SERVICE_CONTROLS: {
+    class: "permission",
+    code: "SECURITY_POLICY_VIOLATED",
+    message: (f: { what: string; violation?: string }) =>
+      `${f.what}: this runner is outside the VPC Service Controls perimeter around the project (request prohibited by the organization's policy${f.violation ? `; violation id ${f.violation}` : ""})`,
+    hint: (f: { violation?: string }) =>
+      `No IAM role fixes this: add an ingress rule to the perimeter for this identity and network (Security → VPC Service Controls${f.violation ? `; look the violation up with its id ${f.violation} in the audit logs` : ""}), or run the checks inside the perimeter (the Cloud Run Job runner: --runner cloud-run-job).`,
   },
   NO_ADC: {
     class: "auth",
@@ -189,6 +242,14 @@ export const GCP = defineCatalogue("gcp", {
     hint:
       "Run `gcloud auth application-default login` (workstation), or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file " +
       "(CI); on Cloud Run, GCE or GKE the attached service account is used. To use a local emulator instead, set gcp.emulatorHost or INFRA_CHECK_GCP_EMULATOR_HOST.",
+  },
+  NO_TOKEN: {
+    class: "auth",
+    code: "NO_TOKEN",
+    message: (f: { reason: string }) => `the Application Default Credentials could not produce an access token: ${f.reason}`,
+    hint:
+      "The credentials were found but the token exchange failed (expired gcloud login, revoked or deleted key, a Workload Identity Federation pool/provider that rejects this runner's OIDC token, no network path to oauth2/sts.googleapis.com): " +
+      "run `gcloud auth application-default login` again, check GOOGLE_APPLICATION_CREDENTIALS, or the workload identity provider's attribute condition.",
   },
   BAD_HOST_PORT: {
     class: "config",
@@ -219,25 +280,7 @@ export const GCP = defineCatalogue("gcp", {
   },
 });
 
-const STATUS_NAMES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
+const STATUS_NAMES = STATUS_NAMES_BY_CODE;
 
 interface GoogleErrorLike {
   code: number;
@@ -257,6 +300,13 @@ function isGrpcError(error: unknown, call: GcpCallInfo | undefined): error is Go
 }
 
 function permissionHint(f: CallFacts): string {
+  const base = grantHint(f);
+  if (!f.mayNotExist) return base;
+  const parts = f.call ? resourceParts(f.call.resource) : undefined;
+  return `Google answers a missing resource the same way to an identity that may not see it: the name, project (${parts?.project ?? "PROJECT"}) or region (${parts?.region ?? "REGION"}) may be wrong — check them first. If they are right: ${base.charAt(0).toLowerCase()}${base.slice(1)}`;
+}
+
+function grantHint(f: CallFacts): string {
   const permission = f.permission;
   if (!permission) return "The identity is known but lacks a role on this resource: grant it, or run as an identity that has it.";
   const call = f.call;
@@ -287,12 +337,30 @@ export const grpcRule: ErrorRule = (error: unknown, ctx: ClassifyContext): Class
       return diagnosisOf(GRPC.NOT_FOUND, facts);
     case "PERMISSION_DENIED": {
       const meta = error.errorInfoMetadata ?? {};
+      const project = call ? resourceParts(call.resource).project : undefined;
+      const quota = { what: facts.what, service: meta.serviceTitle ?? meta.service ?? call?.api ?? "the API", serviceName: meta.service, quotaProject: call?.quotaProject, project, details };
+      // VPC Service Controls: the perimeter, not IAM, refused (the same status, another fix).
+      if (error.reason === "SECURITY_POLICY_VIOLATED" || /vpcServiceControlsUniqueIdentifier|VPC Service Controls/i.test(details)) {
+        const violation = meta.uid ?? meta.vpcServiceControlsUniqueIdentifier ?? /vpcServiceControlsUniqueIdentifier:\s*([\w-]+)/.exec(details)?.[1];
+        return diagnosisOf(GCP.VPC_SERVICE_CONTROLS, { what: facts.what, violation });
+      }
+      // The quota project (x-goog-user-project) is refused: the credentials' billing, not the resource.
+      if (error.reason === "USER_PROJECT_DENIED") {
+        return diagnosisOf(GCP.QUOTA_PROJECT, { ...quota, reason: "USER_PROJECT_DENIED", consumer: meta.consumer ?? (call?.quotaProject ? `projects/${call.quotaProject}` : "the quota project") });
+      }
       if (error.reason === "SERVICE_DISABLED" || /has not been used in project|is disabled/i.test(details)) {
-        const consumer = meta.consumer ?? (call ? `projects/${resourceParts(call.resource).project}` : "the project");
-        return diagnosisOf(GCP.SERVICE_DISABLED, { what: facts.what, service: meta.service ?? meta.serviceTitle ?? call?.api ?? "the API", serviceName: meta.service, consumer });
+        const consumer = meta.consumer ?? (/in project (\d+|[a-z][\w-]*)/.exec(details)?.[1] ? `projects/${/in project (\d+|[a-z][\w-]*)/.exec(details)![1]}` : project ? `projects/${project}` : "the project");
+        const consumerProject = consumer.replace(/^projects\//, "");
+        if (consumerProject === GCLOUD_SHARED_PROJECT || (call?.quotaProject !== undefined && consumerProject === call.quotaProject && consumerProject !== project)) {
+          return diagnosisOf(GCP.QUOTA_PROJECT, { ...quota, reason: "SERVICE_DISABLED", consumer });
+        }
+        return diagnosisOf(GCP.SERVICE_DISABLED, { ...quota, consumer });
       }
       const permission = meta.permission ?? /Permission '([^']+)'/.exec(details)?.[1] ?? call?.rpc.permission;
-      return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason });
+      // A List of the parent said which it is: no such resource (a wrong name, project or region), or a missing role.
+      if (call?.listed && !call.listed.exists) return diagnosisOf(GRPC.DENIED_MISSING, { ...facts, permission, parent: call.listed.parent, method: call.listed.method });
+      if (call?.listed?.exists) return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason, mayNotExist: false });
+      return diagnosisOf(GRPC.PERMISSION_DENIED, { ...facts, permission, reason: error.reason, mayNotExist: /or it may not exist|does not exist or you (may|do) not/i.test(details) });
     }
     case "UNAUTHENTICATED":
       return diagnosisOf(GRPC.UNAUTHENTICATED, facts);

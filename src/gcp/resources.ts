@@ -16,6 +16,7 @@ export interface GcpConfig {
   region?: string;
   emulatorHost?: string;
   apiEndpoint?: string;
+  apiEndpoints?: Record<string, string>;
 }
 
 /** Per-check overrides every Google kind accepts (a connector in a Shared-VPC host project, one-off flags). */
@@ -41,8 +42,10 @@ export interface GcpSettings {
   region?: string;
   /** host:port: plaintext gRPC, no credentials. */
   emulatorHost?: string;
-  /** host[:port]: TLS + Application Default Credentials (private endpoints). */
+  /** host[:port]: TLS + Application Default Credentials (private endpoints), for every API. */
   apiEndpoint?: string;
+  /** Per API (service name or default host → host[:port]); wins over apiEndpoint. */
+  apiEndpoints?: Record<string, string>;
 }
 
 /**
@@ -59,6 +62,7 @@ export function gcpSettings(overrides: GcpCheckOverrides, deps: ProbeDeps): GcpS
     region: overrides.region ?? config.region,
     ...(emulatorHost ? { emulatorHost } : {}),
     ...(!emulatorHost && config.apiEndpoint ? { apiEndpoint: config.apiEndpoint } : {}),
+    ...(!emulatorHost && config.apiEndpoints ? { apiEndpoints: config.apiEndpoints } : {}),
   };
 }
 
@@ -116,11 +120,36 @@ export function shortName(name: string | null | undefined): string {
   return parts[parts.length - 1];
 }
 
-/** Two names for the same resource, either may be short or full: equal when both full names match, else by last segment. */
+/**
+ * Two names for the same resource, either may be short or full. Full names
+ * are compared by what they name — location, collection, id — and project,
+ * where a project number (as API responses often name it) equals any id: the
+ * resource was reported by, or configured for, a project this check reads.
+ */
 export function sameResource(a: string | null | undefined, b: string | null | undefined): boolean {
   if (!a || !b) return false;
-  if (a.includes("/") && b.includes("/")) return a === b;
+  if (a.includes("/") && b.includes("/")) {
+    const [x, y] = [projectAndRest(a), projectAndRest(b)];
+    if (!x || !y) return a === b;
+    return x.rest === y.rest && (x.project === y.project || isProjectNumber(x.project) || isProjectNumber(y.project));
+  }
   return shortName(a) === shortName(b);
+}
+
+/** A project number (123456789012), as opposed to a project id (ids start with a letter). */
+export function isProjectNumber(project: string | undefined): boolean {
+  return project !== undefined && /^\d+$/.test(project);
+}
+
+function projectAndRest(name: string): { project: string; rest: string } | undefined {
+  const match = /^projects\/([^/]+)(\/.*)?$/.exec(name);
+  return match ? { project: match[1], rest: match[2] ?? "" } : undefined;
+}
+
+/** A full name with its project number replaced by the configured project id (names in reports and hints read as configured). */
+export function withProjectId(name: string, project: string | undefined): string {
+  if (!project) return name;
+  return name.replace(/^projects\/(\d+)(?=\/|$)/, `projects/${project}`);
 }
 
 /**

@@ -9,32 +9,57 @@ import { defineGoogleApi } from "./api.js";
 import { gcpSettings, type GcpSettings } from "./resources.js";
 import { withGcp } from "./session.js";
 
-export const SECRET_MANAGER = defineGoogleApi({
-  id: "secretmanager",
-  label: "Secret Manager",
-  host: "secretmanager.googleapis.com",
-  load: async () => (await import("@google-cloud/secret-manager")).SecretManagerServiceClient as never,
-  rpcs: {
-    AccessSecretVersion: {
-      permission: "secretmanager.versions.access",
-      role: "roles/secretmanager.secretAccessor",
-      notFound: ({ resource, project }) => {
-        const secret = resource.replace(/\/versions\/[^/]+$/, "");
-        return `Secret ${secret} does not exist or has no enabled version ${resource.split("/").pop()}: check the name (gcloud secrets versions list ${secret.split("/").pop()} --project ${project}), or add a version.`;
-      },
-      permissionHint: ({ resource, project }) => {
-        const secret = resource.replace(/\/versions\/[^/]+$/, "").split("/").pop();
-        return `Grant roles/secretmanager.secretAccessor on the secret to the identity infra-check runs as: gcloud secrets add-iam-policy-binding ${secret} --project ${project} --member=IDENTITY --role=roles/secretmanager.secretAccessor`;
+const secretOf = (resource: string) => resource.replace(/\/versions\/[^/]+$/, "");
+const locationFlag = (resource: string) => {
+  const location = /\/locations\/([^/]+)\//.exec(resource)?.[1];
+  return location ? ` --location ${location}` : "";
+};
+
+/**
+ * Secret Manager. A global secret (projects/P/secrets/S) is read from
+ * secretmanager.googleapis.com; a regional one (projects/P/locations/L/secrets/S)
+ * only from its region's endpoint, secretmanager.L.rep.googleapis.com — the
+ * global endpoint does not know it.
+ */
+export function secretManagerApi(location?: string) {
+  return defineGoogleApi({
+    id: location ? `secretmanager.${location}` : "secretmanager",
+    label: "Secret Manager",
+    host: location ? `secretmanager.${location}.rep.googleapis.com` : "secretmanager.googleapis.com",
+    load: async () => (await import("@google-cloud/secret-manager")).SecretManagerServiceClient as never,
+    rpcs: {
+      AccessSecretVersion: {
+        permission: "secretmanager.versions.access",
+        role: "roles/secretmanager.secretAccessor",
+        notFound: ({ resource, project }) => {
+          const secret = secretOf(resource);
+          const version = resource.split("/").pop();
+          return `Secret ${secret} does not exist${version === "latest" ? " or has no version" : ` or has no version ${version}`} (a regional secret, projects/P/locations/L/secrets/S, is not found under projects/P/secrets/S): check the name (gcloud secrets versions list ${secret.split("/").pop()} --project ${project}${locationFlag(resource)}), or add a version.`;
+        },
+        permissionHint: ({ resource, project }) => {
+          const secret = secretOf(resource).split("/").pop();
+          return `Grant roles/secretmanager.secretAccessor on the secret to the identity infra-check runs as: gcloud secrets add-iam-policy-binding ${secret} --project ${project}${locationFlag(resource)} --member=IDENTITY --role=roles/secretmanager.secretAccessor`;
+        },
+        failedPrecondition: ({ resource, project }) => {
+          const secret = secretOf(resource).split("/").pop();
+          const version = resource.split("/").pop();
+          const where = `--secret ${secret} --project ${project}${locationFlag(resource)}`;
+          return version === "latest"
+            ? `"latest" is the newest version whatever its state — Secret Manager does not fall back to an older enabled one: pin an enabled version (…/versions/K; gcloud secrets versions list ${where}) or re-enable the newest (gcloud secrets versions enable VERSION ${where}).`
+            : `Version ${version} is disabled or destroyed: re-enable it (gcloud secrets versions enable ${version} ${where}) or pin another enabled version.`;
+        },
       },
     },
-  },
-});
+  });
+}
+
+export const SECRET_MANAGER = secretManagerApi();
 
 export const SECRETS = defineCatalogue("secret", {
   NOT_A_NAME: {
     class: "config",
     message: (f: { ref: string }) => `secret reference "${f.ref}" is not a secret name`,
-    hint: "Write { secret: projects/PROJECT/secrets/NAME } (latest version) or …/versions/N, or a bare NAME with gcp.project set.",
+    hint: "Write { secret: projects/PROJECT/secrets/NAME } (latest version) or …/versions/N, a regional secret as projects/PROJECT/locations/LOCATION/secrets/NAME, or a bare NAME with gcp.project set.",
   },
   NO_PROJECT: {
     class: "config",
@@ -43,7 +68,7 @@ export const SECRETS = defineCatalogue("secret", {
   },
   BAD_NAME: {
     class: "config",
-    message: (f: { ref: string }) => `secret reference "${f.ref}" is not projects/PROJECT/secrets/NAME[/versions/VERSION]`,
+    message: (f: { ref: string }) => `secret reference "${f.ref}" is not projects/PROJECT/[locations/LOCATION/]secrets/NAME[/versions/VERSION]`,
     hint: "Copy the name from `gcloud secrets describe NAME --format='value(name)'`.",
   },
   EMPTY: {
@@ -69,7 +94,9 @@ export function secretVersionName(ref: string, settings: GcpSettings): string {
 export async function resolveSecret(ref: string, ctx: ProbeContext): Promise<string> {
   const settings = gcpSettings({}, ctx.deps);
   const name = secretVersionName(ref, settings);
-  const response = await withGcp(ctx, settings, (gcp) => gcp.call<{ payload?: { data?: Uint8Array | string | null } | null }>(SECRET_MANAGER, "AccessSecretVersion", { name }));
+  const location = /^projects\/[^/]+\/locations\/([^/]+)\//.exec(name)?.[1];
+  const api = location ? secretManagerApi(location) : SECRET_MANAGER;
+  const response = await withGcp(ctx, settings, (gcp) => gcp.call<{ payload?: { data?: Uint8Array | string | null } | null }>(api, "AccessSecretVersion", { name }));
   const data = response.payload?.data;
   if (data === undefined || data === null || data.length === 0) throw failure(SECRETS.EMPTY, { name });
   return typeof data === "string" ? data : Buffer.from(data).toString("utf8");

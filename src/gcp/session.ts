@@ -3,14 +3,19 @@
 // reference never pays their 150–300 ms import and construct cost. It knows
 // no API of its own: each Google kind declares the API it calls (src/gcp/api.ts).
 //
-// Three ways to reach the APIs, chosen per check from its settings:
+// Three ways to reach the APIs, chosen per check and API from its settings:
 // - emulator (gcp.emulatorHost / $INFRA_CHECK_GCP_EMULATOR_HOST): plaintext
-//   gRPC, no credentials at all — never the user's ADC, never the metadata server;
-// - gcp.apiEndpoint: TLS + Application Default Credentials, to a private endpoint;
-// - default: TLS + ADC to *.googleapis.com.
+//   gRPC (and plain HTTP for REST reads), no credentials at all — never the
+//   user's ADC, never the metadata server;
+// - gcp.apiEndpoints.<service> / gcp.apiEndpoint: TLS + Application Default
+//   Credentials, to a private endpoint (Private Service Connect: one per service);
+// - default: TLS + ADC to the API's own host (*.googleapis.com, regional ones included).
 // ADC is checked once per run, before any client exists: without it every
 // client call fails *and* the library leaks an unhandled rejection, so a
-// missing ADC must become one clear `auth` failure here instead.
+// missing ADC must become one clear `auth` failure here instead. The first
+// access token is fetched then too (with Workload Identity Federation that is
+// the STS exchange, often the slowest step of the run), so its cost and its
+// failures land in the `auth` phase rather than in the first RPC.
 import { failure } from "../diagnose/catalogue.js";
 import { DNS } from "../diagnose/codes.js";
 import net from "node:net";
@@ -18,7 +23,7 @@ import type { ProbeContext } from "../probes/api.js";
 import { raceAbort } from "../util/deadline.js";
 import { formatMs } from "../util/duration.js";
 import { excerpt } from "../util/excerpt.js";
-import type { ClientConstructor, GapicClient, GoogleApi } from "./api.js";
+import { STATUS_NAMES_BY_CODE, type ClientConstructor, type GapicClient, type GoogleApi } from "./api.js";
 import { GCP, GCP_CALLS, GRPC, type GcpCallInfo } from "./diagnose.js";
 import { splitHostPort, type GcpSettings } from "./resources.js";
 
@@ -53,6 +58,7 @@ export async function preloadApis(apis: GoogleApi[]): Promise<void> {
   const gax = await loadGax();
   await Promise.all(
     apis.map(async (api) => {
+      if (!api.load) return;
       const Client = await api.load();
       // The first construction of each client class also compiles its protos
       // (~170 ms); a throw-away instance pays that here. It makes no RPC, so its
@@ -88,11 +94,25 @@ function applicationDefaultCredentials(ctx: ProbeContext): Promise<InstanceType<
   if (!pending) {
     pending = (async () => {
       const { GoogleAuth } = await loadGax();
-      const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
+      // The project is given, not looked up: without it, federated credentials (external_account)
+      // ask Cloud Resource Manager for the audience's project — another API, another permission.
+      const project = (ctx.deps.gcp as { project?: string } | undefined)?.project;
+      const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE], ...(project ? { projectId: project } : {}) });
+      let client: Awaited<ReturnType<typeof auth.getClient>>;
       try {
-        await auth.getClient();
+        client = await auth.getClient();
       } catch (error) {
         throw failure(GCP.NO_ADC, { reason: firstSentence((error as Error)?.message ?? String(error)) });
+      }
+      // A service-account key signs its own JWTs (what the clients send: no exchange, no network),
+      // and REST reads do the same; every other credential (user login, metadata server, Workload
+      // Identity Federation's STS exchange) needs a token from the network: fetched here, in `auth`.
+      const selfSigned = client.constructor?.name === "JWT" && "useJWTAccessWithScope" in client;
+      try {
+        if (selfSigned) (client as { useJWTAccessWithScope?: boolean }).useJWTAccessWithScope = true;
+        else await client.getAccessToken();
+      } catch (error) {
+        throw failure(GCP.NO_TOKEN, { reason: firstSentence((error as Error)?.message ?? String(error)) });
       }
       return auth;
     })();
@@ -128,14 +148,30 @@ export class GcpSession {
     ctx.signal.addEventListener("abort", this.onAbort, { once: true });
   }
 
+  /** The private endpoint configured for `api` (gcp.apiEndpoints by default host, then by service name; then gcp.apiEndpoint). */
+  private configuredEndpoint(api: GoogleApi): { value: string; key: string } | undefined {
+    if (this.settings.emulatorHost) return undefined;
+    const endpoints = this.settings.apiEndpoints ?? {};
+    const service = api.host.split(".")[0];
+    if (endpoints[api.host]) return { value: endpoints[api.host], key: `gcp.apiEndpoints.${api.host}` };
+    if (endpoints[service]) return { value: endpoints[service], key: `gcp.apiEndpoints.${service}` };
+    if (this.settings.apiEndpoint) return { value: this.settings.apiEndpoint, key: "gcp.apiEndpoint" };
+    return undefined;
+  }
+
+  modeFor(api: GoogleApi): GcpCallInfo["mode"] {
+    return this.settings.emulatorHost ? "emulator" : this.configuredEndpoint(api) ? "endpoint" : "default";
+  }
+
   get mode(): GcpCallInfo["mode"] {
-    return this.settings.emulatorHost ? "emulator" : this.settings.apiEndpoint ? "endpoint" : "default";
+    return this.settings.emulatorHost ? "emulator" : this.settings.apiEndpoint || Object.keys(this.settings.apiEndpoints ?? {}).length ? "endpoint" : "default";
   }
 
   endpointFor(api: GoogleApi): string {
     if (this.settings.emulatorHost) return this.settings.emulatorHost;
-    if (this.settings.apiEndpoint) {
-      const { host, port } = splitHostPort(this.settings.apiEndpoint, "gcp.apiEndpoint");
+    const configured = this.configuredEndpoint(api);
+    if (configured) {
+      const { host, port } = splitHostPort(configured.value, configured.key);
       return `${host}:${port}`;
     }
     return `${api.host}:443`;
@@ -147,8 +183,8 @@ export class GcpSession {
    * construction), so the RPC phases that follow time only the RPCs.
    */
   async prepare(...apis: GoogleApi[]): Promise<void> {
-    if (this.mode === "emulator") await raceAbort(this.clientOptions(), this.ctx.signal);
-    else await this.ctx.phases.time("auth", () => raceAbort(this.clientOptions(), this.ctx.signal));
+    if (this.mode === "emulator") await raceAbort(this.baseOptions(), this.ctx.signal);
+    else await this.ctx.phases.time("auth", () => raceAbort(this.baseOptions(), this.ctx.signal));
     await this.ctx.phases.time("client", () => Promise.all(apis.map((api) => this.client(api))));
     await this.connect(apis);
   }
@@ -208,7 +244,7 @@ export class GcpSession {
       if (timedOut) {
         const endpoint = this.endpointFor(api);
         if (resolving.get(endpoint)?.settled === false) throw failure(DNS.TIMEOUT, { endpoint, budgetMs: this.ctx.budgetMs, service: api.label });
-        throw failure(GRPC.CONNECT_TIMEOUT, { what: api.label, endpoint: this.endpointFor(api), budget: formatMs(this.ctx.budgetMs), mode: this.mode, details: "", status: "DEADLINE_EXCEEDED" });
+        throw failure(GRPC.CONNECT_TIMEOUT, { what: api.label, endpoint: this.endpointFor(api), budget: formatMs(this.ctx.budgetMs), mode: this.modeFor(api), details: "", status: "DEADLINE_EXCEEDED" });
       }
       state = channel.getConnectivityState(false);
     }
@@ -225,7 +261,7 @@ export class GcpSession {
     if (!rpcDeclaration) throw new Error(`${api.label}: ${method} is not declared in its API (src/gcp/api.ts)`);
     const client = await this.client(api);
     const rpc = (client as unknown as Record<string, Rpc>)[method.charAt(0).toLowerCase() + method.slice(1)];
-    const info: GcpCallInfo = { api: api.label, method, resource, endpoint: this.endpointFor(api), mode: this.mode, rpc: rpcDeclaration };
+    const info: GcpCallInfo = { api: api.label, method, resource, endpoint: this.endpointFor(api), mode: this.modeFor(api), rpc: rpcDeclaration, ...(this.quotaProject ? { quotaProject: this.quotaProject } : {}) };
     const attempt = async (): Promise<T> => {
       // retry: null turns off the library's own retry policy (GetService alone retries ~13 s on a refused endpoint).
       const timeout = Math.max(1, Math.floor(this.ctx.deadline.remainingMs()));
@@ -235,6 +271,10 @@ export class GcpSession {
     try {
       return await attempt();
     } catch (error) {
+      if (isMaybeMissing(error) && rpcDeclaration.list && !this.closed) {
+        const listed = await this.listedIn(client, rpcDeclaration.list, resource);
+        if (listed) info.listed = listed;
+      }
       if (!isTransient(error) || this.closed || this.ctx.remainingMs() < MIN_RETRY_BUDGET_MS) throw this.recorded(error, info);
       this.ctx.log(`${info.api} ${method}: ${(error as Error).message}; retrying once`);
       await retryPause(RETRY_DELAY_MS, this.ctx.signal);
@@ -269,6 +309,73 @@ export class GcpSession {
     return token;
   }
 
+  /**
+   * One page of the parent's List (best effort, within the budget): is `name` there? Undefined when
+   * the List is denied too, fails, or a page does not settle it.
+   */
+  private async listedIn(client: GapicClient, list: { method: string; responseField?: string }, name: string): Promise<GcpCallInfo["listed"] | undefined> {
+    const parent = name.split("/").slice(0, -2).join("/");
+    const id = name.split("/").pop();
+    const rpc = (client as unknown as Record<string, Rpc>)[list.method.charAt(0).toLowerCase() + list.method.slice(1)];
+    if (!rpc || !parent || this.ctx.deadline.remainingMs() < MIN_RETRY_BUDGET_MS) return undefined;
+    try {
+      const timeout = Math.max(1, Math.floor(this.ctx.deadline.remainingMs() / 2));
+      const [items, next] = (await rpc.call(client, { parent, pageSize: 1000 }, { timeout, retry: null, autoPaginate: false })) as [{ name?: string }[], unknown];
+      const exists = items.some((item) => item.name?.split("/").pop() === id);
+      if (!exists && next) return undefined;
+      return { exists, parent, method: list.method };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * GET a REST resource of `api` (for the API versions that have no gRPC
+   * surface: Cloud Run Admin API v1), bounded like an RPC, with the same
+   * credentials (and quota project header); its errors are Google's JSON error
+   * envelope turned into the status, reason and metadata an RPC error carries,
+   * so they are classified alike. `host` overrides the API's default host (a
+   * regional endpoint); configured endpoints and the emulator win over it.
+   */
+  async getJson<T>(api: GoogleApi, method: string, request: { name: string; path: string; host?: string }): Promise<T> {
+    const rpcDeclaration = api.rpcs[method];
+    if (!rpcDeclaration) throw new Error(`${api.label}: ${method} is not declared in its API (src/gcp/api.ts)`);
+    if (this.closed) throw failure(GCP.CLIENT_ABANDONED, { api: api.label, when: "before" });
+    // Credentials first: the call's record names the quota project they bill.
+    if (this.modeFor(api) !== "emulator") await raceAbort(this.baseOptions(), this.ctx.signal);
+    const target = request.host && this.modeFor(api) === "default" ? { ...api, host: request.host } : api;
+    const endpoint = this.endpointFor(target);
+    const url = `${this.modeFor(api) === "emulator" ? "http" : "https"}://${endpoint.replace(/:443$/, "")}${request.path}`;
+    const info: GcpCallInfo = { api: api.label, method, resource: request.name, endpoint, mode: this.modeFor(api), rpc: rpcDeclaration, ...(this.quotaProject ? { quotaProject: this.quotaProject } : {}) };
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.modeFor(api) !== "emulator") {
+      const options = await this.baseOptions();
+      const auth = options.auth as InstanceType<GaxModule["GoogleAuth"]>;
+      const client = await auth.getClient();
+      // The access token, and x-goog-user-project when the credentials name a quota project.
+      (await client.getRequestHeaders(url)).forEach((value: string, key: string) => void (headers[key] = value));
+    }
+    const timeoutMs = Math.max(1, Math.floor(this.ctx.deadline.remainingMs()));
+    const signal = AbortSignal.any([this.ctx.signal, AbortSignal.timeout(timeoutMs)]);
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal, redirect: "error" });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const timedOut = (error as Error).name === "TimeoutError" || (error as Error).name === "AbortError";
+      throw this.recorded(new RestCallError(timedOut ? 4 : 14, timedOut ? "Deadline exceeded (no answer)" : `${cause?.code ?? ""} ${cause?.message ?? (error as Error).message}`.trim()), info);
+    }
+    const text = await boundedText(response, MAX_REST_BODY_BYTES);
+    if (response.ok) {
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw this.recorded(new RestCallError(13, `the answer is not JSON: ${excerpt(text, 200)}`), info);
+      }
+    }
+    throw this.recorded(RestCallError.from(response.status, text), info);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.ctx.signal.removeEventListener("abort", this.onAbort);
@@ -301,7 +408,8 @@ export class GcpSession {
   }
 
   private async createClient(api: GoogleApi, stubbed: (stub: GrpcStub) => void): Promise<GapicClient> {
-    const options = await this.clientOptions();
+    if (!api.load) throw new Error(`${api.label} (${api.id}) is read over REST only: use getJson`);
+    const options = await this.clientOptions(api);
     const Client: ClientConstructor = await api.load();
     if (this.closed) throw failure(GCP.CLIENT_ABANDONED, { api: api.label, when: "while loading" });
     const client = new Client(options);
@@ -315,11 +423,20 @@ export class GcpSession {
   }
 
   private optionsPromise?: Promise<Record<string, unknown>>;
-  private clientOptions(): Promise<Record<string, unknown>> {
-    return (this.optionsPromise ??= this.buildClientOptions());
+  /** What every client of the session shares: insecure channel credentials (emulator) or the run's GoogleAuth. */
+  private baseOptions(): Promise<Record<string, unknown>> {
+    return (this.optionsPromise ??= this.buildBaseOptions());
   }
 
-  private async buildClientOptions(): Promise<Record<string, unknown>> {
+  private async clientOptions(api: GoogleApi): Promise<Record<string, unknown>> {
+    const base = await this.baseOptions();
+    if (this.settings.emulatorHost) return base;
+    // `apiEndpoint: "host:port"` breaks the library: the port goes separately.
+    const { host, port } = splitHostPort(this.endpointFor(api), "endpoint");
+    return { ...base, apiEndpoint: host, port };
+  }
+
+  private async buildBaseOptions(): Promise<Record<string, unknown>> {
     const gax = await loadGax();
     if (this.settings.emulatorHost) {
       const { host, port } = splitHostPort(this.settings.emulatorHost, "the emulator host");
@@ -334,13 +451,76 @@ export class GcpSession {
       };
     }
     const auth = await raceAbort(applicationDefaultCredentials(this.ctx), this.ctx.signal);
-    if (this.settings.apiEndpoint) {
-      const { host, port } = splitHostPort(this.settings.apiEndpoint, "gcp.apiEndpoint");
-      return { auth, apiEndpoint: host, port };
-    }
+    const client = await auth.getClient();
+    const env = (this.ctx.deps.env ?? process.env) as NodeJS.ProcessEnv;
+    // The project the calls are billed to (x-goog-user-project); a denial about it needs another fix than one about the resource.
+    this.quotaProject = (client as { quotaProjectId?: string }).quotaProjectId || env.GOOGLE_CLOUD_QUOTA_PROJECT || undefined;
+    this.ctx.log(`Google credentials: ${client.constructor?.name ?? "ADC"}; quota project ${this.quotaProject ?? "none (user credentials bill gcloud's shared project; service accounts, their own)"}`);
     return { auth };
   }
+
+  /** The credentials' quota project, once the base options are built (not in emulator mode). */
+  private quotaProject?: string;
 }
+
+/** REST answers are small resources; a larger body is cut off rather than read without bound. */
+const MAX_REST_BODY_BYTES = 1 << 20;
+
+async function boundedText(response: Response, maxBytes: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, maxBytes);
+}
+
+/** A REST failure in the shape of a gRPC one (code, details, ErrorInfo reason/domain/metadata), for the one classifier. */
+export class RestCallError extends Error {
+  readonly code: number;
+  readonly details: string;
+  reason?: string;
+  domain?: string;
+  errorInfoMetadata?: Record<string, string>;
+
+  constructor(code: number, details: string) {
+    super(`${code} ${STATUS_NAMES_BY_CODE[code] ?? "UNKNOWN"}: ${details}`);
+    this.name = "RestCallError";
+    this.code = code;
+    this.details = details;
+  }
+
+  static from(httpStatus: number, body: string): RestCallError {
+    let envelope: { error?: { message?: string; status?: string; details?: { "@type"?: string; reason?: string; domain?: string; metadata?: Record<string, string> }[] } } = {};
+    try {
+      envelope = JSON.parse(body);
+    } catch {
+      // not Google's envelope: the HTTP status alone says what happened
+    }
+    const status = envelope.error?.status;
+    const byName = status ? STATUS_NAMES_BY_CODE.indexOf(status as never) : -1;
+    const code = byName > 0 ? byName : (HTTP_TO_GRPC[httpStatus] ?? 2);
+    const error = new RestCallError(code, envelope.error?.message ?? `HTTP ${httpStatus}: ${excerpt(body.replace(/\s+/g, " "), 200)}`);
+    const info = envelope.error?.details?.find((detail) => detail["@type"]?.endsWith("google.rpc.ErrorInfo"));
+    if (info) {
+      error.reason = info.reason;
+      error.domain = info.domain;
+      error.errorInfoMetadata = info.metadata ?? {};
+    }
+    return error;
+  }
+}
+
+const HTTP_TO_GRPC: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 10, 429: 8, 499: 1, 500: 13, 501: 12, 503: 14, 504: 4 };
 
 /** Run `fn` with a session whose clients are closed afterwards, whatever happens. */
 export async function withGcp<T>(ctx: ProbeContext, settings: GcpSettings, fn: (gcp: GcpSession) => Promise<T>): Promise<T> {
@@ -353,6 +533,13 @@ export async function withGcp<T>(ctx: ProbeContext, settings: GcpSettings, fn: (
 }
 
 const UNAVAILABLE = 14;
+const PERMISSION_DENIED = 7;
+
+/** IAM's answer for both "no role" and "no such resource" (the API cannot say which to an identity that may not see it). */
+function isMaybeMissing(error: unknown): boolean {
+  const err = error as { code?: unknown; details?: unknown; reason?: unknown };
+  return err?.code === PERMISSION_DENIED && err.reason !== "SERVICE_DISABLED" && /may not exist|does not exist or you/i.test(String(err.details ?? ""));
+}
 
 /** UNAVAILABLE from a server that answered (overloaded, restarting) is worth one retry; a refused or unresolvable endpoint is not. */
 function isTransient(error: unknown): boolean {

@@ -7,7 +7,8 @@ import type { ConnectionOptions, TLSSocket } from "node:tls";
 
 /** TLS options shared by every kind (`tls:` block). Paths are already resolved against the config file. */
 export interface TlsSpec {
-  ca?: string;
+  /** A PEM file path, PEM text (a `{ memorystoreCa }` reference once resolved), or the unresolved reference. */
+  ca?: string | { memorystoreCa: string };
   cert?: string;
   key?: string;
   servername?: string;
@@ -28,7 +29,8 @@ export function tlsOptions(spec: TlsSpec | undefined, hostname: string): Connect
   // SNI must not be an IP address (RFC 6066): send it only for names.
   if (name && !net.isIP(name)) options.servername = name;
   options.checkServerIdentity = (_host, cert) => (require("node:tls") as typeof import("node:tls")).checkServerIdentity(name, cert);
-  if (spec?.ca) options.ca = readFileSync(spec.ca);
+  if (typeof spec?.ca === "string") options.ca = spec.ca.startsWith("-----BEGIN") ? spec.ca : readFileSync(spec.ca);
+  else if (spec?.ca) throw new Error("tls.ca: a { memorystoreCa } reference reached the TLS options unresolved");
   if (spec?.cert) options.cert = readFileSync(spec.cert);
   if (spec?.key) options.key = readFileSync(spec.key);
   if (spec?.insecure) options.rejectUnauthorized = false;

@@ -53,6 +53,8 @@ type SecretResolver = (reference: string, ctx: ProbeContext) => Promise<string>;
 export const SECRET_SOURCES = {
   secret: async (): Promise<SecretResolver> => (await import("../gcp/secrets.js")).resolveSecret,
   memorystoreAuth: async (): Promise<SecretResolver> => (await import("./memorystore/auth-string.js")).resolveAuthString,
+  // Not a secret, but read the same way (at run time, in the check's budget): the instance's server CA bundle.
+  memorystoreCa: async (): Promise<SecretResolver> => (await import("./memorystore/server-ca.js")).resolveServerCa,
 } satisfies Record<string, () => Promise<SecretResolver>>;
 
 export type SecretSource = keyof typeof SECRET_SOURCES;

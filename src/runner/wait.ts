@@ -30,7 +30,9 @@
 // while it was still changing: a longer wait may help), true → "converged but
 // broken" (it settled in a bad state: waiting will not help). Checks without
 // the metric (data-plane kinds, or a failure before the state was read) get
-// neither label.
+// neither label. A kind whose resource settled in a failure it will not leave
+// by itself (cloud-run: the newest revision failed and the rollout ended)
+// also reports `finalFailure: true`: that check is not retried either.
 import type { CheckResult, WaitSummary } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
 
@@ -139,7 +141,8 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
   const rounds = Math.max(...attempts.values(), 1);
   const checks = last.map((check) => {
     const previous = beforeLast.get(check.name);
-    const kept = !isDone(check, strict) && previous && squeezed(check, previous) ? previous : check;
+    // A settled failure (not retried) was final, not cut short.
+    const kept = !isDone(check, strict) && !settled.has(check.name) && previous && squeezed(check, previous) ? previous : check;
     if (kept !== check) runOptions.log?.(`--wait: ${check.name}: the last attempt, cut short by the end of the wait (${formatMs(check.budgetMs)} budget), failed with ${check.failure?.class}; reporting the attempt before it`);
     return withAttempts(kept, attempts.get(check.name) ?? 1, strict);
   });
@@ -169,7 +172,7 @@ function squeezed(last: CheckResult, previous: CheckResult): boolean {
 
 /** A failure waiting cannot fix, or a check blocked only by such failures (already settled in `done`). */
 function settledFailure(check: CheckResult, done: ReadonlyMap<string, CheckResult>, strict: boolean): boolean {
-  if (check.status === "fail") return check.failure !== null && NOT_RETRIED.has(check.failure.class);
+  if (check.status === "fail") return check.failure !== null && (NOT_RETRIED.has(check.failure.class) || check.metrics.finalFailure === true);
   if (check.status === "blocked") return check.blockedBy.every((name) => done.has(name) && !isDone(done.get(name)!, strict));
   return false;
 }

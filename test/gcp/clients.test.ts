@@ -15,6 +15,7 @@ import { runCli } from "../helpers/cli.js";
 import { makeCerts, type CertSet } from "../../src/demo/certs.js";
 import { startGcpEmulator } from "../../src/demo/gcp-emulator/index.js";
 import { seedCloudStack } from "../../src/demo/gcp-fixtures.js";
+import { startRedisServer } from "../../src/demo/redis-server.js";
 import { stackOptions } from "./harness.js";
 
 let world: GcpWorld;
@@ -221,6 +222,105 @@ describe("Application Default Credentials", () => {
         expect(result.stdout).not.toContain("ya29.test-token");
       } finally {
         await emulator.stop();
+      }
+    });
+
+    it("gcp.apiEndpoints per API: the v1 digest read (REST) and Artifact Registry over TLS with the token, a regional secret at its own endpoint", async () => {
+      const tlsOptions = { tls: { cert: await readFile(certs.server.cert, "utf8"), key: await readFile(certs.server.key, "utf8") }, requireAuth: true };
+      // Two emulators stand for two Private Service Connect endpoints: Cloud Run + Artifact Registry on one, Secret Manager's regional one on the other.
+      const [runEndpoint, secretEndpoint] = await Promise.all([startGcpEmulator(tlsOptions), startGcpEmulator(tlsOptions)]);
+      try {
+        seedCloudStack(runEndpoint.state, stackOptions());
+        const regional = `projects/${PROJECT}/locations/us-east1/secrets/app-token`;
+        secretEndpoint.state.addSecretVersion(regional, "t0ken-from-the-regional-endpoint");
+        const redis = await startRedisServer({ password: "t0ken-from-the-regional-endpoint" });
+        const config = path.join(scratch, "endpoints.yaml");
+        await writeFile(
+          config,
+          [
+            "gcp:",
+            `  project: ${PROJECT}`,
+            `  region: ${REGION}`,
+            "  apiEndpoints:",
+            `    run: 127.0.0.1:${runEndpoint.port}`,
+            `    artifactregistry: 127.0.0.1:${runEndpoint.port}`,
+            `    secretmanager.us-east1.rep.googleapis.com: 127.0.0.1:${secretEndpoint.port}`,
+            "checks:",
+            `  backend: { kind: cloud-run, service: backend-staging, expect: { image: "*:${stackOptions().labels!["commit-sha"]}" } }`,
+            `  cache: { kind: redis, url: "${redis.url}", password: { secret: ${regional} } }`,
+            "",
+          ].join("\n"),
+        );
+        const result = await runCli(["run", "--config", config, "--format", "json"], {
+          // grpc-js reads its roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, Node's fetch (the REST read) from NODE_EXTRA_CA_CERTS.
+          env: { GOOGLE_APPLICATION_CREDENTIALS: key, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: certs.caCert, NODE_EXTRA_CA_CERTS: certs.caCert },
+        });
+        await redis.stop();
+        const report = JSON.parse(result.stdout);
+        expect(report.checks.map((entry: { status: string; failure: unknown }) => [entry.status, entry.failure]), result.stderr).toEqual([
+          ["pass", null],
+          ["pass", null],
+        ]);
+        expect(runEndpoint.calls.map((call) => call.method)).toEqual(["GetService", "GetRevision", "v1.GetRevision", "GetTag"]);
+        expect(runEndpoint.calls.every((call) => call.authorized)).toBe(true);
+        expect(secretEndpoint.calls).toMatchObject([{ method: "AccessSecretVersion", name: `${regional}/versions/latest`, authorized: true }]);
+        expect(report.checks[0].metrics.imageDigest).toBe(runEndpoint.state.tagDigest(stackOptions().image));
+      } finally {
+        await Promise.all([runEndpoint.stop(), secretEndpoint.stop()]);
+      }
+    });
+
+    it("Workload Identity Federation: the STS exchange happens in the auth phase, and its refusal is an auth failure there", async () => {
+      const subjectToken = path.join(scratch, "github-oidc-token");
+      await writeFile(subjectToken, "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl");
+      let refuse = false;
+      const exchanges: number[] = [];
+      const sts = await httpServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+          exchanges.push(emulatorCalls());
+          res.setHeader("content-type", "application/json");
+          if (refuse) {
+            res.statusCode = 400;
+            res.end(JSON.stringify({ error: "invalid_grant", error_description: "The audience in ID Token does not match the expected audience." }));
+          } else {
+            res.end(JSON.stringify({ access_token: "ya29.federated", issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer", expires_in: 3600 }));
+          }
+        });
+      });
+      const emulator = await startGcpEmulator({ tls: { cert: await readFile(certs.server.cert, "utf8"), key: await readFile(certs.server.key, "utf8") }, requireAuth: true });
+      const emulatorCalls = () => emulator.calls.length;
+      try {
+        seedCloudStack(emulator.state, stackOptions());
+        const credentials = path.join(scratch, "wif.json");
+        await writeFile(
+          credentials,
+          JSON.stringify({
+            type: "external_account",
+            audience: "//iam.googleapis.com/projects/204718835623/locations/global/workloadIdentityPools/github/providers/acme",
+            subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+            token_url: sts.url("/v1/token"),
+            credential_source: { file: subjectToken },
+          }),
+        );
+        const config = path.join(scratch, "wif.yaml");
+        await writeFile(config, `gcp: { project: ${PROJECT}, region: ${REGION}, apiEndpoint: "127.0.0.1:${emulator.port}" }\nchecks:\n  backend: { kind: cloud-run, service: backend-staging }\n`);
+        const env = { GOOGLE_APPLICATION_CREDENTIALS: credentials, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: certs.caCert };
+        const ok = JSON.parse((await runCli(["run", "--config", config, "--format", "json"], { env })).stdout);
+        expect(ok.checks[0].status, JSON.stringify(ok.checks[0].failure)).toBe("pass");
+        // Exchanged before the first RPC reached the API: its cost is in `auth`, not in getService.
+        expect(exchanges).toEqual([0]);
+        expect(Object.keys(ok.checks[0].phasesMs)).toEqual(["auth", "client", "connect", "getService", "getRevisions"]);
+        refuse = true;
+        emulator.calls.length = 0;
+        const refused = JSON.parse((await runCli(["run", "--config", config, "--format", "json"], { env })).stdout);
+        expect(refused.checks[0].failure).toMatchObject({ class: "auth", code: "NO_TOKEN", phase: "auth" });
+        expect(refused.checks[0].failure.message).toContain("could not produce an access token");
+        expect(refused.checks[0].failure.message).toContain("invalid_grant");
+        expect(refused.checks[0].failure.hint).toContain("workload identity provider");
+        expect(emulator.calls).toEqual([]);
+      } finally {
+        await Promise.all([emulator.stop(), sts.stop()]);
       }
     });
 

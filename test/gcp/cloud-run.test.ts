@@ -189,7 +189,10 @@ describe("cloud-run check against the emulator", () => {
       ready: true,
       converged: true,
     });
-    expect(Object.keys(result.phasesMs)).toEqual(["client", "connect", "getService", "getRevisions"]);
+    // An image expectation also reads the digest that runs (v1, within getRevisions) and what the tag points to now (Artifact Registry).
+    expect(Object.keys(result.phasesMs)).toEqual(["client", "connect", "getService", "getRevisions", "getTags"]);
+    expect(result.metrics.imageDigest).toBe(world.emulator.state.tagDigest(IMAGE));
+    expect(result.metrics.tagDigests).toEqual({ [SHA]: world.emulator.state.tagDigest(IMAGE) });
     // The DATABASE_URL literal is in the fixture; the report says only how it is set.
     expect(JSON.stringify(result)).not.toContain("postgres://app@10.20.0.5");
     expect(result.metrics.env).toMatchObject({ DATABASE_URL: "literal" });

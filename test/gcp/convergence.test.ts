@@ -166,6 +166,8 @@ describe("--wait polls cloud checks until they converge", () => {
     if (row.first) expect(rounds[0].backend.code).toBe(row.first);
     expect(rounds.at(-1)!.backend.status).toBe("fail");
     expect(backend).toMatchObject({ status: "fail", attempts: rounds.length, metrics: { converged: true } });
+    // A failed revision that ended the rollout is final: not polled again once seen (issue 17).
+    if (row.code === "REVISION_FAILED") expect(rounds).toHaveLength(2);
     expect(backend.labels).toEqual(["converged but broken"]);
     if (row.code) expect(backend.failure?.code).toBe(row.code);
     if (row.class) expect(backend.failure?.class).toBe(row.class);

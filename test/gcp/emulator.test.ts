@@ -137,4 +137,63 @@ describe("the real clients against the emulator", () => {
       await other.stop();
     }
   });
+
+  it("as the real APIs answer: project numbers in returned names, short revision names in traffic, paged lists in creation order", async () => {
+    const other = await startGcpEmulator({ defaultPageSize: 2, projectNumbers: { [PROJECT]: "204718835623" } });
+    const stack = seedCloudStack(other.state, stackOptions());
+    for (let n = 50; n < 53; n += 1) other.state.put({ ...other.state.get(stack.names.revisions.previous)!, name: `${stack.names.service}/revisions/backend-staging-000${n}-new` });
+    const { v2 } = await import("@google-cloud/run");
+    const options = await clientOptions(other.port);
+    const services = new v2.ServicesClient(options);
+    const revisions = new v2.RevisionsClient(options);
+    try {
+      const call = { timeout: 5000, retry: null };
+      const [service] = await services.getService({ name: stack.names.service }, call);
+      expect(service.latestReadyRevision).toBe(`projects/204718835623/locations/${REGION}/services/backend-staging/revisions/backend-staging-00042-xoz`);
+      stack.serveOldRevision();
+      const [old] = await services.getService({ name: `projects/204718835623/locations/${REGION}/services/backend-staging` }, call);
+      expect(old.trafficStatuses?.[0].revision).toBe("backend-staging-00041-kiv");
+      // One page of two, then the client follows nextPageToken (auto-pagination) through all five, in creation order.
+      const [page, next, raw] = await revisions.listRevisions({ parent: stack.names.service }, { ...call, autoPaginate: false });
+      expect(page).toHaveLength(2);
+      expect(next?.pageToken).toBeTruthy();
+      expect(raw?.nextPageToken).toBeTruthy();
+      const [all] = await revisions.listRevisions({ parent: stack.names.service }, call);
+      expect(all.map((revision) => revision.name?.split("/").pop())).toEqual([
+        "backend-staging-00041-kiv",
+        "backend-staging-00042-xoz",
+        "backend-staging-00050-new",
+        "backend-staging-00051-new",
+        "backend-staging-00052-new",
+      ]);
+      await expect(revisions.listRevisions({ parent: stack.names.service, pageToken: "bogus" }, { ...call, autoPaginate: false })).rejects.toMatchObject({ code: 3 });
+    } finally {
+      await Promise.all([services.close(), revisions.close()]);
+      await other.stop();
+    }
+  });
+
+  it("the v1 REST revision on the same port: the digest the revision resolved at creation, Google's JSON error envelope", async () => {
+    const other = await startGcpEmulator({ projectNumbers: { [PROJECT]: "204718835623" } });
+    const stack = seedCloudStack(other.state, stackOptions());
+    try {
+      const url = (revision: string, namespace = PROJECT) => `http://${other.emulatorHost}/apis/serving.knative.dev/v1/namespaces/${namespace}/revisions/${revision}`;
+      const before = other.state.tagDigest(stackOptions().image)!;
+      other.state.pushImage(stackOptions().image);
+      const answer = (await (await fetch(url("backend-staging-00042-xoz", "204718835623"))).json()) as { spec: { containers: { image: string }[] } };
+      expect(answer).toMatchObject({ kind: "Revision", metadata: { name: "backend-staging-00042-xoz", namespace: "204718835623" }, status: { imageDigest: `us-docker.pkg.dev/${PROJECT}/app/backend@${before}` } });
+      expect(answer.spec.containers[0].image).toBe(stackOptions().image);
+      const missing = await fetch(url("nope"));
+      expect(missing.status).toBe(404);
+      other.state.fail("v1.GetRevision", { code: "PERMISSION_DENIED" });
+      const denied = await fetch(url("backend-staging-00042-xoz"));
+      expect(denied.status).toBe(403);
+      expect(await denied.json()).toMatchObject({
+        error: { code: 403, status: "PERMISSION_DENIED", details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "IAM_PERMISSION_DENIED", metadata: { permission: "run.revisions.get" } }] },
+      });
+      expect(stack.names.service).toContain(PROJECT);
+    } finally {
+      await other.stop();
+    }
+  });
 });

@@ -67,6 +67,7 @@ export async function startGcpWorld(overrides: Partial<CloudStackOptions> = {}):
     reset() {
       for (const name of emulator.state.names()) emulator.state.remove(name);
       emulator.state.clearFaults();
+      emulator.state.clearSecrets();
       stack = seedCloudStack(emulator.state, options);
     },
     stop: () => emulator.stop(),

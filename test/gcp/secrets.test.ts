@@ -74,12 +74,46 @@ describe("secret references", () => {
     expect(result.failure?.message).toContain("DISABLED");
   });
 
+  it("latest is the newest version whatever its state: a disabled newest version fails (no fallback), and the hint says pin or re-enable", async () => {
+    const newest = world.emulator.state.addSecretVersion(SECRET, `${PASSWORD}-rotated`);
+    world.emulator.state.setSecretVersionEnabled(newest, false);
+    const result = await world.check(redisCheck(redis, { secret: SECRET }));
+    expect(result.failure).toMatchObject({ class: "unhealthy", code: "FAILED_PRECONDITION", phase: "secret" });
+    expect(result.failure?.message).toMatch(/Secret Version \[projects\/\d{12}\/secrets\/redis-password-staging\/versions\/2\] is in DISABLED state/);
+    expect(result.failure?.hint).toContain('"latest" is the newest version whatever its state');
+    expect(result.failure?.hint).toContain("pin an enabled version (…/versions/K");
+    expect(result.failure?.hint).toContain("gcloud secrets versions enable VERSION --secret redis-password-staging --project acme-staging");
+    // The pinned, enabled version 1 still works.
+    expect((await world.check(redisCheck(redis, { secret: `${SECRET}/versions/1` }))).status).toBe("pass");
+  });
+
+  it("a destroyed version → FAILED_PRECONDITION naming DESTROYED", async () => {
+    world.emulator.state.setSecretVersionState(`${SECRET}/versions/1`, "DESTROYED");
+    const result = await world.check(redisCheck(redis, { secret: `${SECRET}/versions/1` }));
+    expect(result.failure).toMatchObject({ class: "unhealthy", code: "FAILED_PRECONDITION" });
+    expect(result.failure?.message).toContain("is in DESTROYED state");
+    expect(result.failure?.hint).toContain("gcloud secrets versions enable 1 --secret redis-password-staging");
+  });
+
+  it("a regional secret (projects/P/locations/L/secrets/S) resolves, and its hints name --location", async () => {
+    const regional = `projects/${PROJECT}/locations/us-east1/secrets/redis-password-staging`;
+    world.emulator.state.addSecretVersion(regional, PASSWORD);
+    const result = await world.check(redisCheck(redis, { secret: regional }));
+    expect(result.status, JSON.stringify(result.failure)).toBe("pass");
+    expect(world.emulator.calls.filter((call) => call.method === "AccessSecretVersion").at(-1)?.name).toBe(`${regional}/versions/latest`);
+    world.emulator.state.fail("AccessSecretVersion", { code: "PERMISSION_DENIED" });
+    const denied = await world.check(redisCheck(redis, { secret: regional }));
+    expect(denied.failure?.hint).toContain("gcloud secrets add-iam-policy-binding redis-password-staging --project acme-staging --location us-east1");
+  });
+
   it("Memorystore AUTH string forbidden → permission naming redis.instances.getAuthString", async () => {
     world.emulator.state.fail("GetInstanceAuthString", { code: "PERMISSION_DENIED" });
     const result = await world.check(redisCheck(memorystoreRedis, { memorystoreAuth: "staging-redis-f1adc35c" }));
     expect(result.failure?.class).toBe("permission");
     expect(result.failure?.hint).toContain("redis.instances.getAuthString");
-    expect(result.failure?.hint).toContain("roles/redis.editor");
+    // roles/redis.editor does not hold the permission (issue 17): admin or a custom role does.
+    expect(result.failure?.hint).toContain("only roles/redis.admin");
+    expect(result.failure?.hint).toContain("gcloud iam roles create redisAuthStringReader --project acme-staging --permissions=redis.instances.getAuthString");
   });
 
   it("Memorystore instance with AUTH disabled → config failure (there is no AUTH string)", async () => {

@@ -72,11 +72,31 @@ export interface EmulatorTools {
   rpc(method: string, field: string | ((request: Record<string, unknown>) => string), answer: (name: string, request: Record<string, unknown>) => RpcAnswer | Promise<RpcAnswer>): UnaryHandler;
   /** Get: INVALID_ARGUMENT for a malformed name, NOT_FOUND for a missing one. */
   getter(method: string, collection: string): UnaryHandler;
-  /** List: every resource of the collection under `parent`, one page. */
+  /** List: the resources of the collection under `parent` in creation order, paged (pageSize, pageToken, nextPageToken) as the real APIs page. */
   lister(method: string, collection: string, responseField: string, extra?: Record<string, unknown>): UnaryHandler;
   errorFor(code: FaultCode, message: string, info?: ErrorInfo): RpcError;
   /** NOT_FOUND in the wording of the API that owns the method. */
   notFound(method: string, name: string): RpcError;
+  /** The project number of a project id (the emulator's own, stable per id; `options.projectNumbers` wins). */
+  projectNumber(project: string): string;
+  /** A name with its project number (projects/123…/…) turned into the project id form the store keys by. */
+  canonical(name: string): string;
+  /** A name in the project-number form, as some fields of real responses carry it. */
+  numbered(name: string): string;
+  /** Called on every `put` (fixtures, patches, creating RPCs) with the resource and whether it replaced one. */
+  onPut(listener: (resource: Proto3Json, previous: Proto3Json | undefined) => void): void;
+}
+
+/** A REST (HTTP/1.1 JSON) route, for the APIs or API versions that have no gRPC surface (Cloud Run Admin API v1). */
+export interface RestRoute {
+  /** The RPC name in the call log, fault targets and permission table ("v1.GetRevision"). */
+  method: string;
+  /** Matched against the request path (without the query). */
+  path: RegExp;
+  /** The resource name the route asks for, from the path's match (for the log, faults and IAM messages). */
+  resource(match: RegExpExecArray): string;
+  /** The JSON body of a 200 answer, or an RpcError (sent as Google's JSON error envelope). */
+  answer(match: RegExpExecArray): { ok: unknown } | RpcError;
 }
 
 export interface ServiceHandlers {
@@ -90,6 +110,8 @@ export interface ServiceHandlers {
 
 export interface StartedApi<Controls extends object> {
   services: ServiceHandlers[];
+  /** REST routes served on the same port (the core tells HTTP/1.1 from gRPC's HTTP/2 by the first bytes). */
+  rest?: RestRoute[];
   /** Methods merged into the emulator's `state` for tests and the demo. */
   controls: Controls;
   /** Part of `state.clearFaults()`: drop the API's own injected faults. */
@@ -100,8 +122,10 @@ export interface EmulatedApi<Controls extends object = object, Options extends o
   /** Key → module path of a protos.json inside a client package. */
   protos: Record<string, string>;
   collections?: ResourceCollection[];
-  /** IAM permission each RPC needs, as Google documents it. */
+  /** IAM permission each RPC needs, as Google documents it (the emulator's own table, not the product's). */
   permissions: Record<string, string>;
+  /** The service's name (run.googleapis.com): the ErrorInfo domain of its IAM denials and the service of SERVICE_DISABLED. */
+  domain: string;
   /** The API's own NOT_FOUND message for a method, when it words it differently from "Resource 'X' was not found". */
   notFoundMessage?(method: string, name: string): string | undefined;
   start(tools: EmulatorTools, options: Options): StartedApi<Controls>;

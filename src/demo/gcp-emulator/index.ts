@@ -14,9 +14,14 @@
 // call that is never answered.
 //
 // Used by the tests, the demo stack and the benchmarks: loopback only.
+import { createHash } from "node:crypto";
+import http from "node:http";
 import { createRequire } from "node:module";
+import net from "node:net";
+import { Duplex } from "node:stream";
+import tls from "node:tls";
 import { loadGax } from "../../gcp/session.js";
-import type { EmulatorTools, ErrorInfo, FaultCode, Proto3Json, ResourceCollection, RpcAnswer, RpcError, UnaryHandler } from "./api.js";
+import type { EmulatorTools, ErrorInfo, FaultCode, Proto3Json, ResourceCollection, RestRoute, RpcAnswer, RpcError, UnaryHandler } from "./api.js";
 import { EMULATED_APIS, type ApiControls, type ApiOptions } from "./apis/index.js";
 import { validateProto3Json, type ProtoType } from "./proto-json.js";
 
@@ -27,7 +32,7 @@ export type EmulatorFault = (
   | {
       code: FaultCode;
       message?: string;
-      /** ErrorInfo: defaults for PERMISSION_DENIED are IAM_PERMISSION_DENIED / iam.googleapis.com / { permission, resource }. */
+      /** ErrorInfo: defaults for PERMISSION_DENIED are IAM_PERMISSION_DENIED / the API's service name / { permission, resource }. */
       reason?: string;
       domain?: string;
       metadata?: Record<string, string>;
@@ -80,6 +85,10 @@ export interface GcpEmulatorOptions extends ApiOptions {
   requireAuth?: boolean;
   /** Loopback address to bind (default 127.0.0.1). */
   host?: string;
+  /** Project id → project number (default: a stable 12-digit number per id), used where real responses and messages name the number. */
+  projectNumbers?: Record<string, string>;
+  /** Page size of List RPCs when the request sets none (real APIs use their own default; small here so paging is exercised). */
+  defaultPageSize?: number;
 }
 
 export interface GcpEmulator {
@@ -148,12 +157,32 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const ErrorInfoType = rpcRoot.lookupType("google.rpc.ErrorInfo");
   const collections: ResourceCollection[] = EMULATED_APIS.flatMap((api) => api.collections ?? []);
   const permissions: Record<string, string> = Object.assign({}, ...EMULATED_APIS.map((api) => api.permissions));
+  const domains: Record<string, string> = Object.assign({}, ...EMULATED_APIS.map((api) => Object.fromEntries(Object.keys(api.permissions).map((method) => [method, api.domain]))));
 
   // ---------------------------------------------------------------- state
   const resources = new Map<string, { json: Proto3Json; message: Record<string, unknown>; collection: string }>();
   const faults = new Map<string, EmulatorFault>();
   const pendingChanges: { target: string; callsLeft: number; change: () => void }[] = [];
   const calls: EmulatorCall[] = [];
+  const putListeners: ((resource: Proto3Json, previous: Proto3Json | undefined) => void)[] = [];
+
+  // Real APIs accept a project's number wherever its id goes, and answer some fields with the number.
+  const numbers = new Map<string, string>(Object.entries(options.projectNumbers ?? {}));
+  const projectNumber = (project: string) => {
+    if (/^\d+$/.test(project)) return project;
+    let number = numbers.get(project);
+    if (!number) {
+      number = String(100_000_000_000 + (createHash("sha256").update(project).digest().readUInt32BE(0) % 900_000_000_000));
+      numbers.set(project, number);
+    }
+    return number;
+  };
+  const canonical = (name: string) =>
+    name.replace(/^projects\/(\d+)(?=\/|$)/, (whole, number: string) => {
+      for (const [id, known] of numbers) if (known === number) return `projects/${id}`;
+      return whole;
+    });
+  const numbered = (name: string) => name.replace(/^projects\/([^/]+)(?=\/|$)/, (_whole, project: string) => `projects/${projectNumber(project)}`);
 
   const convert = (json: Proto3Json) => {
     const entry = collections.find((candidate) => candidate.pattern.test(json.name));
@@ -170,7 +199,10 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const put = (resource: Proto3Json) => {
     const copy = structuredClone(resource);
     const { collection, message } = convert(copy);
+    projectNumber(/^projects\/([^/]+)/.exec(copy.name)?.[1] ?? "");
+    const previous = resources.get(copy.name)?.json;
     resources.set(copy.name, { json: copy, message, collection });
+    for (const listener of putListeners) listener(copy, previous);
   };
 
   // ---------------------------------------------------------------- errors
@@ -204,7 +236,8 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     if (fault.code === "PERMISSION_DENIED") {
       return errorFor(fault.code, fault.message ?? `Permission '${permission}' denied on resource '${name}' (or it may not exist).`, {
         reason: fault.reason ?? "IAM_PERMISSION_DENIED",
-        domain: fault.domain ?? "iam.googleapis.com",
+        // Real APIs put their own service name in the denial's ErrorInfo.
+        domain: fault.domain ?? domains[method] ?? "iam.googleapis.com",
         metadata: fault.metadata ?? { permission, resource: name },
       });
     }
@@ -244,9 +277,10 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     );
 
   const rpc: EmulatorTools["rpc"] = (method, field, answer): UnaryHandler => (call, callback) => {
-    const name = typeof field === "function" ? field(call.request) : String(call.request[field] ?? "");
+    const asked = typeof field === "function" ? field(call.request) : String(call.request[field] ?? "");
+    const name = canonical(asked);
     const authorization = call.metadata.get("authorization")[0];
-    calls.push({ method, name, authorized: authorization !== undefined });
+    calls.push({ method, name: asked, authorized: authorization !== undefined });
     applyPendingChanges(method, name);
     if (options.requireAuth && !/^Bearer \S+/.test(String(authorization ?? ""))) return callback(unauthenticated());
     const fault = injected(method, name);
@@ -295,9 +329,27 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
         return found && found.collection === collection ? { ok: found.message } : notFound(method, name);
       }),
     lister: (method, collection, responseField, extra = {}) =>
-      rpc(method, "parent", (parent) => ({ ok: { [responseField]: childrenOf(collection, parent), nextPageToken: "", ...extra } })),
+      rpc(method, "parent", (parent, request) => {
+        const all = childrenOf(collection, parent);
+        // Opaque to clients, as Google's are: here the offset of the next item, bound to the parent it pages.
+        const token = String(request.pageToken ?? "");
+        let offset = 0;
+        if (token) {
+          const decoded = /^([^|]*)\|(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
+          if (!decoded || decoded[1] !== parent) return errorFor("INVALID_ARGUMENT", `Invalid page token: ${token}`);
+          offset = Number(decoded[2]);
+        }
+        const size = Math.min(Number(request.pageSize) > 0 ? Number(request.pageSize) : (options.defaultPageSize ?? 50), 1000);
+        const page = all.slice(offset, offset + size);
+        const next = offset + size < all.length ? Buffer.from(`${parent}|${offset + size}`, "utf8").toString("base64url") : "";
+        return { ok: { [responseField]: page, nextPageToken: next, ...extra } };
+      }),
     errorFor,
     notFound,
+    projectNumber,
+    canonical,
+    numbered,
+    onPut: (listener) => void putListeners.push(listener),
   };
 
   // ---------------------------------------------------------------- APIs
@@ -343,20 +395,117 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const packages = Object.fromEntries(
     Object.entries(protosJson).map(([key, json]) => [key, grpc.loadPackageDefinition(protoLoader.fromJSON(json, loaderOptions))]),
   );
-  const server = new grpc.Server();
+  const grpcServer = new grpc.Server();
   for (const { proto, service, handlers } of started.flatMap((api) => api.services)) {
     let node: unknown = packages[proto];
     for (const part of service.split(".")) node = (node as Record<string, unknown>)[part];
-    server.addService((node as { service: never }).service, handlers as never);
+    grpcServer.addService((node as { service: never }).service, handlers as never);
   }
+  const routes = started.flatMap((api) => api.rest ?? []);
+  const restServer = http.createServer((request, response) => serveRest(request, response));
+
+  // One port for both surfaces, as one emulatorHost names them: gRPC (HTTP/2, whose connection
+  // preface starts "PRI * HTTP/2.0") goes to the gRPC server, anything else to the REST routes.
+  // With TLS the choice is ALPN's (grpc-js offers h2).
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const sockets = new Set<net.Socket>();
+  const route = (socket: net.Socket, isGrpc: boolean) => (isGrpc ? injector.injectConnection(socket) : restServer.emit("connection", socket));
+  // HTTP/2 reads a socket's native handle, past anything put back into its JS buffer: the sniffed
+  // bytes are replayed through a stream of its own instead.
+  const replaying = (socket: net.Socket, first: Buffer): Duplex => {
+    const duplex = new Duplex({
+      read: () => void socket.resume(),
+      write: (chunk, encoding, callback) => void socket.write(chunk, encoding, callback),
+      final: (callback) => {
+        socket.end();
+        callback();
+      },
+      destroy: (error, callback) => {
+        socket.destroy();
+        callback(error);
+      },
+    });
+    duplex.push(first);
+    socket.on("data", (chunk: Buffer) => {
+      if (!duplex.push(chunk)) socket.pause();
+    });
+    socket.once("end", () => duplex.push(null));
+    socket.once("close", () => duplex.destroy());
+    return duplex;
+  };
+  const sniff = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.once("error", () => socket.destroy());
+    socket.once("data", (chunk: Buffer) => {
+      socket.pause();
+      if (chunk.subarray(0, 3).toString("latin1") === "PRI") return void injector.injectConnection(replaying(socket, chunk));
+      // The HTTP/1 parser also reads what was put back into the socket's buffer.
+      socket.unshift(chunk);
+      restServer.emit("connection", socket);
+      socket.resume();
+    });
+  };
+  const listener = options.tls
+    ? tls.createServer({ key: options.tls.key, cert: options.tls.cert, ALPNProtocols: ["h2", "http/1.1"] }, (socket) => {
+        sockets.add(socket);
+        socket.once("close", () => sockets.delete(socket));
+        socket.once("error", () => socket.destroy());
+        route(socket, socket.alpnProtocol === "h2");
+      })
+    : net.createServer(sniff);
 
   const host = options.host ?? "127.0.0.1";
-  const credentials = options.tls
-    ? grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(options.tls.key), cert_chain: Buffer.from(options.tls.cert) }], false)
-    : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(":") ? `[${host}]` : host}:0`, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+    listener.once("error", reject);
+    listener.listen(0, host, () => resolve((listener.address() as net.AddressInfo).port));
   });
+
+  function serveRest(request: http.IncomingMessage, response: http.ServerResponse) {
+    const url = new URL(request.url ?? "/", "http://emulator");
+    const send = (status: number, body: unknown) => {
+      response.writeHead(status, { "content-type": "application/json; charset=UTF-8" });
+      response.end(JSON.stringify(body));
+    };
+    const sendError = (error: RpcError) => send(HTTP_STATUS[error.code] ?? 500, restErrorBody(error));
+    for (const candidate of routes) {
+      const match = request.method === "GET" ? candidate.path.exec(url.pathname) : null;
+      if (!match) continue;
+      const name = canonical(candidate.resource(match));
+      const authorization = request.headers.authorization;
+      calls.push({ method: candidate.method, name: candidate.resource(match), authorized: authorization !== undefined });
+      applyPendingChanges(candidate.method, name);
+      if (options.requireAuth && !/^Bearer \S+/.test(String(authorization ?? ""))) return sendError(unauthenticated());
+      const fault = injected(candidate.method, name);
+      if (fault === "hang") {
+        hung.add(() => response.destroy());
+        return;
+      }
+      if (fault) return sendError(fault);
+      let result: RpcAnswer;
+      try {
+        result = candidate.answer(match);
+      } catch (error) {
+        return sendError(errorFor("INTERNAL", `emulator: ${(error as Error).message}`));
+      }
+      return "ok" in result ? send(200, result.ok) : sendError(result);
+    }
+    send(404, { error: { code: 404, message: `The requested URL ${url.pathname} was not found on this server.`, status: "NOT_FOUND" } });
+  }
+
+  /** Google's JSON error envelope, carrying the same google.rpc.Status details as gRPC's trailer. */
+  function restErrorBody(error: RpcError): unknown {
+    const bin = error.metadata.get("grpc-status-details-bin")[0];
+    const details: unknown[] = [];
+    if (bin) {
+      const status = StatusType.toObject(StatusType.decode(bin as Buffer), { defaults: true }) as { details?: { type_url: string; value: Uint8Array }[] };
+      for (const detail of status.details ?? []) {
+        if (detail.type_url.endsWith("google.rpc.ErrorInfo")) details.push({ "@type": detail.type_url, ...ErrorInfoType.toObject(ErrorInfoType.decode(detail.value), { defaults: true }) });
+      }
+    }
+    const statusName = Object.entries(STATUS).find(([, code]) => code === error.code)?.[0] ?? "UNKNOWN";
+    return { error: { code: HTTP_STATUS[error.code] ?? 500, message: error.details, status: statusName, ...(details.length ? { details } : {}) } };
+  }
 
   let stopped: Promise<void> | undefined;
   return {
@@ -369,9 +518,18 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       (stopped ??= new Promise<void>((resolve) => {
         for (const release of hung) release();
         hung.clear();
-        server.tryShutdown(() => resolve());
-        // Calls still open after a moment (a client that never reads) must not keep the process alive.
-        setTimeout(() => server.forceShutdown(), 200).unref();
+        listener.close(() => resolve());
+        // gRPC sessions end gracefully (GOAWAY, streams in flight answered) within 200 ms, then are destroyed.
+        injector.drain(200);
+        restServer.closeAllConnections();
+        // Connections still open after a moment (a client that never reads) must not keep the process alive.
+        setTimeout(() => {
+          injector.destroy();
+          for (const socket of sockets) socket.destroy();
+        }, 250).unref();
       })),
   };
 }
+
+/** gRPC status → the HTTP status Google's REST surface answers with. */
+const HTTP_STATUS: Record<number, number> = { 1: 499, 3: 400, 5: 404, 7: 403, 8: 429, 9: 400, 13: 500, 14: 503, 16: 401 };

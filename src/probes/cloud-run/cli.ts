@@ -10,7 +10,8 @@ export const cloudRunOneOff: OneOffCommand = {
   description: "Check a Cloud Run service once: Ready, traffic on the latest revision, image, VPC egress, env",
   options: [
     ...gcpOneOffOptions(CLOUD_RUN_SERVICES),
-    { flags: "--image <glob>", description: 'expected image of the serving revision: glob ("*:3f9c2ab") or digest (sha256:…)' },
+    { flags: "--image <glob>", description: 'expected image of the serving revision: glob ("*:3f9c2ab"; a tag is also checked against what it points to now) or the digest it runs (sha256:…, IMAGE@sha256:…)' },
+    { flags: "--expect-commit <sha>", description: "the serving revision runs this commit: its image tag, a revision label, or the digest of that tag (CI: --expect-commit $GITHUB_SHA)" },
     { flags: "--commit-label <key=value>", description: "label the serving revision must carry, e.g. commit-sha=3f9c2ab" },
     { flags: "--connector <name>", description: "expected Serverless VPC Access connector" },
     { flags: "--egress <mode>", description: "expected VPC egress: PRIVATE_RANGES_ONLY | ALL_TRAFFIC" },
@@ -21,6 +22,7 @@ export const cloudRunOneOff: OneOffCommand = {
   ],
   examples: [
     "infra-check cloud-run backend-staging --project acme-staging --region us-central1 --image '*:'$GIT_SHA",
+    "infra-check cloud-run backend-staging --project acme-staging --region us-central1 --expect-commit $GITHUB_SHA",
     "infra-check cloud-run backend-staging --project acme-staging --region us-central1 --connector staging-connector --egress PRIVATE_RANGES_ONLY --env REDIS_PASSWORD,DATABASE_URL",
     "GOOGLE_CLOUD_PROJECT=acme-staging CLOUDSDK_RUN_REGION=us-central1 infra-check cloud-run backend-staging",
     "INFRA_CHECK_GCP_EMULATOR_HOST=127.0.0.1:8085 infra-check cloud-run chat-backend --project demo-project --region us-central1",
@@ -28,6 +30,7 @@ export const cloudRunOneOff: OneOffCommand = {
   toRawCheck(service, options, environment) {
     const require: Record<string, unknown> = {};
     if (options.image) require.image = options.image;
+    if (options.expectCommit) require.commit = String(options.expectCommit);
     if (options.commitLabel) {
       const text = String(options.commitLabel);
       const equals = text.indexOf("=");

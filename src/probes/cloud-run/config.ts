@@ -12,7 +12,10 @@ const requireSchema = z
       .string()
       .min(1)
       .optional()
-      .meta({ description: 'Image of the serving revision: a glob ("*:${GIT_SHA}", "us-docker.pkg.dev/p/r/app:*") or a digest (sha256:…)' }),
+      .meta({
+        description:
+          'Image of the serving revision: a glob over the image as deployed ("*:${GIT_SHA}", "us-docker.pkg.dev/p/r/app:*"; a tag is also checked against what it points to now in Artifact Registry), or the digest it runs (sha256:…, IMAGE@sha256:…)',
+      }),
     commitLabel: z
       .strictObject({
         key: z.string().min(1).meta({ description: "Revision label key, e.g. commit-sha" }),
@@ -32,6 +35,14 @@ const requireSchema = z
       .array(z.string().regex(ENV_NAME, "expected an environment variable name"))
       .optional()
       .meta({ description: "Env vars the container must have (literal or from a secret); names only, values are never read into the report" }),
+    commit: z
+      .union([z.string().regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/, "expected a commit SHA (or the tag CI pushes for it)"), z.number()])
+      .transform(String)
+      .optional()
+      .meta({
+        description:
+          "The commit the serving revision must run (CI shorthand, e.g. ${GIT_SHA}): its image is tagged with it, or a revision label carries it, or it runs the digest that tag points to; a tag re-pushed since the revision was created is drift",
+      }),
     revision: z.string().min(1).optional().meta({ description: "Revision that must receive 100 % of the traffic (default: the latest ready one)" }),
     tag: z.string().min(1).optional().meta({ description: "Traffic tag whose revision must receive 100 % of the traffic" }),
   })
@@ -49,7 +60,7 @@ export const schema = z.strictObject({
   ...gcpCheckFields,
   require: requireSchema
     .optional()
-    .meta({ description: "Requirements that are not metric comparisons; usually written under `expect:` with the metric expectations (image, commitLabel, vpcConnector, directVpc, env, revision, tag)" }),
+    .meta({ description: "Requirements that are not metric comparisons; usually written under `expect:` with the metric expectations (image, commit, commitLabel, vpcConnector, directVpc, env, revision, tag)" }),
 });
 export type CloudRunFields = z.infer<typeof schema>;
 export type CloudRunSpec = CheckSpec<CloudRunFields>;

@@ -9,6 +9,7 @@ import { parseExpectation } from "../../evaluate/expectations.js";
 import { regionOf, sameResource, shortName } from "../../gcp/resources.js";
 import type { Explained, Measurement } from "../api.js";
 import type { CloudRunSpec } from "./config.js";
+import { imageMatches, parseImage, sameCommit, shortDigest } from "./image.js";
 
 interface RolloutFacts {
   name: string;
@@ -19,6 +20,20 @@ interface RolloutFacts {
   latestReady: string;
   latestCreated: string;
   newest?: string;
+  /** Every non-succeeded condition of the newest revision and of the service (reasons included). */
+  conditions: string[];
+  logUri?: string;
+  /** The failed revision's last error lines (redacted), when Cloud Logging was read. */
+  logLines: string[];
+}
+
+interface TagFacts {
+  tag: string;
+  tagDigest: string;
+  servingDigest: string;
+  revision: string;
+  name: string;
+  region: string;
 }
 
 const describeRevision = (f: RolloutFacts) => `gcloud run revisions describe ${f.latestCreated} --region ${f.region}; its logs say why`;
@@ -28,8 +43,13 @@ export const CLOUD_RUN = defineCatalogue("run", {
     class: "unhealthy",
     code: "REVISION_FAILED",
     message: (f: RolloutFacts) =>
-      `newest revision ${f.latestCreated} failed and never became ready (${f.newest ?? "no condition reported"}); traffic stays on ${f.latestReady || "no ready revision"} — the deploy did not take effect`,
-    hint: (f: RolloutFacts) => `Fix the newest revision (${describeRevision(f)}), then redeploy; until then the previous revision keeps serving.`,
+      `newest revision ${f.latestCreated} failed and never became ready (${f.newest ?? "no condition reported"}); traffic stays on ${f.latestReady || "no ready revision"} — the deploy did not take effect` +
+      (f.conditions.length ? `; conditions: ${f.conditions.join("; ")}` : "") +
+      (f.logLines.length ? `; its container wrote: ${f.logLines.map((line) => `"${line}"`).join(" … ")}` : "") +
+      (f.logUri ? `; logs: ${f.logUri}` : ""),
+    hint: (f: RolloutFacts) =>
+      `Fix the newest revision (${describeRevision(f)}), then redeploy; until then the previous revision keeps serving` +
+      (f.latestReady ? ` — to pin it explicitly: gcloud run services update-traffic ${f.name} --to-revisions=${f.latestReady}=100 --region ${f.region}.` : "."),
   },
   NOT_CONVERGED: {
     class: "unhealthy",
@@ -51,6 +71,14 @@ export const CLOUD_RUN = defineCatalogue("run", {
     message: (f: RolloutFacts) => `newest revision ${f.latestCreated} is not the latest ready one (${f.latestReady || "none"})${f.newest ? `: ${f.newest}` : ""}`,
     hint: (f: RolloutFacts) => `Inspect it: ${describeRevision(f)}.`,
   },
+  TAG_MOVED: {
+    class: "drift",
+    code: "TAG_MOVED",
+    message: (f: TagFacts) =>
+      `tag \`:${f.tag}\` now points to ${f.tagDigest} but the serving revision ${f.revision} runs ${f.servingDigest} (the deploy reused the tag without a new revision)`,
+    hint: (f: TagFacts) =>
+      `Cloud Run resolves a tag to a digest once, when a revision is created: deploy again so a new revision picks up the new push (gcloud run deploy ${f.name} --image IMAGE@${f.tagDigest} --region ${f.region}), and push a new tag per commit rather than moving one.`,
+  },
   NO_TRAFFIC: {
     class: "unhealthy",
     code: "NO_TRAFFIC",
@@ -71,8 +99,13 @@ function rolloutFacts(measurement: Measurement, spec: CloudRunSpec): RolloutFact
     latestReady: typeof m.latestReadyRevision === "string" ? m.latestReadyRevision : "",
     latestCreated: typeof m.latestCreatedRevision === "string" ? m.latestCreatedRevision : "",
     ...(typeof m.newestRevisionCondition === "string" ? { newest: m.newestRevisionCondition } : {}),
+    conditions: [...strings(m.newestRevisionConditions).filter((text) => !text.startsWith("Ready:")), ...strings(m.serviceConditions)],
+    ...(typeof m.newestRevisionLogUri === "string" ? { logUri: m.newestRevisionLogUri } : {}),
+    logLines: strings(m.newestRevisionLogs),
   };
 }
+
+const strings = (value: MetricValue | undefined): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : []);
 
 /** A rollout that is not SERVING, in the API's own words. */
 export function explainRollout(actual: MetricValue | undefined, _expectation: Expectation, measurement: Measurement, spec: CloudRunSpec): Explained | undefined {
@@ -119,9 +152,35 @@ export function judgeService(spec: CloudRunSpec, measurement: Measurement): Asse
   const noTraffic = serving.length === 0 ? explanationOf(CLOUD_RUN.NO_TRAFFIC, { ...facts, traffic: String(metrics.traffic ?? "") }) : undefined;
   add("traffic", `100% on ${wanted ?? "?"} (${why})`, metrics.traffic, wanted !== undefined && percent === 100, "unhealthy", noTraffic);
 
+  const image = typeof metrics.image === "string" ? metrics.image : null;
+  const digest = typeof metrics.imageDigest === "string" ? metrics.imageDigest : null;
+  const tagDigests = (metrics.tagDigests && typeof metrics.tagDigests === "object" && !Array.isArray(metrics.tagDigests) ? metrics.tagDigests : {}) as Record<string, string | null>;
+  const deployed = image ? parseImage(image) : undefined;
+  const revision = typeof metrics.servingRevisions === "object" && serving[0] ? serving[0].revision : "?";
   if (require.image !== undefined) {
-    const image = typeof metrics.image === "string" ? metrics.image : null;
-    add("image", `matches ${JSON.stringify(require.image)}`, image, image !== null && imageMatches(image, require.image), "drift");
+    const ok = image !== null && imageMatches(image, require.image, digest);
+    add("image", `matches ${JSON.stringify(require.image)}`, digest && /sha256:/i.test(require.image) ? `${deployed?.repository ?? image}@${digest}` : image, ok, "drift");
+  }
+  if (require.commit !== undefined) {
+    const commit = require.commit;
+    const labels = (metrics.labels ?? {}) as Record<string, string>;
+    const byTag = sameCommit(deployed?.tag, commit);
+    const label = Object.entries(labels).find(([, value]) => sameCommit(value, commit));
+    const commitTag = Object.keys(tagDigests).find((tag) => sameCommit(tag, commit));
+    const byDigest = commitTag !== undefined && digest !== null && tagDigests[commitTag] === digest;
+    const how = byTag ? `image tag :${deployed?.tag}` : label ? `label ${label[0]}=${label[1]}` : byDigest ? `digest of :${commitTag}` : undefined;
+    const actual = [deployed?.tag ? `image tag :${deployed.tag}` : image, digest].filter(Boolean).join(", ") || null;
+    add("commit", `${commit} (image tag, commit label, or the digest of that tag)`, how ? `${commit} (${how})` : actual, how !== undefined, "drift");
+  }
+  // A tag the expectation relies on that was pushed again after the revision resolved it: what
+  // serves is not what the tag names now (incident 8 — "deployed" but the old build serves).
+  if ((require.image !== undefined || require.commit !== undefined) && digest && deployed?.tag) {
+    const tagDigest = tagDigests[deployed.tag];
+    if (typeof tagDigest === "string" && tagDigest !== digest) {
+      const facts = rolloutFacts(measurement, spec);
+      const explained = explanationOf(CLOUD_RUN.TAG_MOVED, { tag: deployed.tag, tagDigest: shortDigest(tagDigest), servingDigest: shortDigest(digest), revision, name: facts.name, region: facts.region });
+      add("imageDigest", `${tagDigest} (what :${deployed.tag} points to now)`, digest, false, "drift", explained);
+    }
   }
   if (require.commitLabel) {
     const labels = (metrics.labels ?? {}) as Record<string, string>;
@@ -152,10 +211,4 @@ export function judgeService(spec: CloudRunSpec, measurement: Measurement): Asse
   return assertions;
 }
 
-/** A digest (sha256:…, @sha256:…) must be the image's digest; anything else is a glob (* and ?) over the whole image reference. */
-export function imageMatches(image: string, expected: string): boolean {
-  const digest = /^@?(sha256:[0-9a-f]{64})$/i.exec(expected);
-  if (digest) return image.toLowerCase().endsWith(`@${digest[1].toLowerCase()}`);
-  const pattern = expected.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${pattern}$`).test(image);
-}
+export { imageMatches } from "./image.js";

@@ -11,13 +11,16 @@ export const MEMORYSTORE = defineGoogleApi({
   host: "redis.googleapis.com",
   load: async () => (await import("@google-cloud/redis")).CloudRedisClient as never,
   rpcs: {
-    GetInstance: { permission: "redis.instances.get", role: "roles/redis.viewer", notFound },
+    GetInstance: { permission: "redis.instances.get", role: "roles/redis.viewer", notFound, list: { method: "ListInstances" } },
     GetInstanceAuthString: {
       permission: "redis.instances.getAuthString",
-      role: "roles/redis.editor",
+      // Only roles/redis.admin among the Memorystore roles (and basic Editor/Owner) holds it; roles/redis.editor does not.
+      role: "roles/redis.admin",
       notFound,
-      permissionHint: () =>
-        "Reading a Memorystore AUTH string needs redis.instances.getAuthString (roles/redis.editor or roles/redis.admin; roles/redis.viewer does not include it). Grant it, or store the AUTH string in Secret Manager and use { secret: … }.",
+      permissionHint: ({ project }) =>
+        "Reading a Memorystore AUTH string needs redis.instances.getAuthString, which among predefined roles only roles/redis.admin (and basic Editor/Owner) holds — not roles/redis.editor or roles/redis.viewer. " +
+        `Rather than admin, grant a custom role with just that permission (gcloud iam roles create redisAuthStringReader --project ${project} --permissions=redis.instances.getAuthString,redis.instances.get; ` +
+        `gcloud projects add-iam-policy-binding ${project} --member=IDENTITY --role=projects/${project}/roles/redisAuthStringReader), or store the AUTH string in Secret Manager and use { secret: … }.`,
     },
   },
 });

@@ -13,6 +13,7 @@ import type { MetricInfo, ProbeDefinition } from "../api.js";
 import { MONITORING } from "../shared/monitoring.js";
 import { MEMORYSTORE, MEMORYSTORE_INSTANCES } from "./api.js";
 import { AUTH_STRING } from "./auth-string.js";
+import { SERVER_CA } from "./server-ca.js";
 
 const schema = z.strictObject({
   instance: z.string().min(1).meta({ description: "Instance ID (with gcp.project / gcp.region) or projects/P/locations/R/instances/I" }),
@@ -22,6 +23,8 @@ type MemorystoreFields = z.infer<typeof schema>;
 
 interface Instance {
   name: string;
+  /** Runtime shape: timestamps as { seconds, nanos }. */
+  serverCaCerts?: { cert?: string; expireTime?: { seconds?: string | number } | null }[];
   state?: string;
   statusMessage?: string;
   host?: string;
@@ -66,6 +69,17 @@ export const MEMORYSTORE_STATE = defineCatalogue("memorystore", {
       `Clients may see errors or failovers until it is READY again: follow the operation (gcloud redis operations list --region ${f.region}) and re-run, or use --wait.`,
   },
 });
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function serverCaMetrics(instance: Instance): Record<string, MetricValue> {
+  const certs = instance.serverCaCerts ?? [];
+  const expiries = certs.map((cert) => Number(cert.expireTime?.seconds ?? NaN) * 1000).filter((ms) => Number.isFinite(ms));
+  return {
+    caExpiresInDays: expiries.length ? Math.floor((Math.min(...expiries) - Date.now()) / DAY_MS) : null,
+    serverCaCount: certs.length,
+  };
+}
 
 /** Enum values carry their type's prefix in the API; configs use the short form. */
 function transitEncryption(mode: string | undefined): string | null {
@@ -117,11 +131,17 @@ const probe: ProbeDefinition<MemorystoreFields> = {
     currentLocationId: { ...drift, description: "zone currently serving" },
     maintenanceVersion: { ...drift, description: "maintenance version" },
     converged: { class: "unhealthy", description: "no operation in progress" },
+    caExpiresInDays: {
+      class: "unhealthy",
+      description:
+        "days until the soonest-expiring server CA of an instance with transit encryption expires (clients trusting only that CA break then; the API rotates CAs: re-read them with tls.ca.memorystoreCa); null without TLS",
+    },
+    serverCaCount: { ...drift, description: "server CA certificates the instance reports (two during a rotation)" },
   },
   defaultExpect: () => ({ state: parseExpectation("READY") }),
   diagnosis: {
     service: "the Memorystore API",
-    catalogue: { ...MEMORYSTORE_STATE, ...AUTH_STRING },
+    catalogue: { ...MEMORYSTORE_STATE, ...AUTH_STRING, ...SERVER_CA },
     hints: {
       drift: (spec, _failure, measurement) => {
         const instance = measuredResource(measurement, "instance", spec.instance);
@@ -161,6 +181,7 @@ const probe: ProbeDefinition<MemorystoreFields> = {
       locationId: instance.locationId || null,
       currentLocationId: instance.currentLocationId || null,
       maintenanceVersion: instance.maintenanceVersion || null,
+      ...serverCaMetrics(instance),
       // Read by --wait to tell "never converged" from "converged but broken".
       converged: !instance.state || instance.state === "STATE_UNSPECIFIED" ? null : !CONVERGING.has(instance.state),
     } satisfies Record<string, MetricValue>);

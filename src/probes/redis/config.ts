@@ -107,7 +107,7 @@ export function endpoint(target: Pick<Target, "hostname" | "port">): string {
 }
 
 /** host, port and whether any password is configured (literal, ${ENV} already expanded, or a secret reference). */
-export function configuredEndpoint(spec: Pick<RedisSpec, "url" | "password">): { host: string; port: number; hasPassword: boolean } | undefined {
+export function configuredEndpoint(spec: Pick<RedisSpec, "url" | "password"> & { tls?: unknown }): { host: string; port: number; hasPassword: boolean; tls: boolean } | undefined {
   let url: URL;
   try {
     url = new URL(spec.url);
@@ -116,5 +116,5 @@ export function configuredEndpoint(spec: Pick<RedisSpec, "url" | "password">): {
   }
   const password = spec.password;
   const hasPassword = Boolean(url.password) || (typeof password === "string" ? password.length > 0 : password !== undefined && password !== null);
-  return { host: bareHost(url.hostname), port: url.port ? Number(url.port) : DEFAULT_PORT, hasPassword };
+  return { host: bareHost(url.hostname), port: url.port ? Number(url.port) : DEFAULT_PORT, hasPassword, tls: url.protocol === "rediss:" || spec.tls !== undefined };
 }

@@ -3,6 +3,8 @@
 // instance check's measured metrics.
 // - the instance has AUTH enabled and the check has no password → `config`,
 //   before connecting: it would be rejected (NOAUTH);
+// - the instance has transit encryption and the check speaks plaintext → `config`,
+//   before connecting: TLS clients only (port 6378, the instance's CA);
 // - the check's host/port is not the instance's (primary or read endpoint) → `drift`.
 import net from "node:net";
 import { defineCatalogue, diagnosisOf } from "../../diagnose/catalogue.js";
@@ -19,6 +21,15 @@ export const REDIS_RELATIONS = defineCatalogue("redis", {
     hint: (f: { id: string; project: string }) =>
       `Wire the instance's AUTH string as the password: \`password: { memorystoreAuth: ${f.id} }\` (read at run time with GetInstanceAuthString), ` +
       `or the Secret Manager secret the app uses: \`password: { secret: projects/${f.project}/secrets/NAME }\`, or \`password: \${REDIS_PASSWORD}\`.`,
+  },
+  TLS_REQUIRED: {
+    class: "config",
+    code: "TLS_REQUIRED",
+    phase: "preflight",
+    message: (f: { id: string; check: string; port: number }) =>
+      `Memorystore instance ${f.id} (check "${f.check}") has transit encryption (SERVER_AUTHENTICATION): it accepts TLS clients only, on port ${f.port}, but this check speaks plaintext redis:// — not connecting`,
+    hint: (f: { id: string; host: string; port: number }) =>
+      `Connect with TLS and trust the instance's own CA: \`url: rediss://${f.host}:${f.port}\` with \`tls: { ca: { memorystoreCa: ${f.id} } }\` (the CA is read from the API at run time; gcloud redis instances describe ${f.id} --format='value(serverCaCerts[0].cert)' prints it).`,
   },
 });
 
@@ -47,7 +58,14 @@ function aimsAt(endpoint: { host: string; port: number }, result: DependencyResu
 export const redisRelations: Relations<RedisFields> = {
   preflight(spec, dependencies) {
     const endpoint = configuredEndpoint(spec);
-    if (!endpoint || endpoint.hasPassword) return undefined;
+    if (!endpoint) return undefined;
+    // A plaintext client of a TLS-only instance is reset at the first byte: say so before connecting.
+    // Matched by host (and read endpoint): the TLS port (6378) is not the plaintext default a URL names.
+    const tlsOnly = endpoint.tls
+      ? undefined
+      : instances(dependencies).find((result) => result.metrics.transitEncryption === "SERVER_AUTHENTICATION" && instanceEndpoints(result).some((candidate) => candidate.host === endpoint.host));
+    if (tlsOnly) return diagnosisOf(REDIS_RELATIONS.TLS_REQUIRED, { id: instanceId(tlsOnly), check: tlsOnly.name, host: endpoint.host, port: Number(tlsOnly.metrics.port ?? 6378) });
+    if (endpoint.hasPassword) return undefined;
     const instance = instances(dependencies).find((result) => result.metrics.authEnabled === true && aimsAt(endpoint, result));
     if (!instance) return undefined;
     const full = typeof instance.metrics.instance === "string" ? instance.metrics.instance : instanceId(instance);

@@ -50,7 +50,10 @@ export const headersSchema = z
 
 /** TLS options shared by every kind that speaks TLS. */
 export const tlsSchema = z.strictObject({
-  ca: z.string().optional().meta({ description: "CA bundle (PEM) path, relative to the config file" }),
+  ca: z
+    .union([z.string(), z.strictObject({ memorystoreCa: z.string().min(1).meta({ description: "Memorystore instance whose server CA certificates to trust (read with GetInstance)" }) })])
+    .optional()
+    .meta({ description: "CA bundle (PEM) path, relative to the config file; or { memorystoreCa: INSTANCE }: the instance's server CAs, read at run time" }),
   cert: z.string().optional().meta({ description: "Client certificate (PEM) for mutual TLS" }),
   key: z.string().optional().meta({ description: "Client private key (PEM) for mutual TLS" }),
   servername: z.string().optional().meta({ description: "SNI / name to verify the certificate against" }),

@@ -20,6 +20,7 @@ export const VPC_ACCESS = defineGoogleApi({
     GetConnector: {
       permission: "vpcaccess.connectors.get",
       role: "roles/vpcaccess.viewer",
+      list: { method: "ListConnectors" },
       notFound: ({ name, project, region }) =>
         `No Serverless VPC Access connector "${name}" in project ${project}, region ${region}: check the name and region (gcloud compute networks vpc-access connectors list --region ${region} --project ${project}).`,
     },

@@ -1,10 +1,13 @@
 // The APIs the emulator serves. An API is one module here; add it to this
 // list and its controls and options to the types below.
+import type { ArtifactRegistryControls } from "./artifact-registry.js";
 import type { MonitoringControls } from "./monitoring.js";
 import type { MemorystoreControls, MemorystoreOptions } from "./redis.js";
+import type { RunControls } from "./run.js";
 import type { SecretManagerControls, SecretManagerOptions } from "./secret-manager.js";
 import type { CloudSqlControls } from "./sql.js";
 import { MONITORING } from "./monitoring.js";
+import { ARTIFACT_REGISTRY } from "./artifact-registry.js";
 import { MEMORYSTORE } from "./redis.js";
 import { RUN } from "./run.js";
 import { SECRET_MANAGER } from "./secret-manager.js";
@@ -12,9 +15,9 @@ import { CLOUD_SQL } from "./sql.js";
 import { VPC_ACCESS } from "./vpc-access.js";
 import type { EmulatedApi } from "../api.js";
 
-export const EMULATED_APIS: readonly EmulatedApi<object, never>[] = [RUN, VPC_ACCESS, MEMORYSTORE, SECRET_MANAGER, CLOUD_SQL, MONITORING];
+export const EMULATED_APIS: readonly EmulatedApi<object, never>[] = [RUN, VPC_ACCESS, MEMORYSTORE, SECRET_MANAGER, ARTIFACT_REGISTRY, CLOUD_SQL, MONITORING];
 
 /** Every API's own controls, on `state`. */
-export type ApiControls = MemorystoreControls & SecretManagerControls & CloudSqlControls & MonitoringControls;
+export type ApiControls = MemorystoreControls & SecretManagerControls & RunControls & ArtifactRegistryControls & CloudSqlControls & MonitoringControls;
 /** Every API's own start-up options. */
 export type ApiOptions = MemorystoreOptions & SecretManagerOptions;

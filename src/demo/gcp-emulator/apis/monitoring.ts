@@ -24,6 +24,7 @@ const FILTER_TERM = /(metric\.type|resource\.labels\.([a-z_]+))\s*=\s*"([^"]*)"/
 
 export const MONITORING = defineEmulatedApi<MonitoringControls>({
   protos: { monitoring: "@google-cloud/monitoring/build/protos/protos.json" },
+  domain: "monitoring.googleapis.com",
   permissions: { ListTimeSeries: "monitoring.timeSeries.list" },
   start(tools) {
     const stored: StoredSeries[] = [];

@@ -14,6 +14,7 @@ export const MEMORYSTORE = defineEmulatedApi<MemorystoreControls, MemorystoreOpt
   collections: [
     { collection: "instances", pattern: /^projects\/[^/]+\/locations\/[^/]+\/instances\/[^/]+$/, type: "google.cloud.redis.v1.Instance", proto: "redis", noun: "Memorystore instance" },
   ],
+  domain: "redis.googleapis.com",
   permissions: {
     GetInstance: "redis.instances.get",
     ListInstances: "redis.instances.list",

@@ -31,6 +31,7 @@ const instanceName = (request: Record<string, unknown>) => `projects/${String(re
 
 export const CLOUD_SQL = defineEmulatedApi<CloudSqlControls>({
   protos: { sql: "@google-cloud/sql/build/protos/protos.json" },
+  domain: "sqladmin.googleapis.com",
   collections: [{ collection: "instances", pattern: INSTANCE, type: "google.cloud.sql.v1.DatabaseInstance", proto: "sql", noun: "Cloud SQL instance" }],
   permissions: {
     Get: "cloudsql.instances.get",

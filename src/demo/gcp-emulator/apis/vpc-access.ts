@@ -12,6 +12,7 @@ export const VPC_ACCESS = defineEmulatedApi({
       noun: "VPC connector",
     },
   ],
+  domain: "vpcaccess.googleapis.com",
   permissions: { GetConnector: "vpcaccess.connectors.get", ListConnectors: "vpcaccess.connectors.list" },
   start: (tools) => ({
     controls: {},
