@@ -200,8 +200,8 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     errors.push(...base.errors, ...own.errors.map((error) => relocateMoved(error, keyPath, moved)));
     if (!base.value || !own.value) continue;
 
-    const expect = parseExpectations(base.value.expect, `${keyPath}.expect`, probe, fail);
-    const warn = parseExpectations(base.value.warn, `${keyPath}.warn`, probe, fail);
+    const expect = parseExpectations(base.value.expect, `${keyPath}.expect`, probe, fail, own.value);
+    const warn = parseExpectations(base.value.warn, `${keyPath}.warn`, probe, fail, own.value);
     const spec: CheckSpec = {
       ...own.value,
       name,
@@ -335,10 +335,17 @@ function parseExpectations(
   keyPath: string,
   probe: ProbeDefinition,
   fail: (keyPath: string, message: string) => void,
+  own: Record<string, unknown>,
 ): Record<string, Expectation> {
   const parsed: Record<string, Expectation> = {};
   for (const [metric, value] of Object.entries(raw ?? {})) {
-    if (!metricInfo(probe, metric)) {
+    const info = metricInfo(probe, metric);
+    const unmeasurable = info?.requires?.(own as CheckSpec);
+    if (unmeasurable) {
+      fail(`${keyPath}.${metric}`, unmeasurable);
+      continue;
+    }
+    if (!info) {
       const names = Object.keys(probe.metrics);
       const prefixes = Object.keys(probe.metricPrefixes ?? {}).map((prefix) => `${prefix}<path>`);
       const structured = structuredExpectKeys(probe).filter((key) => !names.includes(key));

@@ -51,12 +51,35 @@ export class SocketStamps {
   }
 }
 
-/** `{ pingP50Ms, pingP95Ms, pingMaxMs, pingSamples }` for op "ping". */
+/**
+ * Below this many samples the 95th percentile by nearest rank is simply the
+ * slowest sample (with 10 samples rank ⌈9.5⌉ = 10): one scheduling hiccup
+ * would become "p95". Fewer samples report `<op>MaxMs` under its own name and
+ * no `<op>P95Ms` at all.
+ */
+export const MIN_P95_SAMPLES = 20;
+
+/** `{ pingP50Ms, pingP95Ms, pingMaxMs, pingSamples }` for op "ping" (`pingP95Ms` only from MIN_P95_SAMPLES samples). */
 export function roundTripMetrics(op: string, rounds: readonly number[]): Record<string, number> {
   return {
     [`${op}P50Ms`]: roundMs(percentile(rounds, 50)),
-    [`${op}P95Ms`]: roundMs(percentile(rounds, 95)),
+    ...(rounds.length >= MIN_P95_SAMPLES ? { [`${op}P95Ms`]: roundMs(percentile(rounds, 95)) } : {}),
     [`${op}MaxMs`]: roundMs(Math.max(...rounds)),
     [`${op}Samples`]: rounds.length,
   };
+}
+
+/** For a metric table: an expectation on `<op>P95Ms` needs `samples` ≥ MIN_P95_SAMPLES (the flag or key that sets it is named by the loader). */
+export function p95Requires(op: string): (spec: { samples?: unknown }) => string | undefined {
+  return (spec) => {
+    const samples = typeof spec.samples === "number" ? spec.samples : undefined;
+    if (samples === undefined || samples >= MIN_P95_SAMPLES) return undefined;
+    return `${op}P95Ms is a 95th percentile, reported from at least ${MIN_P95_SAMPLES} samples; samples is ${samples}: raise samples to ${MIN_P95_SAMPLES} or more, or bound ${op}MaxMs (the slowest sample) instead`;
+  };
+}
+
+/** Why `<op>P95Ms` is absent (details.percentiles), or undefined when it is reported. */
+export function percentileNote(op: string, taken: number): string | undefined {
+  if (taken >= MIN_P95_SAMPLES) return undefined;
+  return `${op}P95Ms needs at least ${MIN_P95_SAMPLES} samples (${taken} taken): with fewer, the 95th percentile is the slowest sample, reported as ${op}MaxMs`;
 }

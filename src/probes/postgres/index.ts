@@ -1,5 +1,6 @@
 // kind: postgres — connect/tls/auth/query phases, query round-trip percentiles.
 import type { ProbeDefinition } from "../api.js";
+import { p95Requires } from "../../net/round-trips.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
 import { postgresOneOff } from "./cli.js";
 import { displayTarget, parseUrl, schema, urlPassword, type PostgresFields } from "./config.js";
@@ -13,12 +14,14 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
   metrics: {
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
+    sslRequestMs: { unit: "ms", class: "slow", description: "the SSLRequest round trip before the TLS handshake (absent with sslmode disable and on Unix sockets)" },
     ...CERTIFICATE_METRICS,
     authMs: { unit: "ms", class: "slow", description: "startup and authentication until ReadyForQuery" },
     sessionMs: { unit: "ms", class: "slow", phase: "composite", description: "TCP + TLS + authentication: what an application pays for a new connection" },
     queryP50Ms: { unit: "ms", class: "slow", phase: "query", description: "median query round trip, timed at the socket" },
-    queryP95Ms: { unit: "ms", class: "slow", phase: "query", description: "95th percentile query round trip" },
+    queryP95Ms: { unit: "ms", class: "slow", phase: "query", requires: p95Requires("query"), description: "95th percentile query round trip (only from 20 samples: with fewer it would be the slowest, queryMaxMs)" },
     queryMaxMs: { unit: "ms", class: "slow", phase: "query", description: "slowest query round trip" },
+    queryWarmupMs: { unit: "ms", class: "slow", phase: "query", description: "the session's first statement (pg_is_in_recovery()), discarded from the samples" },
     querySamples: { unit: "count", class: "unhealthy", description: "query round trips taken" },
     value: { class: "unhealthy", description: "first column of the first row of the query" },
     rows: { unit: "count", class: "unhealthy", description: "rows the query returned" },

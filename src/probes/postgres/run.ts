@@ -15,7 +15,7 @@ import { failure } from "../../diagnose/catalogue.js";
 import { shownBytes } from "../../diagnose/codes.js";
 import type { MetricValue } from "../../diagnose/vocabulary.js";
 import { dial, resolveAddress, startTls } from "../../net/dial.js";
-import { roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
+import { percentileNote, roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
 import { formatMs } from "../../util/duration.js";
 import { percentile, roundMs } from "../../util/stats.js";
 import type { ProbeContext } from "../api.js";
@@ -125,8 +125,9 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
       if (spec.sslMode === "prefer" && firstTls) {
         // libpq's prefer: a TLS session rejected by pg_hba.conf is retried without TLS.
         // The discarded attempt's handshake is not this session's tls phase.
+        ctx.phases.discard("sslRequest");
         ctx.phases.discard("tls");
-        for (const name of CERTIFICATE_METRIC_NAMES) delete ctx.metrics[name];
+        for (const name of ["sslRequestMs", ...CERTIFICATE_METRIC_NAMES]) delete ctx.metrics[name];
         ctx.details.tls = "pg_hba.conf rejected the TLS session; retried without TLS (sslmode prefer)";
         sessionStart = performance.now();
         session = await attempt(false);
@@ -144,9 +145,6 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
       ctx.details.tls = `${session.secure.getProtocol() ?? "TLS"} ${cipher?.name ?? ""}`.trim();
     }
     if (session.params.server_version) ctx.metrics.serverVersion = session.params.server_version;
-    ctx.phases.start("query");
-    ctx.metrics.inRecovery = await readInRecovery(session.client);
-
     await sampleQueries(session, spec, endpoint, ctx);
   } finally {
     ctx.signal.removeEventListener("abort", onAbort);
@@ -170,7 +168,9 @@ async function locate(spec: PostgresSpec, ctx: ProbeContext): Promise<Endpoint> 
  * Returns undefined when the server has no TLS and the mode allows plaintext (prefer).
  */
 async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: PostgresSpec, ctx: ProbeContext): Promise<tls.TLSSocket | undefined> {
-  ctx.phases.start("tls");
+  // The SSLRequest round trip is its own phase (sslRequest), before the handshake's (tls): under
+  // prefer against a server without TLS it is the only one, and the phases add up to the session.
+  ctx.phases.start("sslRequest");
   const started = performance.now();
   const request = Buffer.alloc(8);
   request.writeInt32BE(8, 0);
@@ -182,6 +182,10 @@ async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: Postgr
   if (answer.length !== 1 || (answer[0] !== 0x53 && answer[0] !== 0x4e)) {
     throw failure(PG.BAD_SSL_ANSWER, { where: endpoint.label, shown: shownBytes(answer.toString("latin1")) });
   }
+  const answeredAt = performance.now();
+  ctx.phases.record("sslRequest", answeredAt - started);
+  ctx.metrics.sslRequestMs = roundMs(answeredAt - started);
+  ctx.phases.start("tls");
   if (answer[0] === 0x4e) {
     if (spec.sslMode === "prefer") {
       ctx.details.tls = "the server does not offer TLS (sslmode prefer: continued without)";
@@ -193,8 +197,8 @@ async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: Postgr
   // libpq's meaning of each sslmode: prefer/require encrypt without verifying; verify-ca checks the chain; verify-full the name too.
   const verify = mode === "verify-full" ? "full" : mode === "verify-ca" ? "ca" : "none";
   const secure = await startTls({ ...ctx, phases: { start: () => undefined, record: () => undefined } }, socket, { spec: spec.tls, hostname: spec.host, verify });
-  // The tls phase includes the SSLRequest round trip: that is what TLS costs a PostgreSQL session.
-  const ms = performance.now() - started;
+  // The handshake alone; what TLS costs a PostgreSQL session in all is sslRequestMs + tlsMs.
+  const ms = performance.now() - answeredAt;
   ctx.phases.record("tls", ms);
   ctx.metrics.tlsMs = roundMs(ms);
   return secure;
@@ -307,6 +311,10 @@ async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: End
   const rounds: number[] = [];
   let last: { rows: unknown[][]; fields: FieldDef[] } | undefined;
   try {
+    // The session's first statement is the warm-up: discarded from the samples, reported on its own.
+    const warmupStarted = performance.now();
+    ctx.metrics.inRecovery = await readInRecovery(client);
+    ctx.metrics.queryWarmupMs = roundMs(stamps.roundTrip(warmupStarted, readyAt, performance.now()));
     for (let i = 0; i < spec.samples; i += 1) {
       const slowest = rounds.length ? Math.max(...rounds) : 0;
       // Leave room for one more round trip like the slowest so far, or stop with what we have.
@@ -340,6 +348,8 @@ async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: End
     stamps.restore();
   }
   ctx.phases.record("query", percentile(rounds, 95));
+  const note = percentileNote("query", rounds.length);
+  if (note) ctx.details.percentiles = note;
   if (last) {
     ctx.metrics.rows = last.rows.length;
     ctx.metrics.value = last.rows.length && last.fields.length ? metricValue(last.rows[0][0], last.fields[0].dataTypeID) : null;

@@ -1,6 +1,7 @@
 // kind: redis — auth, TLS, PING latency percentiles, role.
 import { redactUrl } from "../../redact.js";
 import type { ProbeDefinition } from "../api.js";
+import { p95Requires } from "../../net/round-trips.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
 import { redisOneOff } from "./cli.js";
 import { schema, urlPassword, type RedisFields } from "./config.js";
@@ -14,8 +15,9 @@ const redisProbe: ProbeDefinition<RedisFields> = {
   schema,
   metrics: {
     pingP50Ms: { unit: "ms", class: "slow", phase: "ping", description: "median PING round trip, timed at the socket" },
-    pingP95Ms: { unit: "ms", class: "slow", phase: "ping", description: "95th percentile PING round trip" },
+    pingP95Ms: { unit: "ms", class: "slow", phase: "ping", requires: p95Requires("ping"), description: "95th percentile PING round trip (only from 20 samples: with fewer it would be the slowest, pingMaxMs)" },
     pingMaxMs: { unit: "ms", class: "slow", phase: "ping", description: "slowest PING round trip" },
+    pingWarmupMs: { unit: "ms", class: "slow", phase: "ping", description: "the first PING of the connection, discarded from the samples (one-time client costs)" },
     pingSamples: { unit: "count", class: "unhealthy", description: "PINGs taken" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },

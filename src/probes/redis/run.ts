@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Redis as RedisClient } from "ioredis";
 import { dial, type DialedSocket } from "../../net/dial.js";
-import { roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
+import { percentileNote, roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
 import { failure } from "../../diagnose/catalogue.js";
 import { roundMs } from "../../util/stats.js";
 import type { ProbeContext } from "../api.js";
@@ -135,8 +135,11 @@ async function samplePings(client: RedisClient, stream: DialedSocket, samples: n
   client.options.commandTimeout = undefined;
   const stamps = new SocketStamps(stream);
   try {
-    // The first command on a connection pays one-time client costs (code paths warming up): not a round trip to report.
+    // The first command on a connection pays one-time client costs (code paths warming up): not a round
+    // trip to report among the samples, but reported on its own (pingWarmupMs) so nothing is hidden.
+    const warmupStarted = performance.now();
     await expectPong(client);
+    ctx.metrics.pingWarmupMs = roundMs(stamps.roundTrip(warmupStarted, stamps.chunkAt, performance.now()));
     const rounds: number[] = [];
     for (let i = 0; i < samples; i += 1) {
       const ms = await ctx.sample(async () => {
@@ -147,6 +150,8 @@ async function samplePings(client: RedisClient, stream: DialedSocket, samples: n
       rounds.push(ms);
       Object.assign(ctx.metrics, roundTripMetrics("ping", rounds));
     }
+    const note = percentileNote("ping", rounds.length);
+    if (note) ctx.details.percentiles = note;
   } finally {
     stamps.restore();
     client.options.commandTimeout = commandTimeout;
