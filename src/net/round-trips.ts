@@ -5,6 +5,7 @@
 // more than half of the wall-clock figure), so it is not reported as such.
 // Shared by every kind that samples a request/response protocol.
 import type { Socket } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { percentile, roundMs } from "../util/stats.js";
 
 /**
@@ -82,4 +83,34 @@ export function p95Requires(op: string): (spec: { samples?: unknown }) => string
 export function percentileNote(op: string, taken: number): string | undefined {
   if (taken >= MIN_P95_SAMPLES) return undefined;
   return `${op}P95Ms needs at least ${MIN_P95_SAMPLES} samples (${taken} taken): with fewer, the 95th percentile is the slowest sample, reported as ${op}MaxMs`;
+}
+
+/**
+ * A sample set is `noisy` when the loop that stamped it was delayed by more
+ * than this fraction of the figure reported: a reply that arrived during
+ * the delay was stamped late by up to that much, so the figure may be as
+ * much ours as the server's. Delays under NOISE_FLOOR_MS are the delay
+ * monitor's own timer slack (measured idle: 0.05–0.09 ms), not a stall.
+ */
+export const NOISE_FRACTION = 0.5;
+export const NOISE_FLOOR_MS = 0.2;
+
+/** `{ pingLoopDelayMs, pingNoisy }`: the worst event-loop delay while sampling, and whether it may have inflated the figure (p95, else the max). */
+export function loopDelayMetrics(op: string, loopDelayMs: number | null, metrics: Readonly<Record<string, unknown>>): Record<string, number | boolean> {
+  if (loopDelayMs === null) return { [`${op}Noisy`]: false };
+  const figure = (metrics[`${op}P95Ms`] ?? metrics[`${op}MaxMs`]) as number | undefined;
+  const noisy = figure !== undefined && loopDelayMs > NOISE_FLOOR_MS && loopDelayMs > NOISE_FRACTION * figure;
+  return { [`${op}LoopDelayMs`]: roundMs(loopDelayMs), [`${op}Noisy`]: noisy };
+}
+
+/** Watch this thread's event loop while samples are taken on it (the main-thread fallback); `stop()` gives the worst delay, as the worker reports it. */
+export function watchLoop(): { stop(): number | null } {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  return {
+    stop() {
+      histogram.disable();
+      return histogram.count === 0 ? null : Math.max(0, histogram.max / 1e6 - 1);
+    },
+  };
 }

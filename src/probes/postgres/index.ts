@@ -35,6 +35,10 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     ...(typeof spec.password === "string" ? [spec.password] : []),
     ...(spec.url ? [urlPassword(parseUrl(spec.url))].filter((value): value is string => Boolean(value)) : []),
   ],
+  // The sampling worker starts on its own thread while the checks connect (src/net/sampler.ts).
+  prepare: async () => {
+    void (await import("../../net/sampler.js")).startSampler();
+  },
   run: runPostgres,
   oneOff: postgresOneOff,
 };

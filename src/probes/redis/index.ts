@@ -33,6 +33,10 @@ const redisProbe: ProbeDefinition<RedisFields> = {
   diagnosis: { ...redisDiagnosis, catalogue: { ...REDIS, ...REDIS_RELATIONS } },
   target: (spec) => redactUrl(spec.url),
   secrets: (spec) => [...(typeof spec.password === "string" ? [spec.password] : []), ...urlPassword(spec.url)],
+  // The sampling worker starts on its own thread while the checks connect (src/net/sampler.ts).
+  prepare: async () => {
+    void (await import("../../net/sampler.js")).startSampler();
+  },
   run: runRedis,
   oneOff: redisOneOff,
 };

@@ -9,9 +9,10 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Redis as RedisClient } from "ioredis";
 import { dial, type DialedSocket } from "../../net/dial.js";
-import { percentileNote, roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
+import { loopDelayMetrics, percentileNote, roundTripMetrics, SocketStamps, watchLoop } from "../../net/round-trips.js";
 import { failure } from "../../diagnose/catalogue.js";
 import { roundMs } from "../../util/stats.js";
+import { formatMs } from "../../util/duration.js";
 import type { ProbeContext } from "../api.js";
 import { endpoint, parseTarget, type RedisSpec, type Target } from "./config.js";
 import { REDIS } from "./diagnose.js";
@@ -88,7 +89,7 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
     client.on("error", (error: Error) => errors.push(error));
 
     await handshake(client, errors, stream, target, ctx);
-    await samplePings(client, stream, spec.samples, ctx);
+    if (!(await samplePingsInWorker(client, stream, target, spec, ctx))) await samplePings(client, stream, spec.samples, ctx);
     await readInfo(client, ctx);
     if (spec.write) await canaryWrite(client, ctx);
   } catch (error) {
@@ -123,8 +124,63 @@ async function handshake(client: RedisClient, errors: Error[], socket: DialedSoc
 }
 
 /**
- * Each round trip is timed at the socket (src/net/round-trips.ts): from the
- * PING's bytes being written to its reply's bytes arriving.
+ * The samples, taken by the sampling worker on its own connection (src/net/sampler.ts):
+ * this session proved the server answers PING for these credentials; the
+ * worker's loop, which nothing else runs on, stamps the replies. False when
+ * the worker is not available or its connection could not be set up (a
+ * server at maxclients may refuse a second one): then the samples are taken
+ * here, and `details.sampler` says so.
+ */
+async function samplePingsInWorker(client: RedisClient, stream: DialedSocket, target: Target, spec: RedisSpec, ctx: ProbeContext): Promise<boolean> {
+  ctx.phases.start("ping");
+  // The session's own PING: its reply and the ACL user's right to PING are checked here, where errors are classified.
+  await expectPong(client);
+  const { sampleInWorker, SamplerError } = await import("../../net/sampler.js");
+  const rounds: number[] = [];
+  try {
+    const outcome = await sampleInWorker(
+      {
+        protocol: "redis",
+        address: stream.remoteAddress ?? target.hostname,
+        family: stream.remoteFamily === "IPv6" ? 6 : 4,
+        port: target.port,
+        ...(target.useTls ? { tls: { ...spec.tls, hostname: target.hostname } } : {}),
+        ...(target.username ? { username: target.username } : {}),
+        ...(target.password !== undefined ? { password: target.password } : {}),
+        db: target.db,
+        samples: spec.samples,
+        timeoutMs: ctx.deadline.clientTimeoutMs(),
+      },
+      {
+        onSetup: (setupMs, warmupMs) => {
+          ctx.metrics.pingWarmupMs = roundMs(warmupMs);
+          ctx.details.sampler = `sampling thread, own connection (ready in ${formatMs(setupMs)})`;
+        },
+        onRound: (ms) => {
+          rounds.push(ms);
+          Object.assign(ctx.metrics, roundTripMetrics("ping", rounds));
+        },
+      },
+      ctx.signal,
+    );
+    Object.assign(ctx.metrics, loopDelayMetrics("ping", outcome.loopDelayMs, ctx.metrics));
+  } catch (error) {
+    if (!(error instanceof SamplerError) || error.stage !== "setup") {
+      if (error instanceof SamplerError) Object.assign(ctx.metrics, loopDelayMetrics("ping", error.loopDelayMs, ctx.metrics));
+      throw error;
+    }
+    ctx.details.sampler = `main thread: the sampling connection failed (${error.message.slice(0, 120)})`;
+    return false;
+  }
+  if (ctx.metrics.pingNoisy) ctx.labels.push("noisy samples");
+  const note = percentileNote("ping", rounds.length);
+  if (note) ctx.details.percentiles = note;
+  return true;
+}
+
+/**
+ * On the main thread, through the run's sampling lane (the fallback). Each round trip is timed at the
+ * socket (src/net/round-trips.ts): from the PING's bytes being written to its reply's bytes arriving.
  */
 async function samplePings(client: RedisClient, stream: DialedSocket, samples: number, ctx: ProbeContext): Promise<void> {
   ctx.phases.start("ping");
@@ -141,6 +197,7 @@ async function samplePings(client: RedisClient, stream: DialedSocket, samples: n
     await expectPong(client);
     ctx.metrics.pingWarmupMs = roundMs(stamps.roundTrip(warmupStarted, stamps.chunkAt, performance.now()));
     const rounds: number[] = [];
+    const loop = watchLoop();
     for (let i = 0; i < samples; i += 1) {
       const ms = await ctx.sample(async () => {
         const started = performance.now();
@@ -150,6 +207,8 @@ async function samplePings(client: RedisClient, stream: DialedSocket, samples: n
       rounds.push(ms);
       Object.assign(ctx.metrics, roundTripMetrics("ping", rounds));
     }
+    Object.assign(ctx.metrics, loopDelayMetrics("ping", loop.stop(), ctx.metrics));
+    if (ctx.metrics.pingNoisy) ctx.labels.push("noisy samples");
     const note = percentileNote("ping", rounds.length);
     if (note) ctx.details.percentiles = note;
   } finally {
