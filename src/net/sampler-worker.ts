@@ -58,7 +58,8 @@ export interface PostgresJob extends BaseJob {
 
 export type SampleJob = RedisJob | PostgresJob;
 
-export type ToWorker = { id: number; job: SampleJob } | { id: number; abort: true };
+/** A job sets its connection up at once (in parallel with the main session's own handshake) and samples on `go`. */
+export type ToWorker = { id: number; job: SampleJob } | { id: number; go: true } | { id: number; abort: true };
 
 export interface WorkerError {
   name: string;
@@ -79,30 +80,37 @@ export type FromWorker =
 const LOOP_RESOLUTION_MS = 1;
 const MAX_REPLY_BYTES = 64 * 1024;
 
-const running = new Map<number, { abort: (reason: Error) => void }>();
+const running = new Map<number, { abort: (reason: Error) => void; go: () => void }>();
 
 parentPort?.on("message", (message: ToWorker) => {
-  if ("abort" in message) {
-    running.get(message.id)?.abort(new Error("sampling aborted"));
-    return;
-  }
-  void runJob(message.id, message.job);
+  if ("abort" in message) running.get(message.id)?.abort(new Error("sampling aborted"));
+  else if ("go" in message) running.get(message.id)?.go();
+  else void runJob(message.id, message.job);
 });
 
 async function runJob(id: number, job: SampleJob): Promise<void> {
   const sockets = new Set<net.Socket>();
   let aborted: Error | undefined;
+  let go!: () => void;
+  let stop!: (reason: Error) => void;
+  const started = new Promise<void>((resolve, reject) => {
+    go = resolve;
+    stop = reject;
+  });
+  started.catch(() => undefined);
   const abort = (reason: Error) => {
     aborted ??= reason;
+    stop(reason);
     for (const socket of sockets) socket.destroy(reason);
   };
-  running.set(id, { abort });
+  running.set(id, { abort, go });
   const timer = setTimeout(() => abort(Object.assign(new Error(`no answer within ${job.timeoutMs} ms`), { code: "ETIMEDOUT" })), job.timeoutMs);
   const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   let stage: WorkerError["stage"] = "setup";
   try {
     const session = job.protocol === "redis" ? await redisSession(job, sockets) : await postgresSession(job, sockets);
     post({ id, type: "setup", setupMs: session.setupMs, warmupMs: session.warmupMs });
+    await started;
     stage = "sampling";
     delay.enable();
     for (let i = 0; i < job.samples; i += 1) {

@@ -110,27 +110,76 @@ function finish(id: number): void {
   if (pending.size === 0) worker?.unref();
 }
 
-/** Run one job in the worker; rejects with SamplerError, or with the signal's reason on abort. */
-export async function sampleInWorker(job: SampleJob, progress: SampleProgress, signal: AbortSignal): Promise<SampleOutcome> {
-  if (!(await startSampler()) || !worker) throw new Error("the sampling worker is not available");
-  signal.throwIfAborted();
-  const id = nextId++;
-  const running = worker;
-  return new Promise<SampleOutcome>((resolve, reject) => {
-    const onAbort = () => {
-      running.postMessage({ id, abort: true } satisfies ToWorker);
-      finish(id);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    const settle = <T>(fn: (value: T) => void) => (value: T) => {
-      signal.removeEventListener("abort", onAbort);
-      fn(value);
-    };
-    pending.set(id, { progress, resolve: settle(resolve), reject: settle(reject) });
+/** A job in the worker: its connection is set up at once; samples are taken on `sample()`. */
+export interface SamplingJob {
+  /** Resolves when the sampling connection is ready, or with why it could not be set up (then sample here instead). */
+  ready: Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** Take the samples; rejects with SamplerError, or with the signal's reason on abort. */
+  sample(): Promise<SampleOutcome>;
+  /** End the job (idempotent): the worker closes its connection. */
+  cancel(): void;
+}
+
+/**
+ * Start a job in the worker. Its connection is opened in parallel with the
+ * caller's own session — on a 20 ms path that costs no wall time — and the
+ * samples wait for `sample()`, so errors still come from the caller's
+ * session first, where they are classified.
+ */
+export function beginSampling(job: SampleJob, progress: SampleProgress, signal: AbortSignal): SamplingJob {
+  let markReady!: (value: { ok: true } | { ok: false; reason: string }) => void;
+  const ready = new Promise<{ ok: true } | { ok: false; reason: string }>((resolve) => (markReady = resolve));
+  let settle: { resolve(outcome: SampleOutcome): void; reject(error: Error): void } | undefined;
+  let result: { outcome?: SampleOutcome; error?: Error } | undefined;
+  let id = 0;
+  let running: Worker | undefined;
+  let done = false;
+  const end = (outcome: { outcome?: SampleOutcome; error?: Error }) => {
+    if (done) return;
+    done = true;
+    signal.removeEventListener("abort", onAbort);
+    if (id) finish(id);
+    markReady({ ok: false, reason: outcome.error?.message ?? "ended" });
+    result = outcome;
+    if (settle) outcome.error ? settle.reject(outcome.error) : settle.resolve(outcome.outcome!);
+  };
+  const onAbort = () => {
+    if (id && running) running.postMessage({ id, abort: true } satisfies ToWorker);
+    end({ error: signal.reason as Error });
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  void startSampler().then((ok) => {
+    if (done) return;
+    if (!ok || !worker) return end({ error: new SamplerError({ name: "Error", message: "the sampling worker is not available", stage: "setup" }, null) });
+    running = worker;
+    id = nextId++;
+    pending.set(id, {
+      progress: {
+        onRound: progress.onRound,
+        onSetup: (setupMs, warmupMs) => {
+          progress.onSetup?.(setupMs, warmupMs);
+          markReady({ ok: true });
+        },
+      },
+      resolve: (outcome) => end({ outcome }),
+      reject: (error) => end({ error }),
+    });
     running.ref();
     running.postMessage({ id, job } satisfies ToWorker);
   });
+  return {
+    ready,
+    sample() {
+      if (result) return result.error ? Promise.reject(result.error) : Promise.resolve(result.outcome!);
+      running?.postMessage({ id, go: true } satisfies ToWorker);
+      return new Promise((resolve, reject) => (settle = { resolve, reject }));
+    },
+    cancel() {
+      if (done) return;
+      if (id && running) running.postMessage({ id, abort: true } satisfies ToWorker);
+      end({ error: new Error("sampling cancelled") });
+    },
+  };
 }
 
 /** For tests and benchmarks: end the worker (the next job starts a new one). */

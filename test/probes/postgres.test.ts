@@ -85,6 +85,9 @@ describe("a healthy server", () => {
     expect(metrics.sessionMs as number).toBeGreaterThanOrEqual(phases - 0.005);
     expect(metrics.sessionMs as number, JSON.stringify(metrics)).toBeLessThan(phases * 1.25 + 1);
     expect(result.details?.tls).toMatch(/^TLSv1\.[23] /);
+    // The samples are the sampling thread's, on its own connection over TLS as this session negotiated it.
+    expect(result.details?.sampler).toMatch(/^sampling thread, own connection/);
+    expect(metrics.queryNoisy).toBeTypeOf("boolean");
   });
 
   it("sslmode disable: plaintext, no tls phase", async () => {

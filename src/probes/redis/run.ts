@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Redis as RedisClient } from "ioredis";
+import type { SamplingJob } from "../../net/sampler.js";
 import { dial, type DialedSocket } from "../../net/dial.js";
 import { loopDelayMetrics, percentileNote, roundTripMetrics, SocketStamps, watchLoop } from "../../net/round-trips.js";
 import { failure } from "../../diagnose/catalogue.js";
@@ -37,6 +38,7 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
   let socket: DialedSocket | undefined;
   let client: RedisClient | undefined;
   let overflow: Error | undefined;
+  let sampling: SamplingJob | undefined;
   const onAbort = () => {
     client?.disconnect();
     socket?.destroy();
@@ -88,13 +90,17 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
     const errors: Error[] = [];
     client.on("error", (error: Error) => errors.push(error));
 
+    // One PING is a check that the server answers, not a distribution: it is taken on this session.
+    if (spec.samples > 1) sampling = await beginPingSampling(stream, target, spec, ctx);
     await handshake(client, errors, stream, target, ctx);
-    if (!(await samplePingsInWorker(client, stream, target, spec, ctx))) await samplePings(client, stream, spec.samples, ctx);
+    if (!sampling || !(await samplePingsInWorker(client, sampling, ctx))) await samplePings(client, stream, spec.samples, ctx);
+    sampling?.cancel();
     await readInfo(client, ctx);
     if (spec.write) await canaryWrite(client, ctx);
   } catch (error) {
     throw overflow ?? error;
   } finally {
+    sampling?.cancel();
     ctx.signal.removeEventListener("abort", onAbort);
     client?.disconnect();
     socket?.destroy();
@@ -124,56 +130,64 @@ async function handshake(client: RedisClient, errors: Error[], socket: DialedSoc
 }
 
 /**
- * The samples, taken by the sampling worker on its own connection (src/net/sampler.ts):
- * this session proved the server answers PING for these credentials; the
- * worker's loop, which nothing else runs on, stamps the replies. False when
- * the worker is not available or its connection could not be set up (a
- * server at maxclients may refuse a second one): then the samples are taken
- * here, and `details.sampler` says so.
+ * The samples, taken by the sampling worker on its own connection
+ * (src/net/sampler.ts), set up in parallel with this session's handshake.
+ * This session proves the server answers PING for these credentials first;
+ * the worker's loop, which nothing else runs on, stamps the replies.
  */
-async function samplePingsInWorker(client: RedisClient, stream: DialedSocket, target: Target, spec: RedisSpec, ctx: ProbeContext): Promise<boolean> {
+async function beginPingSampling(stream: DialedSocket, target: Target, spec: RedisSpec, ctx: ProbeContext): Promise<SamplingJob> {
+  const { beginSampling } = await import("../../net/sampler.js");
+  const rounds: number[] = [];
+  return beginSampling(
+    {
+      protocol: "redis",
+      address: stream.remoteAddress ?? target.hostname,
+      family: stream.remoteFamily === "IPv6" ? 6 : 4,
+      port: target.port,
+      ...(target.useTls ? { tls: { ...spec.tls, hostname: target.hostname } } : {}),
+      ...(target.username ? { username: target.username } : {}),
+      ...(target.password !== undefined ? { password: target.password } : {}),
+      db: target.db,
+      samples: spec.samples,
+      timeoutMs: ctx.deadline.clientTimeoutMs(),
+    },
+    {
+      onSetup: (setupMs, warmupMs) => {
+        ctx.metrics.pingWarmupMs = roundMs(warmupMs);
+        ctx.details.sampler = `sampling thread, own connection (ready in ${formatMs(setupMs)})`;
+      },
+      onRound: (ms) => {
+        rounds.push(ms);
+        Object.assign(ctx.metrics, roundTripMetrics("ping", rounds));
+      },
+    },
+    ctx.signal,
+  );
+}
+
+/**
+ * Samples from the worker when its connection is ready; false when it could not be set up (a server
+ * at maxclients may refuse a second connection): then they are taken here, and `details.sampler` says so.
+ */
+async function samplePingsInWorker(client: RedisClient, sampling: SamplingJob, ctx: ProbeContext): Promise<boolean> {
   ctx.phases.start("ping");
   // The session's own PING: its reply and the ACL user's right to PING are checked here, where errors are classified.
   await expectPong(client);
-  const { sampleInWorker, SamplerError } = await import("../../net/sampler.js");
-  const rounds: number[] = [];
-  try {
-    const outcome = await sampleInWorker(
-      {
-        protocol: "redis",
-        address: stream.remoteAddress ?? target.hostname,
-        family: stream.remoteFamily === "IPv6" ? 6 : 4,
-        port: target.port,
-        ...(target.useTls ? { tls: { ...spec.tls, hostname: target.hostname } } : {}),
-        ...(target.username ? { username: target.username } : {}),
-        ...(target.password !== undefined ? { password: target.password } : {}),
-        db: target.db,
-        samples: spec.samples,
-        timeoutMs: ctx.deadline.clientTimeoutMs(),
-      },
-      {
-        onSetup: (setupMs, warmupMs) => {
-          ctx.metrics.pingWarmupMs = roundMs(warmupMs);
-          ctx.details.sampler = `sampling thread, own connection (ready in ${formatMs(setupMs)})`;
-        },
-        onRound: (ms) => {
-          rounds.push(ms);
-          Object.assign(ctx.metrics, roundTripMetrics("ping", rounds));
-        },
-      },
-      ctx.signal,
-    );
-    Object.assign(ctx.metrics, loopDelayMetrics("ping", outcome.loopDelayMs, ctx.metrics));
-  } catch (error) {
-    if (!(error instanceof SamplerError) || error.stage !== "setup") {
-      if (error instanceof SamplerError) Object.assign(ctx.metrics, loopDelayMetrics("ping", error.loopDelayMs, ctx.metrics));
-      throw error;
-    }
-    ctx.details.sampler = `main thread: the sampling connection failed (${error.message.slice(0, 120)})`;
+  const ready = await sampling.ready;
+  if (!ready.ok) {
+    ctx.details.sampler = `main thread: the sampling connection failed (${ready.reason.slice(0, 120)})`;
     return false;
   }
+  try {
+    const outcome = await sampling.sample();
+    Object.assign(ctx.metrics, loopDelayMetrics("ping", outcome.loopDelayMs, ctx.metrics));
+  } catch (error) {
+    const loopDelayMs = (error as { loopDelayMs?: number | null }).loopDelayMs;
+    if (loopDelayMs !== undefined) Object.assign(ctx.metrics, loopDelayMetrics("ping", loopDelayMs, ctx.metrics));
+    throw error;
+  }
   if (ctx.metrics.pingNoisy) ctx.labels.push("noisy samples");
-  const note = percentileNote("ping", rounds.length);
+  const note = percentileNote("ping", Number(ctx.metrics.pingSamples ?? 0));
   if (note) ctx.details.percentiles = note;
   return true;
 }
