@@ -64,6 +64,7 @@ function workerUrl(): URL {
  * the main loop next to nothing.
  */
 export function startSampler(): Promise<boolean> {
+  if (mainThreadOnly) return Promise.resolve(false);
   if (online) return online;
   online = new Promise<boolean>((resolve) => {
     let started: Worker;
@@ -180,6 +181,13 @@ export function beginSampling(job: SampleJob, progress: SampleProgress, signal: 
       end({ error: new Error("sampling cancelled") });
     },
   };
+}
+
+let mainThreadOnly = false;
+
+/** For tests and benchmarks: sample on the main thread (the fallback), as if the worker could not start. */
+export function sampleOnMainThread(on: boolean): void {
+  mainThreadOnly = on;
 }
 
 /** For tests and benchmarks: end the worker (the next job starts a new one). */

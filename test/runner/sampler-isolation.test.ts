@@ -10,6 +10,7 @@ import { runChecks } from "../../src/runner/run-checks.js";
 import { startRedisServer, type RedisServer } from "../../src/demo/redis-server.js";
 import type { CheckResult } from "../../src/report/schema.js";
 import type { CheckSpec, ProbeDefinition } from "../../src/probes/api.js";
+import { sampleOnMainThread } from "../../src/net/sampler.js";
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -79,5 +80,18 @@ describe("sampling isolation", () => {
     expect(metric(cache!, "pingP50Ms")).toBeLessThan(metric(alone, "pingP50Ms") * 4 + 1);
     expect(metric(cache!, "pingP95Ms")).toBeLessThan(metric(alone, "pingP95Ms") * 4 + 3);
     expect(metric(cache!, "pingLoopDelayMs")).toBeTypeOf("number");
+  });
+
+  it("without the worker the samples are taken on the main thread, and the check says so", async () => {
+    const { spec, probes } = await pingCheck();
+    sampleOnMainThread(true);
+    try {
+      const result = (await runChecks({ env: "test", deadlineMs: 20_000, checks: [spec], probes })).checks[0];
+      expect(result.status).toBe("pass");
+      expect(result.details?.sampler).toMatch(/^main thread: the sampling connection failed \(the sampling worker is not available\)/);
+      expect(result.metrics).toMatchObject({ pingSamples: 100, pingNoisy: expect.any(Boolean) });
+    } finally {
+      sampleOnMainThread(false);
+    }
   });
 });
