@@ -3,7 +3,8 @@ import { ConfigError, isConfigError } from "../util/errors.js";
 import { loadConfigFile, resolveEnvConfig, type LoadedConfig } from "../config/load.js";
 import { Redactor } from "../redact.js";
 import { writeConfigFailure } from "./outputs.js";
-import { durationFlag, listFlag } from "../util/flags.js";
+import { durationFlag, listFlag, wholeNumberFlag } from "../util/flags.js";
+import { MAX_CONCURRENCY } from "../config/schema.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import type { CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";
@@ -39,6 +40,7 @@ export async function runCommand(envName: string | undefined, flags: RunFlags, i
       skip: listFlag(flags.skip),
       timeoutMs: durationFlag("--timeout", flags.timeout),
       deadlineMs: durationFlag("--deadline", flags.deadline),
+      ...(flags.concurrency !== undefined ? { concurrency: wholeNumberFlag("--concurrency", flags.concurrency, 1, MAX_CONCURRENCY) } : {}),
       env: io.env,
       cwd: io.cwd,
       redactor: io.redactor,

@@ -30,6 +30,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** --deadline: the whole run's budget. */
   deadlineMs?: number;
+  /** --concurrency: checks in flight at once (wins over `concurrency:`). */
+  concurrency?: number;
   env?: NodeJS.ProcessEnv;
   /** The command's working directory: messages name the file relative to it (default: the process's). */
   cwd?: string;
@@ -46,6 +48,8 @@ export interface LoadedConfig {
   dir: string;
   env: string;
   deadlineMs: number;
+  /** `concurrency:` or --concurrency; undefined: the runner sizes it to the open-files limit. */
+  concurrency?: number;
   gcp?: TopLevelConfig["gcp"];
   history?: TopLevelConfig["history"];
   regression?: TopLevelConfig["regression"];
@@ -228,6 +232,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     dir: options.dir,
     env: topLevel.env ?? options.defaultEnv,
     deadlineMs,
+    ...(options.concurrency ?? topLevel.concurrency ? { concurrency: options.concurrency ?? topLevel.concurrency } : {}),
     gcp: topLevel.gcp,
     history: topLevel.history,
     regression: topLevel.regression,
