@@ -103,6 +103,17 @@ export function loopDelayMetrics(op: string, loopDelayMs: number | null, metrics
   return { [`${op}LoopDelayMs`]: roundMs(loopDelayMs), [`${op}Noisy`]: noisy };
 }
 
+/**
+ * How long a probe waits for the sampling worker's connection once its own
+ * session is ready (at most a quarter of what is left of the budget): the
+ * worker boots in 15–25 ms on an idle machine but 150–400 ms on a 2-core one
+ * running 16 processes (measured), and its first PostgreSQL session loads pg
+ * and logs in. Numbers that can be trusted are worth that wait on a loaded
+ * runner — which is where the main thread's are least trustworthy; past it,
+ * the samples are taken on the main thread and the check says so.
+ */
+export const SAMPLER_WAIT_MS = 1000;
+
 /** Watch this thread's event loop while samples are taken on it (the main-thread fallback); `stop()` gives the worst delay, as the worker reports it. */
 export function watchLoop(): { stop(): number | null } {
   const histogram = monitorEventLoopDelay({ resolution: 1 });

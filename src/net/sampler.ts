@@ -115,6 +115,11 @@ function finish(id: number): void {
 export interface SamplingJob {
   /** Resolves when the sampling connection is ready, or with why it could not be set up (then sample here instead). */
   ready: Promise<{ ok: true } | { ok: false; reason: string }>;
+  /**
+   * `ready`, waited for at most `waitMs` (the worker still booting on a loaded machine): a job not
+   * ready by then is cancelled, and the caller samples on its own thread instead.
+   */
+  readyWithin(waitMs: number): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Take the samples; rejects with SamplerError, or with the signal's reason on abort. */
   sample(): Promise<SampleOutcome>;
   /** End the job (idempotent): the worker closes its connection. */
@@ -140,7 +145,9 @@ export function beginSampling(job: SampleJob, progress: SampleProgress, signal: 
     done = true;
     signal.removeEventListener("abort", onAbort);
     if (id) finish(id);
-    markReady({ ok: false, reason: outcome.error?.message ?? "ended" });
+    const error = outcome.error;
+    const reason = error instanceof SamplerError && error.message.startsWith("the sampling") ? error.message : `the sampling connection failed (${(error?.message ?? "ended").slice(0, 120)})`;
+    markReady({ ok: false, reason });
     result = outcome;
     if (settle) outcome.error ? settle.reject(outcome.error) : settle.resolve(outcome.outcome!);
   };
@@ -170,6 +177,16 @@ export function beginSampling(job: SampleJob, progress: SampleProgress, signal: 
   });
   return {
     ready,
+    async readyWithin(waitMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<{ ok: false; reason: string }>((resolve) => {
+        timer = setTimeout(() => resolve({ ok: false, reason: `the sampling thread was not ready within ${Math.round(waitMs)} ms` }), Math.max(0, waitMs));
+      });
+      const outcome = await Promise.race([ready, late]);
+      clearTimeout(timer);
+      if (!outcome.ok) this.cancel();
+      return outcome;
+    },
     sample() {
       if (result) return result.error ? Promise.reject(result.error) : Promise.resolve(result.outcome!);
       running?.postMessage({ id, go: true } satisfies ToWorker);

@@ -88,7 +88,7 @@ describe("sampling isolation", () => {
     try {
       const result = (await runChecks({ env: "test", deadlineMs: 20_000, checks: [spec], probes })).checks[0];
       expect(result.status).toBe("pass");
-      expect(result.details?.sampler).toMatch(/^main thread: the sampling connection failed \(the sampling worker is not available\)/);
+      expect(result.details?.sampler).toMatch(/^main thread: the sampling worker is not available/);
       expect(result.metrics).toMatchObject({ pingSamples: 100, pingNoisy: expect.any(Boolean) });
     } finally {
       sampleOnMainThread(false);

@@ -16,7 +16,7 @@ import { failure } from "../../diagnose/catalogue.js";
 import { shownBytes } from "../../diagnose/codes.js";
 import type { MetricValue } from "../../diagnose/vocabulary.js";
 import { dial, resolveAddress, startTls } from "../../net/dial.js";
-import { loopDelayMetrics, percentileNote, roundTripMetrics, SocketStamps, watchLoop } from "../../net/round-trips.js";
+import { loopDelayMetrics, percentileNote, roundTripMetrics, SAMPLER_WAIT_MS, SocketStamps, watchLoop } from "../../net/round-trips.js";
 import { formatMs } from "../../util/duration.js";
 import { percentile, roundMs } from "../../util/stats.js";
 import type { ProbeContext } from "../api.js";
@@ -433,9 +433,9 @@ async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure
  * may refuse a second one): the caller goes on sampling here, and `details.sampler` says so.
  */
 async function sampleQueriesInWorker(sampling: { job: SamplingJob }, ctx: ProbeContext): Promise<boolean> {
-  const ready = await sampling.job.ready;
+  const ready = await sampling.job.readyWithin(Math.min(SAMPLER_WAIT_MS, ctx.deadline.remainingMs() / 4));
   if (!ready.ok) {
-    ctx.details.sampler = `main thread: the sampling connection failed (${ready.reason.slice(0, 120)})`;
+    ctx.details.sampler = `main thread: ${ready.reason}`;
     return false;
   }
   try {

@@ -10,7 +10,7 @@ import net from "node:net";
 import type { Redis as RedisClient } from "ioredis";
 import type { SamplingJob } from "../../net/sampler.js";
 import { dial, type DialedSocket } from "../../net/dial.js";
-import { loopDelayMetrics, percentileNote, roundTripMetrics, SocketStamps, watchLoop } from "../../net/round-trips.js";
+import { loopDelayMetrics, percentileNote, roundTripMetrics, SAMPLER_WAIT_MS, SocketStamps, watchLoop } from "../../net/round-trips.js";
 import { failure } from "../../diagnose/catalogue.js";
 import { roundMs } from "../../util/stats.js";
 import { formatMs } from "../../util/duration.js";
@@ -173,9 +173,9 @@ async function samplePingsInWorker(client: RedisClient, sampling: SamplingJob, c
   ctx.phases.start("ping");
   // The session's own PING: its reply and the ACL user's right to PING are checked here, where errors are classified.
   await expectPong(client);
-  const ready = await sampling.ready;
+  const ready = await sampling.readyWithin(Math.min(SAMPLER_WAIT_MS, ctx.deadline.remainingMs() / 4));
   if (!ready.ok) {
-    ctx.details.sampler = `main thread: the sampling connection failed (${ready.reason.slice(0, 120)})`;
+    ctx.details.sampler = `main thread: ${ready.reason}`;
     return false;
   }
   try {
