@@ -22,6 +22,8 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     queryP95Ms: { unit: "ms", class: "slow", phase: "query", requires: p95Requires("query"), description: "95th percentile query round trip (only from 20 samples: with fewer it would be the slowest, queryMaxMs)" },
     queryMaxMs: { unit: "ms", class: "slow", phase: "query", description: "slowest query round trip" },
     queryWarmupMs: { unit: "ms", class: "slow", phase: "query", description: "the session's first statement (pg_is_in_recovery()), discarded from the samples" },
+    queryLoopDelayMs: { unit: "ms", class: "slow", description: "worst event-loop delay of the thread that stamped the query samples, while sampling" },
+    queryNoisy: { class: "unhealthy", description: "the stamping loop's delay exceeded half the figure (queryP95Ms, else queryMaxMs): the figure may be the runner's as much as the server's" },
     querySamples: { unit: "count", class: "unhealthy", description: "query round trips taken" },
     value: { class: "unhealthy", description: "first column of the first row of the query" },
     rows: { unit: "count", class: "unhealthy", description: "rows the query returned" },

@@ -18,6 +18,8 @@ const redisProbe: ProbeDefinition<RedisFields> = {
     pingP95Ms: { unit: "ms", class: "slow", phase: "ping", requires: p95Requires("ping"), description: "95th percentile PING round trip (only from 20 samples: with fewer it would be the slowest, pingMaxMs)" },
     pingMaxMs: { unit: "ms", class: "slow", phase: "ping", description: "slowest PING round trip" },
     pingWarmupMs: { unit: "ms", class: "slow", phase: "ping", description: "the first PING of the connection, discarded from the samples (one-time client costs)" },
+    pingLoopDelayMs: { unit: "ms", class: "slow", description: "worst event-loop delay of the thread that stamped the PING samples, while sampling" },
+    pingNoisy: { class: "unhealthy", description: "the stamping loop's delay exceeded half the figure (pingP95Ms, else pingMaxMs): the figure may be the runner's as much as the server's" },
     pingSamples: { unit: "count", class: "unhealthy", description: "PINGs taken" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
