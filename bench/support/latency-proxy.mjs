@@ -13,19 +13,25 @@ const MAX_RUN_MS = 15 * 60 * 1000;
 
 function relay(from, to, delayMs) {
   // A queue per direction: each chunk is due delayMs after it arrived, and leaves in arrival order.
+  // The end of the stream travels like data: delivered (as a FIN) after what was sent before it.
   const queue = [];
   let timer;
   const pump = () => {
     timer = undefined;
     const now = performance.now();
-    while (queue.length && queue[0].due <= now + 0.05) to.write(queue.shift().chunk);
+    while (queue.length && queue[0].due <= now + 0.05) {
+      const { chunk } = queue.shift();
+      if (chunk === null) to.end();
+      else to.write(chunk);
+    }
     if (queue.length) timer = setTimeout(pump, Math.max(0, queue[0].due - performance.now()));
   };
-  from.on("data", (chunk) => {
+  const push = (chunk) => {
     queue.push({ chunk, due: performance.now() + delayMs });
     if (!timer) timer = setTimeout(pump, delayMs);
-  });
-  from.on("close", () => setTimeout(() => to.destroy(), delayMs));
+  };
+  from.on("data", push);
+  from.on("end", () => push(null));
   from.on("error", () => to.destroy());
 }
 
@@ -33,10 +39,10 @@ const ports = {};
 const sockets = new Set();
 for (const spec of process.argv.slice(2)) {
   const [roundTripMs, targetPort] = spec.split(":").map(Number);
-  const server = net.createServer((client) => {
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     if (sockets.size >= MAX_CONNECTIONS) return client.destroy();
     client.setNoDelay(true);
-    const upstream = net.connect({ host: "127.0.0.1", port: targetPort, noDelay: true });
+    const upstream = net.connect({ host: "127.0.0.1", port: targetPort, noDelay: true, allowHalfOpen: true });
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
