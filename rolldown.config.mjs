@@ -8,7 +8,8 @@
 // Google checks anyway. dist/ (tsc's output) is the bundle's input, and what
 // the benchmarks import; it is not shipped.
 export default {
-  input: { cli: "dist/cli.js", "help-cache": "dist/help-cache.js" },
+  // The sampling worker is its own entry: a thread loads it by file name (src/net/sampler.ts).
+  input: { cli: "dist/cli.js", "help-cache": "dist/help-cache.js", "sampler-worker": "dist/net/sampler-worker.js" },
   platform: "node",
   external: [/^@google-cloud\//, /^google-gax(\/|$)/, /^@grpc\//, /^google-auth-library/, /^protobufjs/, "pg-native", "bufferutil", "utf-8-validate"],
   // The demo stack imports postgres.ts statically (to find binaries) and lazily; both are fine in one chunk.

@@ -9,6 +9,8 @@ export interface RunFlags {
   skip?: string[];
   timeout?: string;
   deadline?: string;
+  /** --concurrency N: checks in flight at once. */
+  concurrency?: string;
   strict?: boolean;
   verbose?: boolean;
   color?: boolean;
@@ -48,6 +50,7 @@ export function addRunOptions(command: Command): Command {
     .option("--skip <names>", "skip these checks (comma-separated, repeatable)", collect)
     .option("-t, --timeout <duration>", "default per-check budget, e.g. 2s (a check's own timeout wins)")
     .option("-d, --deadline <duration>", "budget of the whole command, counted from its start, e.g. 20s (default: config's deadline, else 30s)")
+    .option("--concurrency <n>", "checks in flight at once, at most (default: config's concurrency, else sized to the open-files limit)")
     .option("--history <dir>", "append this run's JSON report to DIR, one file per run (default: config's history.dir)")
     .option("--baseline <dir|file>", "compare timings with a history DIR (median of the last passing runs) or one saved report FILE; regressions warn, or fail with regression.action: fail");
   return addOutputOptions(command);

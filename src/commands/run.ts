@@ -3,7 +3,8 @@ import { ConfigError, isConfigError } from "../util/errors.js";
 import { loadConfigFile, resolveEnvConfig, type LoadedConfig } from "../config/load.js";
 import { Redactor } from "../redact.js";
 import { writeConfigFailure } from "./outputs.js";
-import { durationFlag, listFlag } from "../util/flags.js";
+import { durationFlag, listFlag, wholeNumberFlag } from "../util/flags.js";
+import { MAX_CONCURRENCY } from "../config/schema.js";
 import { execute, type ExecuteOptions } from "./execute.js";
 import type { CommandIO } from "./io.js";
 import type { RunFlags } from "./run-options.js";
@@ -30,12 +31,13 @@ export async function configPathFor(envName: string | undefined, flags: { config
 }
 
 /** What the flags shared by run and serve (--only, --skip, --timeout, --deadline) ask of loading a config. */
-export function loadOptionsFrom(flags: Pick<RunFlags, "only" | "skip" | "timeout" | "deadline">, io: Pick<CommandIO, "env" | "cwd" | "redactor">) {
+export function loadOptionsFrom(flags: Pick<RunFlags, "only" | "skip" | "timeout" | "deadline" | "concurrency">, io: Pick<CommandIO, "env" | "cwd" | "redactor">) {
   return {
     only: listFlag(flags.only),
     skip: listFlag(flags.skip),
     timeoutMs: durationFlag("--timeout", flags.timeout),
     deadlineMs: durationFlag("--deadline", flags.deadline),
+    ...(flags.concurrency !== undefined ? { concurrency: wholeNumberFlag("--concurrency", flags.concurrency, 1, MAX_CONCURRENCY) } : {}),
     env: io.env,
     cwd: io.cwd,
     redactor: io.redactor,

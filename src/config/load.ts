@@ -30,6 +30,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** --deadline: the whole run's budget. */
   deadlineMs?: number;
+  /** --concurrency: checks in flight at once (wins over `concurrency:`). */
+  concurrency?: number;
   env?: NodeJS.ProcessEnv;
   /** The command's working directory: messages name the file relative to it (default: the process's). */
   cwd?: string;
@@ -46,6 +48,8 @@ export interface LoadedConfig {
   dir: string;
   env: string;
   deadlineMs: number;
+  /** `concurrency:` or --concurrency; undefined: the runner sizes it to the open-files limit. */
+  concurrency?: number;
   gcp?: TopLevelConfig["gcp"];
   history?: TopLevelConfig["history"];
   regression?: TopLevelConfig["regression"];
@@ -200,8 +204,8 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     errors.push(...base.errors, ...own.errors.map((error) => relocateMoved(error, keyPath, moved)));
     if (!base.value || !own.value) continue;
 
-    const expect = parseExpectations(base.value.expect, `${keyPath}.expect`, probe, fail);
-    const warn = parseExpectations(base.value.warn, `${keyPath}.warn`, probe, fail);
+    const expect = parseExpectations(base.value.expect, `${keyPath}.expect`, probe, fail, own.value);
+    const warn = parseExpectations(base.value.warn, `${keyPath}.warn`, probe, fail, own.value);
     const spec: CheckSpec = {
       ...own.value,
       name,
@@ -228,6 +232,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     dir: options.dir,
     env: topLevel.env ?? options.defaultEnv,
     deadlineMs,
+    ...(options.concurrency ?? topLevel.concurrency ? { concurrency: options.concurrency ?? topLevel.concurrency } : {}),
     gcp: topLevel.gcp,
     history: topLevel.history,
     regression: topLevel.regression,
@@ -335,10 +340,17 @@ function parseExpectations(
   keyPath: string,
   probe: ProbeDefinition,
   fail: (keyPath: string, message: string) => void,
+  own: Record<string, unknown>,
 ): Record<string, Expectation> {
   const parsed: Record<string, Expectation> = {};
   for (const [metric, value] of Object.entries(raw ?? {})) {
-    if (!metricInfo(probe, metric)) {
+    const info = metricInfo(probe, metric);
+    const unmeasurable = info?.requires?.(own as CheckSpec);
+    if (unmeasurable) {
+      fail(`${keyPath}.${metric}`, unmeasurable);
+      continue;
+    }
+    if (!info) {
       const names = Object.keys(probe.metrics);
       const prefixes = Object.keys(probe.metricPrefixes ?? {}).map((prefix) => `${prefix}<path>`);
       const structured = structuredExpectKeys(probe).filter((key) => !names.includes(key));

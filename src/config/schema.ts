@@ -53,10 +53,19 @@ export const historySchema = z.strictObject({
   keep: z.number().int().positive().optional().meta({ description: "How many reports to keep (default 50)" }),
 });
 
+export const MAX_CONCURRENCY = 100_000;
+
 export const topLevelSchema = z.strictObject({
   $schema: z.string().optional(),
   env: z.string().optional().meta({ description: "Environment name (default: the file name)" }),
   deadline: durationSchema.optional().meta({ description: "Budget of the whole run (default 30s)" }),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CONCURRENCY)
+    .optional()
+    .meta({ description: "Checks in flight at once, at most (default: sized to the open-files limit, (ulimit -n − 64) ÷ 4); the others wait for a slot within the run's deadline" }),
   defaults: z
     .strictObject({
       timeout: durationSchema.optional().meta({ description: "Per-check budget (default 5s)" }),

@@ -59,6 +59,9 @@ function diagnose(error: unknown, ctx: ClassifyContext, options: ClassifyOptions
   const wrongService = typeof said === "string" && said.length > 0 && options.speaks !== undefined && !options.speaks(said);
   const asWrongService = () => diagnosisOf(PEER.NOT_THE_SERVICE, { ...ctx.facts, endpoint: ctx.endpoint, said: said as string }, { phase });
   if (error instanceof BudgetExceeded || isAbort(error)) return wrongService ? asWrongService() : classifyTimeout(ctx, error);
+  // Before any kind's rule: out of file descriptors is infra-check's own limit, whatever the client made of it.
+  const fdLimit = fileDescriptorLimit(error, ctx);
+  if (fdLimit) return fdLimit;
   for (const rule of options.rules ?? []) {
     const found = rule(error, ctx);
     if (found) return { ...(phase ? { phase } : {}), ...found };
@@ -68,6 +71,19 @@ function diagnose(error: unknown, ctx: ClassifyContext, options: ClassifyOptions
   if (wrongService) return asWrongService();
   const err = error as Error | undefined;
   return diagnosisOf(CHECK.INTERNAL, { phase, name: err?.name ?? typeof error, text: err?.message ?? String(error) }, { phase });
+}
+
+/** EMFILE / ENFILE anywhere in the error (its cause, an AggregateError's first error): this process's or the system's open-file limit. */
+function fileDescriptorLimit(error: unknown, ctx: ClassifyContext): ClassifiedError | undefined {
+  let current = unwrapAggregate(error) as (NodeJS.ErrnoException & { cause?: unknown }) | undefined;
+  for (let depth = 0; current && typeof current === "object" && depth < 4; depth += 1) {
+    const code = current.code ?? (/\b(EMFILE|ENFILE)\b/.exec(current.message ?? "")?.[1] as string | undefined);
+    if (code === "EMFILE" || code === "ENFILE") {
+      return diagnosisOf(CHECK.FD_LIMIT, { ...ctx.facts, endpoint: ctx.endpoint, phase: ctx.phase, errno: code }, ctx.phase ? { phase: ctx.phase } : {});
+    }
+    current = unwrapAggregate(current.cause) as typeof current;
+  }
+  return undefined;
 }
 
 function isAbort(error: unknown): boolean {

@@ -200,6 +200,13 @@ export const CHECK = defineCatalogue("check", {
     message: (f: { phase?: string; name: string; text: string }) => `unexpected error${f.phase ? ` during ${f.phase}` : ""}: ${f.name}: ${f.text}`,
     hint: "infra-check could not classify this error. Re-run with --verbose and report it; meanwhile check the target by hand.",
   },
+  FD_LIMIT: {
+    class: "config",
+    code: (f: { errno: string }) => f.errno,
+    message: (f: EndpointFacts & { errno: string; limit?: number; concurrency?: number }) =>
+      `infra-check ran out of file descriptors (${f.errno}${f.errno === "ENFILE" ? ": the system's open-file table is full" : ""})${f.phase ? ` during ${f.phase}` : ""}: this is infra-check's own limit${f.limit ? ` (open files ${f.limit}` : ""}${f.limit && f.concurrency ? `, ${f.concurrency} checks in flight at most)` : f.limit ? ")" : ""}, not the network — ${target(f)} was not reached or judged`,
+    hint: "Lower `concurrency:` at the top of the config (or --concurrency) — by default it is sized to the open-files limit — or raise that limit for the runner (ulimit -n, LimitNOFILE= in a systemd unit, the container's nofile ulimit).",
+  },
   UNRESOLVED_SECRET: {
     class: "internal",
     message: "a secret reference was not resolved before the probe ran",

@@ -23,6 +23,12 @@ const require = createRequire(import.meta.url);
  * `hostname` is the name the user asked for; probes connect to the resolved
  * address, so the certificate is verified against `servername ?? hostname`.
  */
+/** The CA as a run sees it: a path or PEM text (a `{ memorystoreCa }` reference is resolved before the check's run). */
+export function resolvedCa(ca: TlsSpec["ca"]): string | undefined {
+  if (ca !== undefined && typeof ca !== "string") throw new Error("tls.ca: a { memorystoreCa } reference reached the TLS options unresolved");
+  return ca;
+}
+
 export function tlsOptions(spec: TlsSpec | undefined, hostname: string): ConnectionOptions {
   const options: ConnectionOptions = {};
   const name = spec?.servername ?? hostname;

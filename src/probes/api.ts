@@ -126,6 +126,12 @@ export interface MetricInfo<K extends object = any> {
    */
   phase?: string;
   /**
+   * Why a check configured like `spec` can never measure this metric (a p95
+   * from fewer than 20 samples), or undefined: an expectation on it is then a
+   * config error, said before anything is contacted, not "not measured" at run time.
+   */
+  requires?(spec: CheckSpec<K>): string | undefined;
+  /**
    * Word a failed assertion in the resource's own terms (a state that is not
    * READY says what the state means), with a catalogue entry.
    */

@@ -20,6 +20,8 @@ import { roundMs } from "../util/stats.js";
 import { formatMs } from "../util/duration.js";
 import { createPhaseTimer } from "./phase-timer.js";
 import { SamplingLane } from "./sampling-lane.js";
+import { Slots } from "./slots.js";
+import { defaultConcurrency, openFilesLimit } from "../util/open-files.js";
 import { resolveSecretRefs } from "./secret-refs.js";
 import { runRounds, type WaitOptions } from "./wait.js";
 
@@ -29,6 +31,8 @@ export interface RunInput {
   deadlineMs: number;
   checks: CheckSpec[];
   probes: Map<string, ProbeDefinition>;
+  /** Checks in flight at once, at most (`concurrency:`); default: sized to the open-files limit (src/util/open-files.ts). */
+  concurrency?: number;
 }
 
 export type RunEvent =
@@ -113,6 +117,9 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
   const lookup = options.lookup ?? systemLookup;
   const lane = new SamplingLane();
   const runDeadline = options.clockStartMs + input.deadlineMs;
+  const fdLimit = openFilesLimit();
+  const concurrency = input.concurrency ?? defaultConcurrency(fdLimit);
+  const slots = new Slots(concurrency);
   const results = new Map<string, Promise<CheckResult>>();
 
   const runOne = async (spec: CheckSpec): Promise<CheckResult> => {
@@ -122,9 +129,19 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     const probe = input.probes.get(spec.kind)!;
     const target = redactor.text(probe.target(spec));
     const notOk = dependencies.filter((dependency) => dependency.status === "fail" || dependency.status === "blocked");
-    const result = notOk.length ? blockedResult(spec, target, notOk) : await measureAndJudge(spec, probe, target, new Map(dependencies.map((d) => [d.name, d])));
+    const result = notOk.length ? blockedResult(spec, target, notOk) : await inSlot(() => measureAndJudge(spec, probe, target, new Map(dependencies.map((d) => [d.name, d]))));
     options.onEvent?.({ type: "end", result });
     return result;
+  };
+
+  // A check waits for a slot within the run's deadline; one still waiting when it passes starts with no budget and says so.
+  const inSlot = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const release = await slots.acquire(Math.max(0, runDeadline - now()));
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   };
 
   /** A probe's context for one budget: its signal ends with the budget (or the run's own signal); release() disarms it. */
@@ -145,6 +162,9 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       service: probe.diagnosis.service,
       ...(endpoint ? { host: hostOf(endpoint) } : {}),
       ...(options.wording ? { budgetNote: options.wording.budgetNote } : {}),
+      // For an out-of-descriptors failure: infra-check's own limits, in its words.
+      ...(fdLimit !== undefined ? { limit: fdLimit } : {}),
+      concurrency,
     };
     const ctx: ProbeContext = {
       signal: controller.signal,

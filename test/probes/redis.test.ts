@@ -62,19 +62,29 @@ async function probeConnections(server: RedisServer): Promise<number> {
 
 describe("redis probe: healthy servers", () => {
   it("passes with a password: phases, PING percentiles, version and role; no dns phase for an IP literal", async () => {
-    const result = await runCheck({ kind: "redis", url: secured.url, password: PASSWORD, samples: 5 });
+    const result = await runCheck({ kind: "redis", url: secured.url, password: PASSWORD, samples: 20 });
     expect(result.failure).toBeNull();
     expect(result.status).toBe("pass");
     expect(Object.keys(result.phasesMs)).toEqual(expect.arrayContaining(["connect", "auth", "info"]));
     expect(result.phasesMs.dns).toBeUndefined();
     expect(result.phasesMs.tls).toBeUndefined();
-    expect(result.metrics).toMatchObject({ pingSamples: 5, role: "master", serverVersion: expect.stringMatching(/^\d+\.\d+\.\d+/), connectedClients: expect.any(Number) });
+    expect(result.metrics).toMatchObject({ pingSamples: 20, pingWarmupMs: expect.any(Number), pingNoisy: expect.any(Boolean), role: "master", serverVersion: expect.stringMatching(/^\d+\.\d+\.\d+/), connectedClients: expect.any(Number) });
     const { pingP50Ms, pingP95Ms, pingMaxMs } = result.metrics as Record<string, number>;
     expect(pingP50Ms).toBeGreaterThan(0);
     expect(pingP50Ms).toBeLessThanOrEqual(pingP95Ms);
     expect(pingP95Ms).toBeLessThanOrEqual(pingMaxMs);
+    // Taken by the sampling thread on its own connection, after this session proved PING works.
+    expect(result.details?.sampler).toMatch(/^sampling thread, own connection/);
     expect(result.target).toBe(secured.url);
     expect(await probeConnections(secured)).toBe(0);
+  });
+
+  it("fewer than 20 samples: no pingP95Ms (it would be the slowest sample), pingMaxMs says so, details say why", async () => {
+    const result = await runCheck({ kind: "redis", url: secured.url, password: PASSWORD, samples: 5 });
+    expect(result.status).toBe("pass");
+    expect(result.metrics).toMatchObject({ pingSamples: 5, pingMaxMs: expect.any(Number), pingP50Ms: expect.any(Number) });
+    expect(result.metrics.pingP95Ms).toBeUndefined();
+    expect(result.details?.percentiles).toMatch(/pingP95Ms needs at least 20 samples \(5 taken\)/);
   });
 
   it("records a dns phase for a host name", async () => {
@@ -133,14 +143,14 @@ describe("redis probe: healthy servers", () => {
     const proxy = await latencyProxy(open.port, 15);
     try {
       const url = `redis://127.0.0.1:${proxy.port}`;
-      const slow = await runCheck({ kind: "redis", url, samples: 3, timeout: "5s", expect: { pingP95Ms: "< 10ms" } });
+      const slow = await runCheck({ kind: "redis", url, samples: 20, timeout: "5s", expect: { pingP95Ms: "< 10ms" } });
       expect(slow.status).toBe("fail");
       expect(slow.failure?.class).toBe("slow");
       expect(slow.failure?.message).toMatch(/pingP95Ms is \d+ ms, expected < 10ms/);
       expect(slow.failure?.hint).toMatch(/network path|blocked server/);
       expect(slow.metrics.pingP50Ms as number).toBeGreaterThanOrEqual(30);
 
-      const warned = await runCheck({ kind: "redis", url, samples: 2, timeout: "5s", expect: { pingP95Ms: "< 5s" }, warn: { pingP95Ms: "< 10ms" } });
+      const warned = await runCheck({ kind: "redis", url, samples: 2, timeout: "5s", expect: { pingMaxMs: "< 5s" }, warn: { pingMaxMs: "< 10ms" } });
       expect(warned.status).toBe("warn");
       expect(warned.failure?.class).toBe("slow");
     } finally {
@@ -521,6 +531,7 @@ describe("redis check config", () => {
     [{ url: "redis://127.0.0.1:6379", write: "yes" }, /checks\.probe\.write/],
     [{ url: "redis://127.0.0.1:6379", passwd: "x" }, /unknown key "passwd"/],
     [{ url: "redis://127.0.0.1:6379", expect: { pingP99Ms: "< 1ms" } }, /unknown metric "pingP99Ms" for kind redis/],
+    [{ url: "redis://127.0.0.1:6379", samples: 10, warn: { pingP95Ms: "< 20ms" } }, /checks\.probe\.warn\.pingP95Ms: pingP95Ms is a 95th percentile, reported from at least 20 samples; samples is 10/],
   ])("%j is rejected with the key path", async (check, message) => {
     await expect(runCheck({ kind: "redis", ...check })).rejects.toThrow(message);
   });

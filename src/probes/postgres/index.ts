@@ -1,5 +1,6 @@
 // kind: postgres — connect/tls/auth/query phases, query round-trip percentiles.
 import type { ProbeDefinition } from "../api.js";
+import { p95Requires } from "../../net/round-trips.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
 import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 import { postgresOneOff } from "./cli.js";
@@ -18,12 +19,16 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     ephemeralCertExpiresInMinutes: { class: "tls", description: "minutes the connector's ephemeral client certificate is valid (cloudSql: only)" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
+    sslRequestMs: { unit: "ms", class: "slow", description: "the SSLRequest round trip before the TLS handshake (absent with sslmode disable and on Unix sockets)" },
     ...CERTIFICATE_METRICS,
     authMs: { unit: "ms", class: "slow", description: "startup and authentication until ReadyForQuery" },
     sessionMs: { unit: "ms", class: "slow", phase: "composite", description: "TCP + TLS + authentication: what an application pays for a new connection" },
     queryP50Ms: { unit: "ms", class: "slow", phase: "query", description: "median query round trip, timed at the socket" },
-    queryP95Ms: { unit: "ms", class: "slow", phase: "query", description: "95th percentile query round trip" },
+    queryP95Ms: { unit: "ms", class: "slow", phase: "query", requires: p95Requires("query"), description: "95th percentile query round trip (only from 20 samples: with fewer it would be the slowest, queryMaxMs)" },
     queryMaxMs: { unit: "ms", class: "slow", phase: "query", description: "slowest query round trip" },
+    queryWarmupMs: { unit: "ms", class: "slow", phase: "query", description: "the session's first statement (pg_is_in_recovery()), discarded from the samples" },
+    queryLoopDelayMs: { unit: "ms", class: "slow", description: "worst event-loop delay of the thread that stamped the query samples, while sampling" },
+    queryNoisy: { class: "unhealthy", description: "the stamping loop's delay exceeded half the figure (queryP95Ms, else queryMaxMs): the figure may be the runner's as much as the server's" },
     querySamples: { unit: "count", class: "unhealthy", description: "query round trips taken" },
     value: { class: "unhealthy", description: "first column of the first row of the query" },
     rows: { unit: "count", class: "unhealthy", description: "rows the query returned" },
@@ -51,6 +56,8 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
   ],
   // The Cloud SQL Admin client, imported before any check's clock starts, only when a check goes through the connector.
   prepare: async (specs) => {
+    // The sampling worker starts on its own thread while the checks connect (src/net/sampler.ts).
+    void (await import("../../net/sampler.js")).startSampler();
     if (!specs.some((spec) => spec.cloudSql)) return;
     const [{ preloadApis }, { CLOUD_SQL_CONNECT }, { MONITORING }] = await Promise.all([import("../../gcp/session.js"), import("../cloud-sql/api.js"), import("../shared/monitoring.js")]);
     await preloadApis([CLOUD_SQL_CONNECT, MONITORING]);

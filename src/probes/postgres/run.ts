@@ -7,16 +7,18 @@
 // both sides: statement_timeout on the server at the probe's inner deadline,
 // a cancel request then for a query still running, and the client closed in
 // `finally`.
+import { resolvedCa } from "../../net/tls.js";
 import { createRequire } from "node:module";
 import net from "node:net";
 import type tls from "node:tls";
 import path from "node:path";
 import type { Client as PgClient, FieldDef } from "pg";
+import type { SamplingJob } from "../../net/sampler.js";
 import { failure } from "../../diagnose/catalogue.js";
 import { shownBytes } from "../../diagnose/codes.js";
 import type { MetricValue } from "../../diagnose/vocabulary.js";
 import { dial, resolveAddress, startTls } from "../../net/dial.js";
-import { roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
+import { loopDelayMetrics, percentileNote, roundTripMetrics, SAMPLER_WAIT_MS, SocketStamps, watchLoop } from "../../net/round-trips.js";
 import { formatMs } from "../../util/duration.js";
 import { percentile, roundMs } from "../../util/stats.js";
 import type { ProbeContext } from "../api.js";
@@ -72,6 +74,7 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
   }
 
   const open = new Set<Session>();
+  let sampling: { job: SamplingJob; rounds: number[] } | undefined;
   const raw = new Set<net.Socket>();
   const onAbort = () => {
     for (const socket of raw) socket.destroy();
@@ -86,6 +89,13 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
     // The connector's tunnel is TLS from the first byte (no SSLRequest), to the instance's server-side proxy.
     if (endpoint.connector) secure = await startTls(ctx, socket, { hostname: endpoint.host, verify: "full", extra: endpoint.connector });
     else if (wantTls) secure = await negotiateTls(socket, endpoint, spec, ctx);
+    // The sampling worker's connection opens now, in parallel with this session's startup (one per attempt).
+    // Through the connector the tunnel's certificate lives here: the samples are taken on this session.
+    if (spec.samples > 1 && !endpoint.connector) {
+      sampling?.job.cancel();
+      const rounds: number[] = [];
+      sampling = { ...(await beginQuerySampling(endpoint, spec, Boolean(secure), rounds, ctx)), rounds };
+    }
     const stream = secure ?? socket;
     const params: Record<string, string> = {};
     const client = new pg.Client({
@@ -143,8 +153,9 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
       if (spec.sslMode === "prefer" && firstTls) {
         // libpq's prefer: a TLS session rejected by pg_hba.conf is retried without TLS.
         // The discarded attempt's handshake is not this session's tls phase.
+        ctx.phases.discard("sslRequest");
         ctx.phases.discard("tls");
-        for (const name of CERTIFICATE_METRIC_NAMES) delete ctx.metrics[name];
+        for (const name of ["sslRequestMs", ...CERTIFICATE_METRIC_NAMES]) delete ctx.metrics[name];
         ctx.details.tls = "pg_hba.conf rejected the TLS session; retried without TLS (sslmode prefer)";
         sessionStart = performance.now();
         session = await attempt(false);
@@ -162,11 +173,9 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
       ctx.details.tls = `${session.secure.getProtocol() ?? "TLS"} ${cipher?.name ?? ""}`.trim();
     }
     if (session.params.server_version) ctx.metrics.serverVersion = session.params.server_version;
-    ctx.phases.start("query");
-    ctx.metrics.inRecovery = await readInRecovery(session.client);
-
-    await sampleQueries(session, spec, endpoint, ctx);
+    await sampleQueries(session, spec, endpoint, ctx, sampling);
   } finally {
+    sampling?.job.cancel();
     ctx.signal.removeEventListener("abort", onAbort);
     await Promise.all([...open].map((session) => close(session)));
     for (const socket of raw) socket.destroy();
@@ -188,7 +197,9 @@ async function locate(spec: PostgresSpec, ctx: ProbeContext): Promise<Endpoint> 
  * Returns undefined when the server has no TLS and the mode allows plaintext (prefer).
  */
 async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: PostgresSpec, ctx: ProbeContext): Promise<tls.TLSSocket | undefined> {
-  ctx.phases.start("tls");
+  // The SSLRequest round trip is its own phase (sslRequest), before the handshake's (tls): under
+  // prefer against a server without TLS it is the only one, and the phases add up to the session.
+  ctx.phases.start("sslRequest");
   const started = performance.now();
   const request = Buffer.alloc(8);
   request.writeInt32BE(8, 0);
@@ -200,6 +211,10 @@ async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: Postgr
   if (answer.length !== 1 || (answer[0] !== 0x53 && answer[0] !== 0x4e)) {
     throw failure(PG.BAD_SSL_ANSWER, { where: endpoint.label, shown: shownBytes(answer.toString("latin1")) });
   }
+  const answeredAt = performance.now();
+  ctx.phases.record("sslRequest", answeredAt - started);
+  ctx.metrics.sslRequestMs = roundMs(answeredAt - started);
+  ctx.phases.start("tls");
   if (answer[0] === 0x4e) {
     if (spec.sslMode === "prefer") {
       ctx.details.tls = "the server does not offer TLS (sslmode prefer: continued without)";
@@ -207,12 +222,10 @@ async function negotiateTls(socket: net.Socket, endpoint: Endpoint, spec: Postgr
     }
     throw failure(PG.SSL_NOT_SUPPORTED, { where: endpoint.label, mode: spec.sslMode });
   }
-  const mode: SslMode = spec.sslMode === "require" && spec.tls?.ca ? "verify-ca" : spec.sslMode;
-  // libpq's meaning of each sslmode: prefer/require encrypt without verifying; verify-ca checks the chain; verify-full the name too.
-  const verify = mode === "verify-full" ? "full" : mode === "verify-ca" ? "ca" : "none";
+  const verify = verifyOf(spec);
   const secure = await startTls({ ...ctx, phases: { start: () => undefined, record: () => undefined } }, socket, { spec: spec.tls, hostname: spec.host, verify });
-  // The tls phase includes the SSLRequest round trip: that is what TLS costs a PostgreSQL session.
-  const ms = performance.now() - started;
+  // The handshake alone; what TLS costs a PostgreSQL session in all is sslRequestMs + tlsMs.
+  const ms = performance.now() - answeredAt;
   ctx.phases.record("tls", ms);
   ctx.metrics.tlsMs = roundMs(ms);
   return secure;
@@ -311,7 +324,7 @@ async function readInRecovery(client: PgClient): Promise<boolean> {
  * ReadyForQuery. Measured for SELECT 1 on loopback: 0.10–0.14 ms wall,
  * 0.06 ms at the socket; pgbench -c 1: 0.05 ms.
  */
-async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: Endpoint, ctx: ProbeContext): Promise<void> {
+async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: Endpoint, ctx: ProbeContext, worker?: { job: SamplingJob; rounds: number[] }): Promise<void> {
   const { client } = session;
   const stream = session.secure ?? session.socket;
   const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
@@ -324,7 +337,13 @@ async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: End
   connection.prependListener("readyForQuery", onReady);
   const rounds: number[] = [];
   let last: { rows: unknown[][]; fields: FieldDef[] } | undefined;
+  let sampledElsewhere = false;
+  let loop: ReturnType<typeof watchLoop> | undefined;
   try {
+    // The session's first statement is the warm-up: discarded from the samples, reported on its own.
+    const warmupStarted = performance.now();
+    ctx.metrics.inRecovery = await readInRecovery(client);
+    ctx.metrics.queryWarmupMs = roundMs(stamps.roundTrip(warmupStarted, readyAt, performance.now()));
     for (let i = 0; i < spec.samples; i += 1) {
       const slowest = rounds.length ? Math.max(...rounds) : 0;
       // Leave room for one more round trip like the slowest so far, or stop with what we have.
@@ -352,16 +371,109 @@ async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: End
       rounds.push(outcome.ms);
       last = { rows: outcome.result.rows, fields: outcome.result.fields };
       Object.assign(ctx.metrics, roundTripMetrics("query", rounds));
+      // The session ran the query once (its value, rows and errors are read here, where errors are
+      // classified); the samples are the sampling worker's, on its own connection, when it is available.
+      if (i === 0 && worker && (await sampleQueriesInWorker(worker, ctx))) {
+        rounds.splice(0, rounds.length, ...worker.rounds);
+        sampledElsewhere = true;
+        break;
+      }
+      if (i === 0) loop = watchLoop();
     }
   } finally {
     connection.off("readyForQuery", onReady);
     stamps.restore();
   }
+  if (!sampledElsewhere && loop) Object.assign(ctx.metrics, loopDelayMetrics("query", loop.stop(), ctx.metrics));
+  if (ctx.metrics.queryNoisy) ctx.labels.push("noisy samples");
   ctx.phases.record("query", percentile(rounds, 95));
+  const note = percentileNote("query", rounds.length);
+  if (note) ctx.details.percentiles = note;
   if (last) {
     ctx.metrics.rows = last.rows.length;
     ctx.metrics.value = last.rows.length && last.fields.length ? metricValue(last.rows[0][0], last.fields[0].dataTypeID) : null;
   }
+}
+
+/** Stops a worker job that has taken all the samples the budget leaves room for. */
+const ENOUGH = new Error("enough samples for the budget");
+
+/**
+ * The samples, from the sampling worker on its own connection (the same
+ * address, TLS as this session negotiated it, the same read-only options and
+ * statement_timeout), set up in parallel with this session's startup.
+ */
+async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure: boolean, rounds: number[], ctx: ProbeContext): Promise<{ job: SamplingJob; enough: AbortController }> {
+  const { beginSampling } = await import("../../net/sampler.js");
+  const enough = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, enough.signal]);
+  const taken: number[] = [];
+  const password = typeof spec.password === "string" ? spec.password : undefined;
+  const job = beginSampling(
+    {
+      protocol: "postgres",
+      address: endpoint.address?.address ?? spec.host,
+      family: endpoint.address?.family ?? 4,
+      port: endpoint.port,
+      ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : {}),
+      ...(secure ? { tls: { ...spec.tls, ca: resolvedCa(spec.tls?.ca), hostname: spec.host, verify: verifyOf(spec) } } : {}),
+      user: spec.user,
+      database: spec.database,
+      ...(password !== undefined ? { password } : {}),
+      options: `-c default_transaction_read_only=on -c statement_timeout=${Math.max(1, Math.floor(ctx.deadline.remainingMs()))}`,
+      query: spec.query,
+      samples: spec.samples,
+      timeoutMs: ctx.deadline.clientTimeoutMs(),
+    },
+    {
+      onSetup: (setupMs, warmupMs) => {
+        ctx.metrics.queryWarmupMs = roundMs(warmupMs);
+        ctx.details.sampler = `sampling thread, own connection (ready in ${formatMs(setupMs)})`;
+      },
+      onRound: (ms) => {
+        taken.push(ms);
+        rounds.splice(0, rounds.length, ...taken);
+        Object.assign(ctx.metrics, roundTripMetrics("query", rounds));
+        // Leave room for one more round trip like the slowest so far, or stop with what we have.
+        const slowest = Math.max(...taken);
+        if (taken.length < spec.samples && ctx.deadline.remainingMs() < slowest * 1.5) {
+          ctx.details.samples = `took ${taken.length} of ${spec.samples} samples: the budget left no room for more (slowest ${formatMs(slowest)})`;
+          enough.abort(ENOUGH);
+        }
+      },
+    },
+    signal,
+  );
+  return { job, enough };
+}
+
+/**
+ * Samples from the worker when its connection is ready (replacing `rounds`, the session's one
+ * execution, with the worker's); false when it could not be set up (a server at max_connections
+ * may refuse a second one): the caller goes on sampling here, and `details.sampler` says so.
+ */
+async function sampleQueriesInWorker(sampling: { job: SamplingJob }, ctx: ProbeContext): Promise<boolean> {
+  const ready = await sampling.job.readyWithin(Math.min(SAMPLER_WAIT_MS, ctx.deadline.remainingMs() / 4));
+  if (!ready.ok) {
+    ctx.details.sampler = `main thread: ${ready.reason}`;
+    return false;
+  }
+  try {
+    const outcome = await sampling.job.sample();
+    Object.assign(ctx.metrics, loopDelayMetrics("query", outcome.loopDelayMs, ctx.metrics));
+  } catch (error) {
+    if (error === ENOUGH) return true;
+    const loopDelayMs = (error as { loopDelayMs?: number | null }).loopDelayMs;
+    if (loopDelayMs !== undefined) Object.assign(ctx.metrics, loopDelayMetrics("query", loopDelayMs, ctx.metrics));
+    throw error;
+  }
+  return true;
+}
+
+/** libpq's meaning of each sslmode: prefer/require encrypt without verifying; verify-ca checks the chain; verify-full the name too. */
+function verifyOf(spec: PostgresSpec): "full" | "ca" | "none" {
+  const mode: SslMode = spec.sslMode === "require" && spec.tls?.ca ? "verify-ca" : spec.sslMode;
+  return mode === "verify-full" ? "full" : mode === "verify-ca" ? "ca" : "none";
 }
 
 /** CancelRequest on a fresh connection: the server interrupts the session's running statement (57014). */

@@ -1,6 +1,7 @@
 // kind: redis — auth, TLS, PING latency percentiles, role.
 import { redactUrl } from "../../redact.js";
 import type { ProbeDefinition } from "../api.js";
+import { p95Requires } from "../../net/round-trips.js";
 import { CERTIFICATE_METRICS } from "../shared/tls.js";
 import { certFigure, figures, msFigure } from "../shared/pass-line.js";
 import { redisOneOff } from "./cli.js";
@@ -15,8 +16,11 @@ const redisProbe: ProbeDefinition<RedisFields> = {
   schema,
   metrics: {
     pingP50Ms: { unit: "ms", class: "slow", phase: "ping", description: "median PING round trip, timed at the socket" },
-    pingP95Ms: { unit: "ms", class: "slow", phase: "ping", description: "95th percentile PING round trip" },
+    pingP95Ms: { unit: "ms", class: "slow", phase: "ping", requires: p95Requires("ping"), description: "95th percentile PING round trip (only from 20 samples: with fewer it would be the slowest, pingMaxMs)" },
     pingMaxMs: { unit: "ms", class: "slow", phase: "ping", description: "slowest PING round trip" },
+    pingWarmupMs: { unit: "ms", class: "slow", phase: "ping", description: "the first PING of the connection, discarded from the samples (one-time client costs)" },
+    pingLoopDelayMs: { unit: "ms", class: "slow", description: "worst event-loop delay of the thread that stamped the PING samples, while sampling" },
+    pingNoisy: { class: "unhealthy", description: "the stamping loop's delay exceeded half the figure (pingP95Ms, else pingMaxMs): the figure may be the runner's as much as the server's" },
     pingSamples: { unit: "count", class: "unhealthy", description: "PINGs taken" },
     dnsMs: { unit: "ms", class: "slow", description: "name resolution (host names only)" },
     connectMs: { unit: "ms", class: "slow", description: "TCP connect" },
@@ -42,6 +46,11 @@ const redisProbe: ProbeDefinition<RedisFields> = {
     ),
   target: (spec) => redactUrl(spec.url),
   secrets: (spec) => [...(typeof spec.password === "string" ? [spec.password] : []), ...urlPassword(spec.url)],
+  // The sampling worker starts on its own thread while the checks connect (src/net/sampler.ts).
+  // The sampling worker starts on its own thread while the checks connect (src/net/sampler.ts).
+  prepare: async () => {
+    void (await import("../../net/sampler.js")).startSampler();
+  },
   // Slow or timed out: the Memorystore instance's own metrics, when the check depends on a memorystore check.
   evidence: async (_spec, _measurement, ctx) => {
     const instance = [...ctx.dependencies.values()].find((result) => result.kind === "memorystore")?.metrics.instance;

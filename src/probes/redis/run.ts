@@ -4,14 +4,17 @@
 // then hands the open socket to ioredis, which speaks RESP. The client is
 // bounded: no reconnect, no offline queue, a command timeout just behind the
 // check's budget, and it is closed in `finally` whatever happens.
+import { resolvedCa } from "../../net/tls.js";
 import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Redis as RedisClient } from "ioredis";
+import type { SamplingJob } from "../../net/sampler.js";
 import { dial, type DialedSocket } from "../../net/dial.js";
-import { roundTripMetrics, SocketStamps } from "../../net/round-trips.js";
+import { loopDelayMetrics, percentileNote, roundTripMetrics, SAMPLER_WAIT_MS, SocketStamps, watchLoop } from "../../net/round-trips.js";
 import { failure } from "../../diagnose/catalogue.js";
 import { roundMs } from "../../util/stats.js";
+import { formatMs } from "../../util/duration.js";
 import type { ProbeContext } from "../api.js";
 import { endpoint, parseTarget, type RedisSpec, type Target } from "./config.js";
 import { REDIS } from "./diagnose.js";
@@ -36,6 +39,7 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
   let socket: DialedSocket | undefined;
   let client: RedisClient | undefined;
   let overflow: Error | undefined;
+  let sampling: SamplingJob | undefined;
   const onAbort = () => {
     client?.disconnect();
     socket?.destroy();
@@ -87,13 +91,17 @@ export async function runRedis(spec: RedisSpec, ctx: ProbeContext): Promise<void
     const errors: Error[] = [];
     client.on("error", (error: Error) => errors.push(error));
 
+    // One PING is a check that the server answers, not a distribution: it is taken on this session.
+    if (spec.samples > 1) sampling = await beginPingSampling(stream, target, spec, ctx);
     await handshake(client, errors, stream, target, ctx);
-    await samplePings(client, stream, spec.samples, ctx);
+    if (!sampling || !(await samplePingsInWorker(client, sampling, ctx))) await samplePings(client, stream, spec.samples, ctx);
+    sampling?.cancel();
     await readInfo(client, ctx);
     if (spec.write) await canaryWrite(client, ctx);
   } catch (error) {
     throw overflow ?? error;
   } finally {
+    sampling?.cancel();
     ctx.signal.removeEventListener("abort", onAbort);
     client?.disconnect();
     socket?.destroy();
@@ -123,8 +131,71 @@ async function handshake(client: RedisClient, errors: Error[], socket: DialedSoc
 }
 
 /**
- * Each round trip is timed at the socket (src/net/round-trips.ts): from the
- * PING's bytes being written to its reply's bytes arriving.
+ * The samples, taken by the sampling worker on its own connection
+ * (src/net/sampler.ts), set up in parallel with this session's handshake.
+ * This session proves the server answers PING for these credentials first;
+ * the worker's loop, which nothing else runs on, stamps the replies.
+ */
+async function beginPingSampling(stream: DialedSocket, target: Target, spec: RedisSpec, ctx: ProbeContext): Promise<SamplingJob> {
+  const { beginSampling } = await import("../../net/sampler.js");
+  const rounds: number[] = [];
+  return beginSampling(
+    {
+      protocol: "redis",
+      address: stream.remoteAddress ?? target.hostname,
+      family: stream.remoteFamily === "IPv6" ? 6 : 4,
+      port: target.port,
+      ...(target.useTls ? { tls: { ...spec.tls, ca: resolvedCa(spec.tls?.ca), hostname: target.hostname } } : {}),
+      ...(target.username ? { username: target.username } : {}),
+      ...(target.password !== undefined ? { password: target.password } : {}),
+      db: target.db,
+      samples: spec.samples,
+      timeoutMs: ctx.deadline.clientTimeoutMs(),
+    },
+    {
+      onSetup: (setupMs, warmupMs) => {
+        ctx.metrics.pingWarmupMs = roundMs(warmupMs);
+        ctx.details.sampler = `sampling thread, own connection (ready in ${formatMs(setupMs)})`;
+      },
+      onRound: (ms) => {
+        rounds.push(ms);
+        Object.assign(ctx.metrics, roundTripMetrics("ping", rounds));
+      },
+    },
+    ctx.signal,
+  );
+}
+
+/**
+ * Samples from the worker when its connection is ready; false when it could not be set up (a server
+ * at maxclients may refuse a second connection): then they are taken here, and `details.sampler` says so.
+ */
+async function samplePingsInWorker(client: RedisClient, sampling: SamplingJob, ctx: ProbeContext): Promise<boolean> {
+  ctx.phases.start("ping");
+  // The session's own PING: its reply and the ACL user's right to PING are checked here, where errors are classified.
+  await expectPong(client);
+  const ready = await sampling.readyWithin(Math.min(SAMPLER_WAIT_MS, ctx.deadline.remainingMs() / 4));
+  if (!ready.ok) {
+    ctx.details.sampler = `main thread: ${ready.reason}`;
+    return false;
+  }
+  try {
+    const outcome = await sampling.sample();
+    Object.assign(ctx.metrics, loopDelayMetrics("ping", outcome.loopDelayMs, ctx.metrics));
+  } catch (error) {
+    const loopDelayMs = (error as { loopDelayMs?: number | null }).loopDelayMs;
+    if (loopDelayMs !== undefined) Object.assign(ctx.metrics, loopDelayMetrics("ping", loopDelayMs, ctx.metrics));
+    throw error;
+  }
+  if (ctx.metrics.pingNoisy) ctx.labels.push("noisy samples");
+  const note = percentileNote("ping", Number(ctx.metrics.pingSamples ?? 0));
+  if (note) ctx.details.percentiles = note;
+  return true;
+}
+
+/**
+ * On the main thread, through the run's sampling lane (the fallback). Each round trip is timed at the
+ * socket (src/net/round-trips.ts): from the PING's bytes being written to its reply's bytes arriving.
  */
 async function samplePings(client: RedisClient, stream: DialedSocket, samples: number, ctx: ProbeContext): Promise<void> {
   ctx.phases.start("ping");
@@ -135,9 +206,13 @@ async function samplePings(client: RedisClient, stream: DialedSocket, samples: n
   client.options.commandTimeout = undefined;
   const stamps = new SocketStamps(stream);
   try {
-    // The first command on a connection pays one-time client costs (code paths warming up): not a round trip to report.
+    // The first command on a connection pays one-time client costs (code paths warming up): not a round
+    // trip to report among the samples, but reported on its own (pingWarmupMs) so nothing is hidden.
+    const warmupStarted = performance.now();
     await expectPong(client);
+    ctx.metrics.pingWarmupMs = roundMs(stamps.roundTrip(warmupStarted, stamps.chunkAt, performance.now()));
     const rounds: number[] = [];
+    const loop = watchLoop();
     for (let i = 0; i < samples; i += 1) {
       const ms = await ctx.sample(async () => {
         const started = performance.now();
@@ -147,6 +222,10 @@ async function samplePings(client: RedisClient, stream: DialedSocket, samples: n
       rounds.push(ms);
       Object.assign(ctx.metrics, roundTripMetrics("ping", rounds));
     }
+    Object.assign(ctx.metrics, loopDelayMetrics("ping", loop.stop(), ctx.metrics));
+    if (ctx.metrics.pingNoisy) ctx.labels.push("noisy samples");
+    const note = percentileNote("ping", rounds.length);
+    if (note) ctx.details.percentiles = note;
   } finally {
     stamps.restore();
     client.options.commandTimeout = commandTimeout;
