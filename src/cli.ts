@@ -41,6 +41,22 @@ Environment:
   NO_COLOR / FORCE_COLOR   disable / force colours
   INFRA_CHECK_GCP_EMULATOR_HOST=host:port   talk to a local Google Cloud API emulator`;
 
+const RUNNER_HELP = `
+A runner is a vantage point inside the network your checks target: a Cloud
+Run Job on the same VPC connector (or Direct VPC network) as the service.
+Declare it under runners: and put runner: NAME on the private checks; a run
+sends them in one execution and merges the results into the one report.
+
+  runners:
+    vpc:
+      cloudRunJob: { job: infra-check-probe, image: REGION-docker.pkg.dev/P/tools/infra-check:0.2.0, vpcConnector: staging-connector }
+  checks:
+    cache: { kind: redis, url: redis://10.166.204.83:6379, password: { secret: projects/P/secrets/redis }, runner: vpc }
+
+Secrets never travel to the job: write { secret: … } / { memorystoreAuth: … }
+references (resolved inside, by the job's service account), not \${VAR}s.
+See docs/runners.md for setup, IAM, the image and cold-start budgets.`;
+
 export async function main(argv: string[], given: CommandIO = processIO(), options: ExecuteOptions = {}): Promise<number> {
   // Every write of this invocation passes one redactor (the config's and the run's secrets register there).
   const io = egress(given);
@@ -148,6 +164,18 @@ Examples:
     const { serveCommand } = await import("./commands/serve.js");
     setExit(await serveCommand(env, flags, io, options, commandNames()));
   });
+
+  const runner = program
+    .command("runner")
+    .description("the Cloud Run Job runner: run private checks inside the VPC (runner: NAME); deploy and inspect its job")
+    .addHelpText("after", RUNNER_HELP);
+  runner
+    .command("exec")
+    .description("what the runner's job runs: the checks the lead ships in $INFRA_CHECK_RUNNER_PAYLOAD; one result line on stdout (not for humans)")
+    .action(async () => {
+      const { runnerExecCommand } = await import("./commands/runner.js");
+      setExit(await runnerExecCommand(io, options));
+    });
 
   program
     .command("schema")

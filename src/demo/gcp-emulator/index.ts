@@ -165,6 +165,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const pendingChanges: { target: string; callsLeft: number; change: () => void }[] = [];
   const calls: EmulatorCall[] = [];
   const putListeners: ((resource: Proto3Json, previous: Proto3Json | undefined) => void)[] = [];
+  const sharedState = new Map<string, unknown>();
 
   // Real APIs accept a project's number wherever its id goes, and answer some fields with the number.
   const numbers = new Map<string, string>(Object.entries(options.projectNumbers ?? {}));
@@ -350,6 +351,15 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     canonical,
     numbered,
     onPut: (listener) => void putListeners.push(listener),
+    encode: (proto, type, message) => {
+      const found = roots[proto].lookupType(type);
+      return found.encode(found.fromObject(message)).finish();
+    },
+    toJson: (proto, type, message) => serializer.toProto3JSON(roots[proto].lookupType(type).fromObject(message) as never) as Record<string, unknown>,
+    shared: <T,>(key: string, create: () => T): T => {
+      if (!sharedState.has(key)) sharedState.set(key, create());
+      return sharedState.get(key) as T;
+    },
   };
 
   // ---------------------------------------------------------------- APIs
@@ -516,6 +526,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     calls,
     stop: () =>
       (stopped ??= new Promise<void>((resolve) => {
+        for (const api of started) api.stop?.();
         for (const release of hung) release();
         hung.clear();
         listener.close(() => resolve());
