@@ -52,7 +52,7 @@ export interface LogQuery {
 export async function listLogEntries(query: LogQuery, ctx: ProbeContext, session?: GcpSession): Promise<LogEntry[]> {
   const ask = async (gcp: GcpSession) => {
     const request = { resourceNames: [`projects/${query.project}`], filter: query.filter, orderBy: query.orderBy ?? "timestamp asc", pageSize: query.pageSize ?? 50 };
-    const entries = await gcp.call<RawEntry[]>(LOGGING_API, "ListLogEntries", request, `projects/${query.project}`);
+    const entries = await gcp.call<RawEntry[]>(LOGGING_API, "ListLogEntries", request, `projects/${query.project}`, { autoPaginate: false });
     return (entries ?? []).map(plainEntry);
   };
   return session ? ask(session) : withGcp(ctx, gcpSettings({ project: query.project }, ctx.deps), ask);

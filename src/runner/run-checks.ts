@@ -338,7 +338,8 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
 
   const runRemote = async (runner: RunnerSpec, shipped: CheckSpec[]): Promise<Map<string, CheckResult>> => {
     const { runBatch, cancelExecution } = await import("./cloud-run-job/run.js");
-    const { budgetMs, byRunDeadline } = checkBudget(runner.cloudRunJob.timeoutMs, runDeadline - now());
+    // The execution's own timeout, plus the time to read its results back.
+    const { budgetMs, byRunDeadline } = checkBudget(runner.cloudRunJob.timeoutMs + COLLECT_ALLOWANCE_MS, runDeadline - now());
     for (const spec of shipped) options.onEvent?.({ type: "start", name: spec.name, kind: spec.kind, budgetMs });
     const who = { name: `runner ${runner.name}`, timeoutMs: runner.cloudRunJob.timeoutMs };
     const service = { diagnosis: { service: "Cloud Run Jobs" } } as Pick<ProbeDefinition, "diagnosis">;
@@ -412,6 +413,8 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
 
 /** How long cancelling an abandoned remote execution may take (after the run's signal or deadline). */
 const CANCEL_BUDGET_MS = 3_000;
+/** Beyond a runner's execution timeout: reading its results back (or its exit code) from Cloud Logging and the API. */
+const COLLECT_ALLOWANCE_MS = 5_000;
 
 /** A failure in the words of the command line: flags instead of the config keys they set. */
 function reworded<T extends { message: string; hint: string }>(failure: T, wording: Wording): T {

@@ -144,8 +144,10 @@ export async function runBatch(input: BatchInput, ctx: ProbeContext, progress: B
     ].join(" AND ");
     const collectUntil = completedAt + Math.min(COLLECT_WAIT_MS, Math.max(0, ctx.deadline.remainingMs() - FALLBACK_RESERVE_MS));
     pollMs = FIRST_POLL_MS;
-    // A task that never started wrote no line: nothing to wait for.
-    for (let attempt = 0; startedAt; attempt += 1) {
+    // A task that never started, timed out or was cancelled wrote no line (it prints it last): nothing to wait for.
+    const completed = state.conditions?.find((entry) => entry.type === "Completed");
+    const killed = Number(state.cancelledCount ?? 0) > 0 || TIMED_OUT.test(completed?.message ?? "");
+    for (let attempt = 0; startedAt && (!killed || attempt === 0); attempt += 1) {
       const entries = await listLogEntries({ project: job.project, filter, pageSize: 5 }, ctx, session);
       const line = entries.map((entry) => entry.jsonPayload as ResultsLine | undefined).find((payload) => payload?.infraCheck === RESULTS_MARK && Array.isArray(payload.checks));
       if (line) {
@@ -162,7 +164,7 @@ export async function runBatch(input: BatchInput, ctx: ProbeContext, progress: B
     const facts = { runner: runner.name, execution: short(execution), condition: condition?.message ?? "", logUri: progress.logUri ?? "", waitedMs: Math.round(now() - completedAt) };
     if (!startedAt) throw failure(/image|pull|permission to read/i.test(facts.condition) ? RUNNER.IMAGE_PULL : RUNNER.EXECUTION_FAILED, facts);
     if (Number(state.cancelledCount ?? 0) > 0 || /CANCELLED/.test(String(condition?.executionReason ?? ""))) throw failure(RUNNER.CANCELLED, facts);
-    if (/timeout was reached|exceeded .*timeout|deadline/i.test(facts.condition)) throw failure(RUNNER.EXECUTION_TIMEOUT, facts);
+    if (TIMED_OUT.test(facts.condition)) throw failure(RUNNER.EXECUTION_TIMEOUT, facts);
     const exitCode = await taskExitCode(session, execution);
     if (exitCode === 0) return { execution, ...(progress.logUri ? { logUri: progress.logUri } : {}), verdict: { from: "exit-code", exitCode, waitedMs: facts.waitedMs } };
     if (exitCode === 1) throw failure(RUNNER.RESULTS_LATE_FAILED, { ...facts, exitCode });
@@ -185,10 +187,13 @@ export async function cancelExecution(execution: string, runner: RunnerSpec, ctx
 }
 
 async function taskExitCode(session: GcpSession, execution: string): Promise<number | undefined> {
-  const tasks = await session.call<{ lastAttemptResult?: { exitCode?: number } | null }[]>(TASKS, "ListTasks", { parent: execution, pageSize: 10 }, execution);
+  const tasks = await session.call<{ lastAttemptResult?: { exitCode?: number } | null }[]>(TASKS, "ListTasks", { parent: execution, pageSize: 10 }, execution, { autoPaginate: false });
   const code = tasks?.[0]?.lastAttemptResult?.exitCode;
   return typeof code === "number" ? code : undefined;
 }
+
+/** How Cloud Run words a task killed at the job's timeout. */
+const TIMED_OUT = /timeout was reached|exceeded (its|the) .*timeout/i;
 
 const short = (execution: string) => execution.split("/").pop() ?? execution;
 
