@@ -71,9 +71,9 @@ describe("runner failures, each classified from the one catalogue", () => {
     const before = emulator.state.executionNames().length;
     const [check] = (await run({ cache: cache() })).checks;
     expect(check.status).toBe("fail");
-    expect(check.failure).toMatchObject({ class: "not-found" });
-    expect(check.failure!.message).toContain("RunJob");
-    expect(check.failure!.hint).toContain("infra-check runner deploy");
+    expect(check.failure).toMatchObject({ class: "not-found", diagnosis: "runner.JOB_MISSING" });
+    expect(check.failure!.message).toContain('no Cloud Run job "infra-check-probe" in project acme-staging, region us-central1');
+    expect(check.failure!.hint).toContain("`infra-check runner deploy vpc`");
     expect(check.runner).toMatchObject({ name: "vpc" });
     expect(emulator.state.executionNames()).toHaveLength(before);
   }, 30_000);

@@ -19,6 +19,13 @@ interface ExecutionFacts {
 const logs = (f: ExecutionFacts) => (f.logUri ? ` Its logs: ${f.logUri}` : "");
 
 export const RUNNER = defineCatalogue("runner", {
+  JOB_MISSING: {
+    class: "not-found",
+    code: "NOT_FOUND",
+    message: (f: { runner: string; job: string; project: string; region: string }) => `runner ${f.runner}: no Cloud Run job "${f.job}" in project ${f.project}, region ${f.region} (RunJob: NOT_FOUND)`,
+    hint: (f: { runner: string }) =>
+      `Create it: \`infra-check runner deploy ${f.runner}\` (\`--print\` shows the gcloud commands and IAM bindings), or fix runners.${f.runner}.cloudRunJob.job / region if it exists elsewhere.`,
+  },
   EXECUTION_FAILED: {
     class: "unhealthy",
     code: (f: ExecutionFacts) => (f.exitCode !== undefined ? `EXIT_${f.exitCode}` : "EXECUTION_FAILED"),

@@ -27,6 +27,7 @@ const COLLECT_WAIT_MS = 15_000;
 /** Kept back from the run for the exit-code fallback (ListTasks) when the result line is late. */
 const FALLBACK_RESERVE_MS = 400;
 const FIRST_POLL_MS = 100;
+const NOT_FOUND = 5;
 const MAX_POLL_MS = 1_000;
 /** The share of what is left of the run that the checks inside the job get; the rest covers the cold start and collecting. */
 const INSIDE_SHARE = 0.6;
@@ -94,7 +95,13 @@ export async function runBatch(input: BatchInput, ctx: ProbeContext, progress: B
       timeout: { seconds: String(Math.max(1, Math.ceil(Math.min(job.timeoutMs, leftMs) / 1000))) },
     };
     // A long-running operation whose first answer's metadata is the Execution: it exists from here on.
-    const operation = await ctx.phases.time("schedule", () => session.call<{ metadata?: ExecutionMessage | null; name?: string }>(JOBS, "RunJob", { name: job.resource, overrides }, job.resource));
+    const operation = await ctx.phases
+      .time("schedule", () => session.call<{ metadata?: ExecutionMessage | null; name?: string }>(JOBS, "RunJob", { name: job.resource, overrides }, job.resource))
+      .catch((error: unknown) => {
+        // The runner knows what to deploy: its own name, not the API's generic "check the name".
+        if ((error as { code?: unknown })?.code === NOT_FOUND) throw failure(RUNNER.JOB_MISSING, { runner: runner.name, job: job.job, project: job.project, region: job.region }, { cause: error });
+        throw error;
+      });
     const first = operation?.metadata ?? undefined;
     const execution = first?.name;
     if (!execution) throw new Error(`RunJob answered without the execution's name (operation ${String(operation?.name)})`);
