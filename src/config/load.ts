@@ -232,7 +232,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
       if (options.runner === undefined) fail(`${keyPath}.runner`, unknownRunner(runner, Object.keys(topLevel.runners ?? {})));
     } else if (runner !== undefined && runner !== LOCAL_RUNNER) {
       // What the job receives: the check as written, ${VAR}s interpolated — after making sure no secret rides along.
-      for (const problem of shippedSecretProblems(config.checks[name] as Record<string, unknown>, keyPath, runner)) fail(problem.keyPath, problem.message);
+      for (const problem of shippedSecretProblems(config.checks[name] as Record<string, unknown>, keyPath, runner, BASE_CHECK_KEYS)) fail(problem.keyPath, problem.message);
       const { runner: _runner, ...shipped } = rawCheck;
       spec.runner = runner;
       spec.shipped = shipped;

@@ -116,7 +116,7 @@ const PLACEHOLDER = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/;
  * redactor's knowledge (collectSecrets): passwords, tokens, credential
  * headers, URL userinfo — whatever the kind.
  */
-export function shippedSecretProblems(rawCheck: Record<string, unknown>, keyPath: string, runner: string): { keyPath: string; message: string }[] {
+export function shippedSecretProblems(rawCheck: Record<string, unknown>, keyPath: string, runner: string, notSecretBearing: readonly string[] = []): { keyPath: string; message: string }[] {
   const problems: { keyPath: string; message: string }[] = [];
   const walk = (value: unknown, path: string, key: string, parent: string) => {
     if (typeof value === "string" || typeof value === "number") {
@@ -137,6 +137,7 @@ export function shippedSecretProblems(rawCheck: Record<string, unknown>, keyPath
     if (Array.isArray(value)) value.forEach((item, index) => walk(item, `${path}.${index}`, key, parent));
     else if (value !== null && typeof value === "object") for (const [childKey, item] of Object.entries(value)) walk(item, `${path}.${childKey}`, childKey, key);
   };
-  for (const [key, value] of Object.entries(rawCheck)) walk(value, `${keyPath}.${key}`, key, "");
+  // The fields every check has (kind, timeout, expect: metric names like sessionMs…) bear no credential.
+  for (const [key, value] of Object.entries(rawCheck)) if (!notSecretBearing.includes(key)) walk(value, `${keyPath}.${key}`, key, "");
   return problems;
 }

@@ -86,6 +86,11 @@ describe("runners config", () => {
     expect(redactor.text(message)).not.toContain("hunter2");
   });
 
+  it("the fields every check has bear no secret: an expectation on sessionMs is not a session token", async () => {
+    const loaded = await load({ gcp, runners, checks: { db: { kind: "postgres", url: "postgres://app@10.20.0.5/app", runner: "vpc", expect: { sessionMs: "< 1s" } } } });
+    expect(loaded.checks[0].runner).toBe("vpc");
+  });
+
   it("a header token on a remote http check is refused too (whatever the kind, the redactor knows the field)", async () => {
     const message = await errorOf({ gcp, runners, checks: { web: { kind: "http", url: "http://10.0.0.2/health", headers: { Authorization: "Bearer ${TOKEN:-x}" }, runner: "vpc" } } });
     expect(message).toContain("checks.web.headers.Authorization");
