@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpEmulator, type GcpEmulator } from "../../src/demo/gcp-emulator/index.js";
 import { startRedisServer, type RedisServer } from "../../src/demo/redis-server.js";
 import { runConfig } from "../helpers/run.js";
+import { loadReporter } from "../../src/reporters/index.js";
 import type { RunOptions } from "../../src/runner/run-checks.js";
 
 const PROJECT = "acme-staging";
@@ -60,6 +61,10 @@ describe("the Cloud Run Job runner (emulated job, real clients)", () => {
     expect(cache2.runner!.execution).toBe(cache.runner!.execution);
     expect(here.runner).toBeUndefined();
     expect(emulator.state.executionNames()).toHaveLength(1);
+    // The table says where a check was measured from; -v adds the execution and the runner's phases.
+    const table = await loadReporter("table");
+    expect(await table(report, { color: false, verbose: false })).toMatch(/cache +redis .*\[via vpc\] PONG/);
+    expect(await table(report, { color: false, verbose: true })).toMatch(/runner vpc · execution infra-check-probe-\w+ · .*schedule .* · start .* · probe .* · collect /);
   }, 30_000);
 });
 
