@@ -21,7 +21,7 @@ import { decodeUrlPart } from "../util/url.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
-  runOptions?: Pick<RunOptions, "lookup" | "deps" | "now" | "clockStartMs">;
+  runOptions?: Pick<RunOptions, "lookup" | "deps" | "now" | "clockStartMs" | "vantage">;
   /** --wait backoff schedule (tests use a short one). */
   wait?: Pick<WaitOptions, "backoffMs">;
   /** A one-off's vocabulary for its failures (src/commands/oneoff.ts). */

@@ -25,7 +25,7 @@ export async function runnerExecCommand(io: Egress, options: ExecuteOptions = {}
     { dir: io.cwd, defaultEnv: payload.env, env: io.env, noInterpolation: true, deadlineMs: payload.deadlineMs, redactor: io.redactor },
   );
   // The table goes to stderr (the execution's logs, for a human); stdout carries only the result line.
-  const { exitCode, report } = await execute(loaded, { format: "table", quiet: true, color: false }, { ...io, stdout: io.stderr, stdoutIsTTY: false }, options);
+  const { exitCode, report } = await execute(loaded, { format: "table", quiet: true, color: false }, { ...io, stdout: io.stderr, stdoutIsTTY: false }, { ...options, runOptions: { ...options.runOptions, vantage: payload.runner } });
   const line: ResultsLine & { severity: string; message: string } = {
     infraCheck: RESULTS_MARK,
     runner: payload.runner,

@@ -30,14 +30,17 @@ const target = (facts: EndpointFacts) => facts.endpoint ?? "the target";
  * its network (a laptop, a CI runner), not the service broken — the one hint
  * that says so, for every kind that dials (the address decides, not the kind).
  */
-const privateHint = (f: EndpointFacts & { address?: string }) => {
+const privateHint = (f: EndpointFacts & { address?: string; vantage?: string }) => {
   const address = [f.address, f.host].find((candidate) => isPrivateAddress(candidate));
-  return address
-    ? `${address} is a private address and this runner is not in its network: run this check with \`runner: vpc\` (see docs/runners.md) or from inside the VPC.`
-    : undefined;
+  if (!address) return undefined;
+  // Measured on a runner (docs/runners.md): the runner itself is outside the network — its job's egress, not the check, needs fixing.
+  if (f.vantage) {
+    return `${address} is a private address and runner ${f.vantage} is not in its network: check runners.${f.vantage}.cloudRunJob (vpcConnector or directVpc, and vpcEgress: the job must egress into the VPC), then \`infra-check runner deploy ${f.vantage}\`.`;
+  }
+  return `${address} is a private address and this runner is not in its network: run this check with \`runner: vpc\` (see docs/runners.md) or from inside the VPC.`;
 };
 /** Whether a hint is the private-address one: a kind's refinement of the entry must not hide it (src/diagnose/classify.ts). */
-export const isPrivateAddressHint = (hint: string) => / is a private address and this runner is not in its network: /.test(hint);
+export const isPrivateAddressHint = (hint: string) => / is a private address and (this runner|runner \S+) is not in its network: /.test(hint);
 const budget = (facts: BudgetFacts) => `${formatMs(facts.budgetMs)}${facts.budgetNote ?? ""}`;
 
 export const DNS = defineCatalogue("dns", {

@@ -77,6 +77,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The kinds' prepare() already ran in this process (see prepareProbes): a repeated run skips it. */
   prepared?: boolean;
+  /** The runner this run measures from (`infra-check runner exec` inside a runner's job): failures word the vantage point by its name. */
+  vantage?: string;
 }
 
 /** A one-off's vocabulary: what set the budget, and config keys → the flags that set them. */
@@ -181,6 +183,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       // For an out-of-descriptors failure: infra-check's own limits, in its words.
       ...(fdLimit !== undefined ? { limit: fdLimit } : {}),
       concurrency,
+      ...(options.vantage ? { vantage: options.vantage } : {}),
     };
     const ctx: ProbeContext = {
       signal: controller.signal,

@@ -51,6 +51,12 @@ describe("unreachable private addresses", () => {
     expect(classified.hint).toContain(address);
   });
 
+  it("measured on a runner, the runner is the one outside the network: its egress is what to fix", () => {
+    const classified = classify(new BudgetExceeded(2000, false), ctx("10.166.204.83:6379", { facts: { host: "10.166.204.83", vantage: "vpc" } }));
+    expect(classified.hint).toContain("10.166.204.83 is a private address and runner vpc is not in its network: check runners.vpc.cloudRunJob (vpcConnector or directVpc");
+    expect(classified.hint).toContain("`infra-check runner deploy vpc`");
+  });
+
   it("a kind's refinement of the unreachable hint does not hide it (redis refines tcp.CONNECT_TIMEOUT)", async () => {
     const redis = await loadProbe("redis");
     const options = { rules: redis.diagnosis.rules, refine: redis.diagnosis.refine };

@@ -15,6 +15,7 @@ const PROJECT = "acme-staging";
 const REGION = "us-central1";
 const JOB = `projects/${PROJECT}/locations/${REGION}/jobs/infra-check-probe`;
 const NS = `ic-vpc-${process.pid}`;
+const PASSWORD = "vpc-only-redis-password-7c1";
 
 const isRoot = process.getuid?.() === 0;
 const hasNetns = isRoot && spawnSync("ip", ["netns", "list"]).status === 0;
@@ -37,11 +38,13 @@ describe.skipIf(!hasNetns)("a check run from inside the VPC (a network namespace
     const wrapper = path.join(mkdtempSync(path.join(tmpdir(), "infra-check-netns-")), "redis-in-vpc");
     writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} redis-server "$@"\n`);
     chmodSync(wrapper, 0o755);
-    redis = await startRedisServer({ bin: wrapper });
+    redis = await startRedisServer({ bin: wrapper, password: PASSWORD });
     emulator = await startGcpEmulator();
     emulator.state.put({ name: JOB, labels: { "managed-by": "infra-check" }, template: { taskCount: 1, template: { containers: [{ image: "infra-check:test" }], timeout: "60s" } } });
-    // The job's container runs in the namespace: it reaches what listens there, and only that.
-    emulator.state.setJobFaults({ launcher: ["ip", "netns", "exec", NS] });
+    emulator.state.addSecretVersion(`projects/${PROJECT}/secrets/redis`, PASSWORD);
+    // The job's container runs in the namespace: it reaches what listens there, and only that — and
+    // the Google APIs (the emulator, bridged in, as Private Google Access does), so it reads the secret itself.
+    emulator.state.setJobFaults({ vpcNamespace: NS });
   }, 30_000);
 
   afterAll(async () => {
@@ -59,7 +62,7 @@ describe.skipIf(!hasNetns)("a check run from inside the VPC (a network namespace
 
   it("locally: refused; through runner: vpc: passes with real round trips", async () => {
     const gcp = { project: PROJECT, region: REGION, emulatorHost: emulator.emulatorHost };
-    const check = { kind: "redis", url: redis.url, timeout: "3s" };
+    const check = { kind: "redis", url: redis.url, timeout: "3s", password: { secret: `projects/${PROJECT}/secrets/redis` } };
     const config = (runner?: string) => ({ deadline: "15s", gcp, runners: { vpc: { cloudRunJob: { job: "infra-check-probe" } } }, checks: { cache: { ...check, ...(runner ? { runner } : {}) } } });
 
     const [local] = (await runConfig(config(), { deps: { gcp, env: {} } })).checks;
@@ -72,5 +75,9 @@ describe.skipIf(!hasNetns)("a check run from inside the VPC (a network namespace
     expect(remote.metrics.pingSamples).toBeGreaterThan(0);
     expect(remote.metrics.pingP50Ms).toBeGreaterThan(0);
     expect(remote.summary).toMatch(/PONG.*p50/);
+    // The secret was read inside the job; it never travelled, and no output shows it.
+    const execution = remote.runner!.execution!;
+    expect(JSON.stringify(emulator.state.executionOverrides(execution))).not.toContain(PASSWORD);
+    expect(JSON.stringify(remote)).not.toContain(PASSWORD);
   }, 40_000);
 });

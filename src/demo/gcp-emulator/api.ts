@@ -89,6 +89,8 @@ export interface EmulatorTools {
    * first caller of `key`, the same object for every later one.
    */
   shared<T>(key: string, create: () => T): T;
+  /** Where the emulator listens (known once it started): for APIs that hand its address on (a job's network bridge). */
+  endpoint(): { host: string; port: number };
   /** A message (request/response object form) encoded as `type` of the API's protos: an Any's value. */
   encode(proto: string, type: string, message: Record<string, unknown>): Uint8Array;
   /** A message (as a request carries it) in proto3 JSON form: what `put` stores. */

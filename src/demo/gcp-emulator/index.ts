@@ -166,6 +166,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const calls: EmulatorCall[] = [];
   const putListeners: ((resource: Proto3Json, previous: Proto3Json | undefined) => void)[] = [];
   const sharedState = new Map<string, unknown>();
+  let listening: { host: string; port: number } | undefined;
 
   // Real APIs accept a project's number wherever its id goes, and answer some fields with the number.
   const numbers = new Map<string, string>(Object.entries(options.projectNumbers ?? {}));
@@ -356,6 +357,10 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       return found.encode(found.fromObject(message)).finish();
     },
     toJson: (proto, type, message) => serializer.toProto3JSON(roots[proto].lookupType(type).fromObject(message) as never) as Record<string, unknown>,
+    endpoint: () => {
+      if (!listening) throw new Error("emulator: not listening yet");
+      return listening;
+    },
     shared: <T,>(key: string, create: () => T): T => {
       if (!sharedState.has(key)) sharedState.set(key, create());
       return sharedState.get(key) as T;
@@ -470,6 +475,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     listener.once("error", reject);
     listener.listen(0, host, () => resolve((listener.address() as net.AddressInfo).port));
   });
+  listening = { host, port };
 
   function serveRest(request: http.IncomingMessage, response: http.ServerResponse) {
     const url = new URL(request.url ?? "/", "http://emulator");

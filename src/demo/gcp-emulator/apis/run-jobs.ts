@@ -14,6 +14,9 @@
 // (state.fail("RunJob", …)) as for every other API; an execution times out
 // on the job's task timeout (or the overrides' timeout).
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -37,6 +40,13 @@ export interface JobFaults {
   failStart?: string;
   /** Run the process through a prefix, e.g. ["ip", "netns", "exec", "ic-vpc-1"]: inside another network. */
   launcher?: string[];
+  /**
+   * Run the process in this network namespace (`ip netns exec`, root), with
+   * the emulator still reachable inside at its own address — as Private
+   * Google Access keeps Google APIs reachable from a VPC — through a bridge
+   * over a Unix socket (the filesystem is shared, the network is not).
+   */
+  vpcNamespace?: string;
   /** The program the container runs (default: node bin/infra-check.js). */
   command?: string[];
 }
@@ -162,10 +172,30 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
       });
     };
 
+    /** Per namespace: the bridge that makes the emulator's address answer inside it. */
+    const bridges = new Map<string, Promise<{ stop(): void }>>();
+    const bridgeInto = (namespace: string) => {
+      let bridge = bridges.get(namespace);
+      if (!bridge) {
+        bridge = startBridge(namespace, tools.endpoint());
+        bridge.catch(() => bridges.delete(namespace));
+        bridges.set(namespace, bridge);
+      }
+      return bridge;
+    };
+
     const execute = (execution: string, task: string, container: ContainerJson, timeoutMs: number | undefined) => {
       const taskId = task.split("/").pop()!;
-      const begin = () => {
+      const begin = async () => {
         if (cancelled.has(execution)) return;
+        if (faults.vpcNamespace) {
+          try {
+            await bridgeInto(faults.vpcNamespace);
+          } catch (error) {
+            finish(execution, task, { message: `the emulator could not reach into network namespace ${faults.vpcNamespace}: ${(error as Error).message}`, reason: undefined, exitCode: undefined, statusCode: 9 });
+            return;
+          }
+        }
         if (faults.failStart) {
           finish(execution, task, { message: faults.failStart, reason: undefined, exitCode: undefined, statusCode: 9 });
           return;
@@ -179,7 +209,8 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
           json.startTime = started;
         });
         const program = container.command?.length ? container.command : (faults.command ?? [process.execPath, path.join(PACKAGE_ROOT, "bin/infra-check.js")]);
-        const argv = [...(faults.launcher ?? []), ...program, ...(container.args ?? [])];
+        const launcher = faults.vpcNamespace ? ["ip", "netns", "exec", faults.vpcNamespace] : (faults.launcher ?? []);
+        const argv = [...launcher, ...program, ...(container.args ?? [])];
         const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: "none", NO_COLOR: "1", CLOUD_RUN_JOB: execution.split("/")[5], CLOUD_RUN_EXECUTION: execution.split("/").pop(), CLOUD_RUN_TASK_INDEX: "0" };
         for (const variable of container.env ?? []) env[variable.name] = variable.value ?? "";
         const child = spawn(argv[0], argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -203,8 +234,8 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
         child.once("close", (code) => end(code));
       };
       // A cold start before the task runs, timed by the emulator's own clock (the world's latency, not a synchronisation).
-      if (faults.startDelayMs) setTimeout(begin, faults.startDelayMs).unref();
-      else setImmediate(begin);
+      if (faults.startDelayMs) setTimeout(() => void begin(), faults.startDelayMs).unref();
+      else setImmediate(() => void begin());
     };
 
     const runJob = (name: string, request: Record<string, unknown>): RpcAnswer => {
@@ -305,6 +336,8 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
       stop: () => {
         for (const child of processes.values()) child.kill("SIGKILL");
         processes.clear();
+        for (const bridge of bridges.values()) void bridge.then((started) => started.stop(), () => undefined);
+        bridges.clear();
       },
       services: [
         {
@@ -348,6 +381,53 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
     };
   },
 });
+
+/** The bridge's inside half: listens on the emulator's address in the namespace, forwards each connection to the Unix socket. */
+const BRIDGE_INSIDE = `
+const net = require("node:net");
+const [socketPath, host, port] = process.argv.slice(1);
+const server = net.createServer((inside) => {
+  const outside = net.connect(socketPath);
+  inside.pipe(outside).pipe(inside);
+  inside.on("error", () => outside.destroy());
+  outside.on("error", () => inside.destroy());
+});
+server.listen(Number(port), host, () => process.stdout.write("ready\\n"));
+`;
+
+/** A bridge into `namespace`: inside, the emulator's host:port; outside, a Unix socket piped to the emulator. */
+async function startBridge(namespace: string, endpoint: { host: string; port: number }): Promise<{ stop(): void }> {
+  const socketPath = path.join(tmpdir(), `infra-check-emulator-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
+  const outside = net.createServer((connection) => {
+    const emulator = net.connect(endpoint.port, endpoint.host);
+    connection.pipe(emulator).pipe(connection);
+    connection.on("error", () => emulator.destroy());
+    emulator.on("error", () => connection.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    outside.once("error", reject);
+    outside.listen(socketPath, () => resolve());
+  });
+  const inside = spawn("ip", ["netns", "exec", namespace, process.execPath, "-e", BRIDGE_INSIDE, socketPath, endpoint.host, String(endpoint.port)], { stdio: ["ignore", "pipe", "pipe"] });
+  const stop = () => {
+    inside.kill("SIGKILL");
+    outside.close();
+    rmSync(socketPath, { force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let errors = "";
+      const timer = setTimeout(() => reject(new Error(`no bridge after 5 s${errors ? `: ${errors.trim()}` : ""}`)), 5_000);
+      inside.stderr!.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+      inside.stdout!.once("data", () => (clearTimeout(timer), resolve()));
+      inside.once("exit", (code) => (clearTimeout(timer), reject(new Error(`the bridge exited (${code})${errors ? `: ${errors.trim()}` : ""}`))));
+    });
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { stop };
+}
 
 /** Executions are listed newest first, as the real API does. */
 function listNewestFirst(tools: EmulatorTools, method: string, collection: string) {
