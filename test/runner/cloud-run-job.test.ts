@@ -253,3 +253,29 @@ describe("the CLI", () => {
     expect(result.stderr).toContain('--runner: unknown runner "vcp"; did you mean "vpc"?');
   }, 30_000);
 });
+
+describe("judged on the lead, with what only the lead has", () => {
+  it("a contradiction with a local dependency fails the remote check before it ships (Memorystore requires AUTH, the check sends none)", async () => {
+    const { seedCloudStack } = await import("../../src/demo/gcp-fixtures.js");
+    const { stackOptions } = await import("../gcp/harness.js");
+    seedCloudStack(emulator.state, stackOptions());
+    const before = emulator.state.executionNames().length;
+    const report = await run({
+      instance: { kind: "memorystore", instance: "staging-redis-f1adc35c" },
+      cache: { kind: "redis", url: "redis://10.166.204.83:6379/0", runner: "vpc", dependsOn: ["instance"] },
+    });
+    const [instance, cache] = report.checks;
+    expect(instance.status).toBe("pass");
+    expect(cache.status).toBe("fail");
+    expect(cache.failure).toMatchObject({ class: "config", phase: "preflight" });
+    expect(cache.failure!.hint).toContain("memorystoreAuth");
+    expect(emulator.state.executionNames()).toHaveLength(before);
+  }, 30_000);
+
+  it("a remote result is judged again here from its measurement: the same verdict and figures", async () => {
+    const [cache] = (await run({ cache: { kind: "redis", url: redis.url, runner: "vpc", expect: { pingP95Ms: "< 10s" } } })).checks;
+    expect(cache.status).toBe("pass");
+    expect(cache.assertions.find((assertion) => assertion.metric === "pingP95Ms")).toMatchObject({ ok: true });
+    expect(cache.summary).toMatch(/PONG/);
+  }, 30_000);
+});
