@@ -134,6 +134,16 @@ describe("runner failures, each classified from the one catalogue", () => {
     }
   }, 30_000);
 
+  it("a cold start longer than the run: timeout, the stage it reached, and the execution cancelled", async () => {
+    emulator.state.setJobFaults({ startDelayMs: 30_000 });
+    const [check] = (await run({ cache: cache() }, { deadline: "3s" })).checks;
+    expect(check.failure).toMatchObject({ class: "timeout", diagnosis: "runner.NOT_DONE_IN_TIME" });
+    expect(check.failure!.message).toContain("did not start within");
+    expect(check.failure!.hint).toContain("Direct VPC egress set-up");
+    expect(emulator.calls.filter((call) => call.method === "CancelExecution" && call.name === check.runner!.execution)).toHaveLength(1);
+    expect(emulator.state.get(check.runner!.execution!)?.cancelledCount).toBe(1);
+  }, 30_000);
+
   it("Cloud Logging's ingestion delay: the lead waits for the line", async () => {
     emulator.state.setJobFaults({ ingestionDelayMs: 1500 });
     const [check] = (await run({ cache: cache() })).checks;
