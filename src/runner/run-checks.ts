@@ -378,7 +378,10 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     let error: Measurement["error"];
     try {
       if (budgetMs <= 0) throw new BudgetExceeded(0, true);
-      outcome = await runBatch({ runner, env: input.env, checks: shipped, gcp: options.deps?.gcp as GcpConfig | undefined }, ctx, progress, cancel);
+      // Where the Google APIs are travels with the checks (an emulator named only by $INFRA_CHECK_GCP_EMULATOR_HOST included).
+      const { gcpSettings } = await import("../gcp/resources.js");
+      const gcp: GcpConfig = { ...(options.deps?.gcp as GcpConfig | undefined), ...gcpSettings({}, options.deps ?? {}) };
+      outcome = await runBatch({ runner, env: input.env, checks: shipped, gcp }, ctx, progress, cancel);
     } catch (thrown) {
       const classified = classify(
         thrown,
