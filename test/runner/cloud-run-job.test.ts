@@ -288,3 +288,22 @@ describe("judged on the lead, with what only the lead has", () => {
     expect(cache.summary).toMatch(/PONG/);
   }, 30_000);
 });
+
+describe("the emulator's long-running operations, to the real client", () => {
+  it("RunJob's operation completes through GetOperation with the execution as its response", async () => {
+    const { loadGax } = await import("../../src/gcp/session.js");
+    const gax = await loadGax();
+    const { v2 } = await import("@google-cloud/run");
+    const client = new v2.JobsClient({ apiEndpoint: emulator.host, port: emulator.port, sslCreds: gax.grpc.credentials.createInsecure(), authClient: new gax.googleAuthLibrary.PassThroughClient(), "grpc.enable_http_proxy": 0 } as never);
+    try {
+      emulator.state.setJobFaults({ command: ["sh", "-c", "exit 0"] });
+      const [operation] = await client.runJob({ name: JOB }, { timeout: 5000 });
+      const [execution] = await operation.promise();
+      expect(execution.name).toMatch(new RegExp(`^${JOB}/executions/`));
+      expect(execution.succeededCount).toBe(1);
+      expect(emulator.calls.some((call) => call.method === "GetOperation" && call.name === operation.name)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+});
