@@ -65,6 +65,18 @@ describe("postgres through the Cloud SQL connector", () => {
     expect(JSON.stringify(report)).not.toMatch(/emulator\.[A-Za-z0-9_-]{20,}/);
   });
 
+  it("one RSA key pair per process: two connector checks in one run get certificates for the same public key", async () => {
+    const before = world.emulator.state.cloudSqlIssuedCerts().length;
+    const report = await world.run({ first: viaConnector(), second: viaConnector({ auth: "password" }, { user: ROLES.app.name, password: ROLES.app.password }) });
+    expect(report.checks.map((check) => check.status)).toEqual(["pass", "pass"]);
+    const issued = world.emulator.state.cloudSqlIssuedCerts();
+    const keys = new Set(issued.slice(before).map((cert) => cert.publicKey));
+    expect(issued.length - before).toBe(2);
+    expect(keys.size).toBe(1);
+    // And the same as every earlier check of this process: the key outlives a run (serve's cycles reuse it too).
+    expect(new Set(issued.map((cert) => cert.publicKey)).size).toBe(1);
+  });
+
   it("password auth through the connector: the role's own password", async () => {
     const result = await world.check(viaConnector({ auth: "password" }, { user: ROLES.app.name, password: ROLES.app.password }));
     expect(result.status, JSON.stringify(result.failure)).toBe("pass");

@@ -28,6 +28,36 @@ import { CLOUD_SQL_PORT, type CloudSqlIpType, type PostgresSpec } from "./config
 import { PG_CLOUD_SQL } from "./diagnose.js";
 
 const generateRsaKeyPair = promisify(generateKeyPair);
+
+interface KeyPair {
+  publicKey: string;
+  privateKey: string;
+}
+let processKeyPair: Promise<KeyPair> | undefined;
+
+/**
+ * The process's one RSA key pair for ephemeral certificates, made on first use
+ * and shared by every connector check of the run (and every cycle of serve),
+ * as the connector libraries keep one per Connector: a 2048-bit key costs
+ * ~50 ms alone and 100+ ms each when a run's checks make theirs at once, time
+ * that would land in every check's connectorSetup. Only the certificate is
+ * per check (it is short-lived and carries the IAM token). A failed
+ * generation is forgotten, so the next check tries again.
+ */
+export function connectorKeyPair(): Promise<KeyPair> {
+  if (!processKeyPair) {
+    const made = generateRsaKeyPair("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
+    processKeyPair = made;
+    made.catch(() => {
+      if (processKeyPair === made) processKeyPair = undefined;
+    });
+  }
+  return processKeyPair;
+}
 /** The scope of a token for IAM database login (what the connectors request; narrower than cloud-platform). */
 const SQL_LOGIN_SCOPE = "https://www.googleapis.com/auth/sqlservice.login";
 
@@ -60,7 +90,7 @@ export interface ConnectorSession {
 
 /**
  * The `connectorSetup` phase: connect settings and the ephemeral certificate
- * (the RSA key pair is made while the settings are on their way).
+ * (the process's RSA key pair, made on first use while the settings are on their way).
  */
 export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Promise<ConnectorSession> {
   const cloudSql = spec.cloudSql!;
@@ -70,12 +100,7 @@ export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Pro
   return ctx.phases.time("connectorSetup", () =>
     withGcp(ctx, settings, async (gcp) => {
       const request = { project: where.project, instance: where.id };
-      const keys = generateRsaKeyPair("rsa", {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: "spki", format: "pem" },
-        privateKeyEncoding: { type: "pkcs8", format: "pem" },
-      });
-      keys.catch(() => undefined);
+      const keys = connectorKeyPair();
       const [connect, pair, token] = await Promise.all([
         gcp.call<ConnectSettings>(CLOUD_SQL_CONNECT, "GetConnectSettings", request, where.resource),
         keys,
