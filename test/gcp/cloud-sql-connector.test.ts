@@ -95,6 +95,52 @@ describe("postgres through the Cloud SQL connector", () => {
     }
   });
 
+  // Either way the client is already sending its startup (auth phase) when the close arrives.
+  it.each(["close-after-tls", "close-on-startup"] as const)("the server-side proxy closes the tunnel (%s) → pg.CLOUDSQL_TUNNEL_CLOSED with its real causes, not a generic reset", async (fault) => {
+    proxy.setFault(fault);
+    try {
+      const result = await world.check(viaConnector());
+      expect(result.failure).toMatchObject({ class: "auth", diagnosis: "pg.CLOUDSQL_TUNNEL_CLOSED", code: "TUNNEL_CLOSED", phase: "auth" });
+      expect(result.failure?.message).toContain(`the server-side proxy of Cloud SQL instance ${CONNECTION} accepted the connector's TLS tunnel, then closed it`);
+      expect(result.failure?.message).toMatch(/closed it (without a word|with a reset \(ECONNRESET\)), before/);
+      expect(result.failure?.message).toContain(`IAM database login of "${IAM_USER}"`);
+      expect(result.failure?.hint).toContain(`gcloud sql users create ${IAM_USER} --instance ${INSTANCE} --type cloud_iam_service_account`);
+      expect(result.failure?.hint).toContain("roles/cloudsql.instanceUser");
+      expect(result.failure?.hint).toContain("connectorEnforcement REQUIRED");
+      expect(result.failure?.hint).toContain(`gcloud sql operations list --instance ${INSTANCE} --project ${PROJECT}`);
+      expect(result.phasesMs.tls).toBeDefined();
+      expect(result.phasesMs.auth).toBeUndefined();
+    } finally {
+      proxy.setFault(undefined);
+    }
+  });
+
+  it("the proxy closes a password login's tunnel → the same diagnosis, the restart and the certificate first (no IAM advice)", async () => {
+    proxy.setFault("close-on-startup");
+    try {
+      const result = await world.check(viaConnector({ auth: "password" }, { user: ROLES.app.name, password: ROLES.app.password }));
+      expect(result.failure).toMatchObject({ class: "auth", diagnosis: "pg.CLOUDSQL_TUNNEL_CLOSED" });
+      expect(result.failure?.message).toContain(`before PostgreSQL answered the login of "${ROLES.app.name}"`);
+      expect(result.failure?.hint).toMatch(/^The proxy drops a connection it will not let through without saying why: the instance is restarting/);
+      expect(result.failure?.hint).not.toContain("roles/cloudsql.instanceUser");
+    } finally {
+      proxy.setFault(undefined);
+    }
+  });
+
+  it("a raw PostgreSQL that closes the connection keeps the generic diagnosis (the tunnel's is only for the connector)", async () => {
+    const net = await import("node:net");
+    const closing = net.createServer((socket) => socket.once("data", () => socket.destroy()));
+    await new Promise<void>((resolve) => closing.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (closing.address() as { port: number }).port;
+      const result = await world.check({ kind: "postgres", host: "127.0.0.1", port, user: ROLES.app.name, password: ROLES.app.password, database: "app", ssl: { mode: "disable" } });
+      expect(result.failure?.diagnosis).not.toBe("pg.CLOUDSQL_TUNNEL_CLOSED");
+    } finally {
+      await new Promise((resolve) => closing.close(resolve));
+    }
+  });
+
   it("no roles/cloudsql.client: the connect settings are refused → permission", async () => {
     world.emulator.state.fail("GetConnectSettings", { code: "PERMISSION_DENIED" });
     const result = await world.check(viaConnector());
