@@ -214,6 +214,49 @@ describe("postgres and the cloud-sql check it depends on (relations owned by pos
     expect(world.emulator.calls.slice(before).map((call) => call.method)).toEqual(["Get"]);
   });
 
+  it("cloudSql.instance names another instance than the cloud-sql check it depends on → config, before the connector is asked anything", async () => {
+    seedCloudSql(world.emulator.state, { project: PROJECT, region: REGION, instance: "other-db", privateIp: proxy.host });
+    const before = world.emulator.calls.length;
+    const report = await world.run({
+      "db-instance": { kind: "cloud-sql", instance: `${PROJECT}:${REGION}:other-db` },
+      db: { ...viaConnector(), dependsOn: ["db-instance"] },
+    });
+    const check = report.checks[1];
+    expect(check.failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_OTHER_INSTANCE", code: "OTHER_INSTANCE", phase: "preflight" });
+    expect(check.failure?.message).toContain(`cloudSql.instance is ${CONNECTION}, but the cloud-sql check "db-instance" it depends on watches ${PROJECT}:${REGION}:other-db (another instance id: ${INSTANCE}, not other-db)`);
+    expect(check.failure?.hint).toContain(`cloudSql.instance: ${PROJECT}:${REGION}:other-db`);
+    expect(world.emulator.calls.slice(before).map((call) => call.method)).toEqual(["Get"]);
+    expect(check.phasesMs.connectorSetup).toBeUndefined();
+  });
+
+  it("the right instance id in another region than the instance's → config (preflight with a cloud-sql check; the connector's own check without)", async () => {
+    const wrong = `${PROJECT}:europe-west1:${INSTANCE}`;
+    const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector({ instance: wrong }), dependsOn: ["db-instance"] } });
+    expect(report.checks[1].failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_OTHER_INSTANCE" });
+    expect(report.checks[1].failure?.message).toContain(`instance ${INSTANCE} is in ${REGION}, not europe-west1`);
+    const alone = await world.check(viaConnector({ instance: wrong }));
+    expect(alone.failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_WRONG_REGION", phase: "connectorSetup" });
+    expect(alone.failure?.hint).toContain(`Use the instance's connection name: ${CONNECTION}`);
+    expect(alone.phasesMs.connect).toBeUndefined();
+  });
+
+  it("with two cloud-sql checks in dependsOn, the one of this instance is the one that counts", async () => {
+    seedCloudSql(world.emulator.state, { project: PROJECT, region: REGION, instance: "replica-db", privateIp: "10.20.0.9" });
+    const report = await world.run({
+      "db-instance": instanceCheck,
+      replica: { kind: "cloud-sql", instance: `${PROJECT}:${REGION}:replica-db` },
+      db: { ...viaConnector(), dependsOn: ["db-instance", "replica"] },
+    });
+    expect(report.checks.map((check) => check.status)).toEqual(["pass", "pass", "pass"]);
+  });
+
+  it("ipType PSC on an instance without Private Service Connect → config from the instance check's metrics", async () => {
+    const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector({ ipType: "PSC" }), dependsOn: ["db-instance"] } });
+    expect(report.checks[0].metrics.pscEnabled).toBe(false);
+    expect(report.checks[1].failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_NO_SUCH_ADDRESS", phase: "preflight" });
+    expect(report.checks[1].failure?.message).toContain("has no PSC address");
+  });
+
   it("through the connector, after the instance check passed", async () => {
     const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector(), dependsOn: ["db-instance"] } });
     expect(report.checks.map((check) => check.status)).toEqual(["pass", "pass"]);

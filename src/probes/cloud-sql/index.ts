@@ -62,7 +62,13 @@ interface Instance {
     storageAutoResizeLimit?: Wrapped<string | number>;
     edition?: string;
     connectorEnforcement?: string;
-    ipConfiguration?: { ipv4Enabled?: Wrapped<boolean>; privateNetwork?: string; sslMode?: string; requireSsl?: Wrapped<boolean> } | null;
+    ipConfiguration?: {
+      ipv4Enabled?: Wrapped<boolean>;
+      privateNetwork?: string;
+      sslMode?: string;
+      requireSsl?: Wrapped<boolean>;
+      pscConfig?: { pscEnabled?: boolean | null } | null;
+    } | null;
     databaseFlags?: { name?: string; value?: string }[];
   } | null;
 }
@@ -200,6 +206,7 @@ const probe: ProbeDefinition<CloudSqlFields> = {
     privateIp: { ...drift, description: "private IP address" },
     publicIp: { ...drift, description: "public (PRIMARY) IP address" },
     privateNetwork: { ...drift, description: "the VPC network of the private IP" },
+    pscEnabled: { ...drift, description: "Private Service Connect is enabled (what cloudSql.ipType PSC connects through)" },
     sslMode: { ...drift, description: "ALLOW_UNENCRYPTED_AND_ENCRYPTED, ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED" },
     connectorEnforcement: { ...drift, description: "REQUIRED: only the Cloud SQL connectors (and Auth Proxy) may connect" },
     serverCaExpiresInDays: { unit: "days", class: "tls", description: "days until the server CA certificate expires" },
@@ -271,6 +278,7 @@ const probe: ProbeDefinition<CloudSqlFields> = {
       privateIp: addresses.find((address) => address.type === "PRIVATE")?.ipAddress ?? null,
       publicIp: addresses.find((address) => address.type === "PRIMARY")?.ipAddress ?? null,
       privateNetwork: ip.privateNetwork || null,
+      pscEnabled: ip.pscConfig?.pscEnabled === true,
       sslMode: ip.sslMode || (unwrap(ip.requireSsl) ? "ENCRYPTED_ONLY" : null),
       connectorEnforcement: settingsOf.connectorEnforcement || null,
       ...(caExpires !== null ? { serverCaExpiresInDays: Math.floor((caExpires - now) / 86_400) } : {}),

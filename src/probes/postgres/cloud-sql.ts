@@ -23,7 +23,7 @@ import { failure } from "../../diagnose/catalogue.js";
 import { gcpSettings } from "../../gcp/resources.js";
 import type { ProbeContext } from "../api.js";
 import { CLOUD_SQL_CONNECT } from "../cloud-sql/api.js";
-import { cloudSqlInstance } from "../cloud-sql/config.js";
+import { cloudSqlInstance, CONNECTION_NAME } from "../cloud-sql/config.js";
 import { CLOUD_SQL_PORT, type CloudSqlIpType, type PostgresSpec } from "./config.js";
 import { PG_CLOUD_SQL } from "./diagnose.js";
 
@@ -106,6 +106,11 @@ export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Pro
         keys,
         cloudSql.auth === "iam" ? gcp.accessToken([SQL_LOGIN_SCOPE]) : Promise.resolve(undefined),
       ]);
+      // Like the connector libraries: a connection name whose region is not the instance's is a wrong name, not a network problem.
+      // (Only a connection name names the region: a bare id's gcp.region is a default, not a claim about this instance.)
+      if (CONNECTION_NAME.test(cloudSql.instance) && where.region && connect.region && connect.region !== where.region) {
+        throw failure(PG_CLOUD_SQL.CLOUDSQL_WRONG_REGION, { named: where.region, region: connect.region, id: where.id, project: where.project });
+      }
       const addresses = connect.ipAddresses ?? [];
       const wanted = ADDRESS_TYPE[cloudSql.ipType];
       const ip = wanted === "PSC" ? (connect.pscEnabled ? connect.dnsName?.replace(/\.$/, "") : undefined) : addresses.find((entry) => entry.type === wanted)?.ipAddress;

@@ -260,6 +260,14 @@ export const PG_CLOUD_SQL = defineCatalogue("pg", {
           ? "The instance has no private IP: use cloudSql.ipType: PUBLIC, or enable private IP on the instance (its VPC network and private services access)."
           : "The instance does not have Private Service Connect enabled: use PUBLIC or PRIVATE.",
   },
+  CLOUDSQL_WRONG_REGION: {
+    class: "config",
+    code: "WRONG_REGION",
+    phase: "connectorSetup",
+    message: (f: { named: string; region: string; id: string }) =>
+      `cloudSql.instance names region ${f.named}, but Cloud SQL instance ${f.id} is in ${f.region}: the connection name is wrong (the connectors refuse a mismatched region)`,
+    hint: (f: { project: string; region: string; id: string }) => `Use the instance's connection name: ${f.project}:${f.region}:${f.id} (gcloud sql instances describe ${f.id} --project ${f.project} --format 'value(connectionName)').`,
+  },
   CLOUDSQL_IAM_LOGIN_DENIED: {
     class: "auth",
     code: (f: { sqlstate: string }) => f.sqlstate,
