@@ -7,6 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { seedCloudSql, type CloudSqlFixture } from "../../src/demo/cloud-sql/fixtures.js";
 import { startCloudSqlServerProxy, type CloudSqlServerProxy } from "../../src/demo/cloud-sql/server-proxy.js";
 import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { runCli } from "../helpers/cli.js";
 import { runMain } from "../helpers/main-io.js";
 import { ROLES } from "../helpers/postgres-fixtures.js";
 import { PROJECT, REGION, startGcpWorld, type GcpWorld } from "./harness.js";
@@ -340,6 +343,71 @@ describe("one-off commands", () => {
     const result = await runMain(["cloud-sql", INSTANCE], { cwd: process.cwd(), env: {} });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("pass --project PROJECT or set GOOGLE_CLOUD_PROJECT");
+  });
+});
+
+// The built CLI, spawned as a user runs it: the one-offs' flags, their help, exit codes and wording.
+describe("one-off commands, the real CLI (bin/infra-check.js)", () => {
+  beforeAll(() => {
+    expect(existsSync(path.resolve(import.meta.dirname, "../../dist/cli.js")), "npm run build first").toBe(true);
+  });
+  const env = () => ({ INFRA_CHECK_GCP_EMULATOR_HOST: world.gcp.emulatorHost });
+
+  it("postgres --cloud-sql P:R:I --ip-type PRIVATE --iam --user U --database D → exit 0, every connector phase", async () => {
+    const result = await runCli(["postgres", "--cloud-sql", CONNECTION, "--ip-type", "PRIVATE", "--iam", "--user", IAM_USER, "--database", "app", "--format", "json"], { env: env() });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const check = JSON.parse(result.stdout).checks[0];
+    expect(check).toMatchObject({ status: "pass", target: `Cloud SQL ${CONNECTION}/app as ${IAM_USER} (connector, PRIVATE IP, IAM login)` });
+    expect(Object.keys(check.phasesMs)).toEqual(["connectorSetup", "connect", "tls", "auth", "query"]);
+  });
+
+  it("a failure says the flags, not the config keys: --ip-type PUBLIC on a private-only instance → exit 1", async () => {
+    const result = await runCli(["postgres", "--cloud-sql", CONNECTION, "--iam", "--user", IAM_USER, "--database", "app", "--format", "json"], { env: env() });
+    expect(result.code).toBe(1);
+    const failure = JSON.parse(result.stdout).checks[0].failure;
+    expect(failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_NO_ADDRESS" });
+    expect(failure.message).toContain("--ip-type PUBLIC cannot connect");
+    expect(failure.hint).toContain("Use --ip-type PRIVATE from inside the instance's VPC");
+    expect(failure.hint).not.toContain("cloudSql.");
+  });
+
+  it("the proxy closing the tunnel → exit 1, the table says the proxy closed it and why", async () => {
+    proxy.setFault("close-on-startup");
+    try {
+      const result = await runCli(["postgres", "--cloud-sql", CONNECTION, "--ip-type", "PRIVATE", "--iam", "--user", IAM_USER, "--database", "app"], { env: env() });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("accepted the connector's TLS tunnel, then closed it");
+      expect(result.stdout).toContain("roles/cloudsql.instanceUser");
+    } finally {
+      proxy.setFault(undefined);
+    }
+  });
+
+  it("--user next to a URL that names a user → exit 2, nothing checked", async () => {
+    const result = await runCli(["postgres", "postgres://app@127.0.0.1/app", "--user", "other"], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--user other: the URL names a user too; keep only one");
+  });
+
+  it("cloud-sql P:R:I --expect k=v: a database flag and the tier as drift → exit 1, each mismatch listed", async () => {
+    const ok = await runCli(["cloud-sql", CONNECTION, "--expect", "flags.max_connections=200", "--connector-enforcement", "not_required"], { env: env() });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const drift = await runCli(["cloud-sql", CONNECTION, "--expect", "flags.max_connections=100", "--expect", "tier=db-f1-micro", "--format", "json"], { env: env() });
+    expect(drift.code).toBe(1);
+    const check = JSON.parse(drift.stdout).checks[0];
+    expect(check.failure.class).toBe("drift");
+    const failed = check.assertions.filter((assertion: { ok: boolean }) => !assertion.ok).map((assertion: { metric: string }) => assertion.metric);
+    expect(failed.sort()).toEqual(["flags.max_connections", "tier"]);
+  });
+
+  it("--help teaches both commands: the connector flags, the roles they need, an example of each form", async () => {
+    const postgres = await runCli(["postgres", "--help"]);
+    expect(postgres.code).toBe(0);
+    for (const text of ["--cloud-sql <instance>", "--ip-type <type>", "--iam", "--user <name>", "--database <name>", "roles/cloudsql.client", "roles/cloudsql.instanceUser"]) expect(postgres.stdout).toContain(text);
+    expect(postgres.stdout).toContain("infra-check postgres --cloud-sql acme-staging:us-central1:staging-postgres-db --ip-type PRIVATE --iam --user");
+    const cloudSql = await runCli(["cloud-sql", "--help"]);
+    expect(cloudSql.code).toBe(0);
+    for (const text of ["PROJECT:REGION:INSTANCE", "--expect <assertion>", "--connector-enforcement <mode>", "roles/cloudsql.viewer", "--expect flags.max_connections=200"]) expect(cloudSql.stdout).toContain(text);
   });
 });
 

@@ -11,12 +11,12 @@ import { z } from "zod";
 import { defineCatalogue, explanationOf } from "../../diagnose/catalogue.js";
 import type { Assertion, MetricValue } from "../../diagnose/vocabulary.js";
 import { parseExpectation, satisfies } from "../../evaluate/expectations.js";
-import { EMULATOR_ENV, gcpCheckFields, gcpSettings, PROJECT_VARIABLES } from "../../gcp/resources.js";
-import { ConfigError } from "../../util/errors.js";
+import { gcpCheckFields, gcpSettings } from "../../gcp/resources.js";
 import { preloadApis, withGcp } from "../../gcp/session.js";
 import type { CheckSpec, Measurement, MetricInfo, ProbeDefinition } from "../api.js";
 import { MONITORING } from "../shared/monitoring.js";
 import { CLOUD_SQL, instanceParts } from "./api.js";
+import { cloudSqlOneOff } from "./cli.js";
 import { CLOUD_SQL_CONFIG, cloudSqlInstance, instanceSchema } from "./config.js";
 
 const schema = z.strictObject({
@@ -291,44 +291,7 @@ const probe: ProbeDefinition<CloudSqlFields> = {
     Object.assign(ctx.metrics, metrics);
   },
 
-  oneOff: {
-    command: "cloud-sql",
-    argument: "<instance>",
-    forms: ["PROJECT:REGION:INSTANCE", "INSTANCE --project PROJECT"],
-    description: "Check a Cloud SQL instance once: RUNNABLE and not stopped, disk not full, and configuration (--tier …, --expect flags.max_connections=200)",
-    options: [
-      { flags: "--project <project>", description: `Google Cloud project for a bare instance id (default: ${PROJECT_VARIABLES.map((name) => `$${name}`).join(", else ")})` },
-      { flags: "--emulator-host <host:port>", description: `talk plaintext gRPC to a local API emulator (default: $${EMULATOR_ENV})` },
-      { flags: "--tier <tier>", description: "expected machine tier, e.g. db-custom-2-4096" },
-      { flags: "--database-version <version>", description: "expected version, e.g. POSTGRES_15" },
-      { flags: "--availability-type <type>", description: "expected ZONAL | REGIONAL" },
-      { flags: "--ip-type <type>", description: "expected PRIVATE | PUBLIC | PUBLIC_AND_PRIVATE" },
-    ],
-    examples: [
-      "infra-check cloud-sql acme-staging:us-central1:staging-postgres-db --tier db-custom-2-4096 --ip-type PRIVATE",
-      "infra-check cloud-sql staging-postgres-db --project acme-staging --expect flags.max_connections=200 --expect 'dataDiskSizeGb<=100'",
-    ],
-    toRawCheck(instance, options, env) {
-      const flag = (name: string) => (typeof options[name] === "string" && options[name] !== "" ? (options[name] as string) : undefined);
-      const project = flag("project") ?? (instance.includes(":") ? undefined : PROJECT_VARIABLES.map((name) => env[name]).find(Boolean));
-      if (!instance.includes(":") && !project) {
-        throw new ConfigError(`no Google Cloud project for Cloud SQL instance "${instance}": pass --project PROJECT or set ${PROJECT_VARIABLES.join(" or ")}; or give the connection name PROJECT:REGION:${instance}`);
-      }
-      const expect: Record<string, unknown> = {};
-      if (options.tier) expect.tier = options.tier;
-      if (options.databaseVersion) expect.databaseVersion = String(options.databaseVersion).toUpperCase();
-      if (options.availabilityType) expect.availabilityType = String(options.availabilityType).toUpperCase();
-      if (options.ipType) expect.ipType = String(options.ipType).toUpperCase();
-      const emulatorHost = flag("emulatorHost");
-      return {
-        kind: "cloud-sql",
-        instance,
-        ...(project ? { project } : {}),
-        ...(emulatorHost ? { emulatorHost } : {}),
-        ...(Object.keys(expect).length ? { expect } : {}),
-      };
-    },
-  },
+  oneOff: cloudSqlOneOff,
 };
 
 export default probe;
