@@ -97,6 +97,19 @@ describe("a one-off check interrupted while it waits on a silent server", () => 
   });
 });
 
+describe("a second signal", () => {
+  it("exits at once with its own code, without waiting for the report", async () => {
+    const cli = running(startCli(["redis", `redis://127.0.0.1:${silent.port}`, "-t", "20s", "-v"]));
+    await cli.stderrMatches(/\[redis\] auth…/);
+    // Two different signals (two SIGINTs may be merged into one by the kernel while pending).
+    cli.child.kill("SIGINT");
+    cli.child.kill("SIGTERM");
+    const result = await cli.result;
+    expect(result.code, result.stderr).toBe(143);
+    expect(result.stdout).not.toContain("INTERRUPTED (");
+  });
+});
+
 describe("a config run interrupted by SIGTERM while a token command runs", () => {
   it("kills the command's process group, keeps the finished check, marks the rest interrupted, exit 143", async () => {
     // The command starts a child, then tells the test both PIDs through a FIFO (the test reads it: an event, not a
