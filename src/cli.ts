@@ -42,9 +42,9 @@ ${EXIT_CODES_HELP}
 
 Environment:
   NO_COLOR / FORCE_COLOR   disable / force colours
-  GITHUB_ACTIONS=true      a table run also prints ::error/::warning annotations and
-                           appends the Markdown summary to $GITHUB_STEP_SUMMARY
-                           (--no-ci-annotations: neither)
+  GITHUB_ACTIONS=true      a table run also prints ::error/::warning annotations
+                           and appends the Markdown summary to
+                           $GITHUB_STEP_SUMMARY (--no-ci-annotations: neither)
   INFRA_CHECK_GCP_EMULATOR_HOST=host:port   talk to a local Google Cloud API emulator`;
 
 export async function main(argv: string[], given: CommandIO = processIO(), options: ExecuteOptions = {}): Promise<number> {
