@@ -71,7 +71,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     progress.onRetry(retry);
     if (!io.stderrIsTTY && !flags.quiet) io.stderr(`--wait: attempt ${retry.attempt} in ${formatMs(retry.delayMs)}: ${retry.checks.join(", ")}\n`);
   };
-  const interrupt = options.handleSignals ? watchInterrupts(io) : undefined;
+  const interrupt = options.handleSignals ? watchInterrupts(io, progress.finish) : undefined;
   try {
     return await runAndReport();
   } finally {
