@@ -18,7 +18,10 @@ Exit codes:
   0  every check passed (warnings allowed, unless --strict)
   1  at least one check failed or was blocked
   2  usage or config error — nothing was probed
-  3  internal error (a bug in infra-check: please report it)`;
+  3  internal error (a bug in infra-check: please report it)
+  130, 143, 129  interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: the partial
+     report (running checks "interrupted", with their phase) and the --output
+     files are written first; a second signal exits at once`;
 
 const MAIN_HELP = `
 Examples:
@@ -39,6 +42,9 @@ ${EXIT_CODES_HELP}
 
 Environment:
   NO_COLOR / FORCE_COLOR   disable / force colours
+  GITHUB_ACTIONS=true      a table run also prints ::error/::warning annotations
+                           and appends the Markdown summary to
+                           $GITHUB_STEP_SUMMARY (--no-ci-annotations: neither)
   INFRA_CHECK_GCP_EMULATOR_HOST=host:port   talk to a local Google Cloud API emulator`;
 
 export async function main(argv: string[], given: CommandIO = processIO(), options: ExecuteOptions = {}): Promise<number> {

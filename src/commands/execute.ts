@@ -19,6 +19,7 @@ import type { RetryInfo, WaitOptions } from "../runner/wait.js";
 import { formatMs } from "../util/duration.js";
 import { decodeUrlPart } from "../util/url.js";
 import { watchInterrupts } from "./interrupt.js";
+import { githubZeroConfig } from "./ci.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
@@ -70,7 +71,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     progress.onRetry(retry);
     if (!io.stderrIsTTY && !flags.quiet) io.stderr(`--wait: attempt ${retry.attempt} in ${formatMs(retry.delayMs)}: ${retry.checks.join(", ")}\n`);
   };
-  const interrupt = options.handleSignals ? watchInterrupts(io) : undefined;
+  const interrupt = options.handleSignals ? watchInterrupts(io, progress.finish) : undefined;
   try {
     return await runAndReport();
   } finally {
@@ -96,7 +97,14 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false, ...(interruptedBy ? { interruptedBy } : {}) }, outcome);
     for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
     io.stdout(await renderLoaded(flags.format, reporter, report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose), width: terminalWidth(io, "stdout") }, redactor));
-    await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format, descriptors: { 1: io.stdout, 2: io.stderr } });
+    // On GitHub Actions the table is followed by the annotations (redacted like every format), and the step summary is appended.
+    const zeroConfig = githubZeroConfig(flags, io.env);
+    if (zeroConfig) {
+      const { githubAnnotations } = await import("../reporters/github.js");
+      const annotations = await renderLoaded("github", githubAnnotations, report, { color: false, verbose: false }, redactor);
+      if (annotations) io.stdout(annotations);
+    }
+    await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format, githubZeroConfig: zeroConfig, descriptors: { 1: io.stdout, 2: io.stderr } });
     if (plan) await history!.recordRun(report, plan, io.stderr);
     return { exitCode: exitCodeFor(report), report };
   }

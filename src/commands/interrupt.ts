@@ -18,7 +18,8 @@ export interface RunInterrupt {
   dispose(): void;
 }
 
-export function watchInterrupts(io: Pick<CommandIO, "stderr">): RunInterrupt {
+/** `beforeNotice`: erase what the terminal shows in place (the live progress line) before the notice is written. */
+export function watchInterrupts(io: Pick<CommandIO, "stderr">, beforeNotice: () => void = () => undefined): RunInterrupt {
   const controller = new AbortController();
   let received: InterruptSignal | undefined;
   const listeners = (Object.keys(INTERRUPT_SIGNALS) as InterruptSignal[]).map((name) => {
@@ -27,6 +28,7 @@ export function watchInterrupts(io: Pick<CommandIO, "stderr">): RunInterrupt {
       if (received) return exitAtOnce(signalExitCode(name));
       received = name;
       const again = name === "SIGINT" ? "Ctrl-C" : name;
+      beforeNotice();
       io.stderr(`\ninfra-check: ${name}: stopping the running checks; the partial report follows (${again} again to quit at once)\n`);
       controller.abort(new Interrupted(name));
     };

@@ -166,6 +166,7 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
 /** Sleep `delayMs`, or less when the run is stopped meanwhile. */
 function backoffUnlessStopped(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);

@@ -76,18 +76,18 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
   }
 
   const open = new Set<Session>();
-  let sampling: { job: SamplingJob; rounds: number[]; backend: { key?: BackendKey } } | undefined;
+  let sampling: { job: SamplingJob; rounds: number[] } | undefined;
   const raw = new Set<net.Socket>();
   const cancels: Promise<void>[] = [];
   const onAbort = () => {
     // A statement running on the server goes on when only our socket closes (until statement_timeout):
-    // when the check is stopped (its budget, Ctrl-C, a CI job's SIGTERM), it is cancelled there — the
-    // sampling worker's session too.
+    // when the check is stopped (its budget, Ctrl-C, a CI job's SIGTERM), it is cancelled there. The
+    // sampling worker cancels its own session's (src/net/sampler-worker.ts); `finished` waits for that.
     for (const session of open) {
       const key = backendKey(session);
       if (key) cancels.push(sendCancel(endpoint, key));
     }
-    if (sampling?.backend.key) cancels.push(sendCancel(endpoint, sampling.backend.key));
+    if (sampling) cancels.push(sampling.job.finished);
     for (const socket of raw) socket.destroy();
   };
   ctx.signal.addEventListener("abort", onAbort, { once: true });
@@ -105,8 +105,7 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
     if (spec.samples > 1 && !endpoint.connector) {
       sampling?.job.cancel();
       const rounds: number[] = [];
-      const backend: { key?: BackendKey } = {};
-      sampling = { ...(await beginQuerySampling(endpoint, spec, Boolean(secure), rounds, backend, ctx)), rounds, backend };
+      sampling = { ...(await beginQuerySampling(endpoint, spec, Boolean(secure), rounds, ctx)), rounds };
     }
     const stream = secure ?? socket;
     const params: Record<string, string> = {};
@@ -417,7 +416,7 @@ const ENOUGH = new Error("enough samples for the budget");
  * address, TLS as this session negotiated it, the same read-only options and
  * statement_timeout), set up in parallel with this session's startup.
  */
-async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure: boolean, rounds: number[], backend: { key?: BackendKey }, ctx: ProbeContext): Promise<{ job: SamplingJob; enough: AbortController }> {
+async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure: boolean, rounds: number[], ctx: ProbeContext): Promise<{ job: SamplingJob; enough: AbortController }> {
   const { beginSampling } = await import("../../net/sampler.js");
   const enough = new AbortController();
   const signal = AbortSignal.any([ctx.signal, enough.signal]);
@@ -443,9 +442,6 @@ async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure
       onSetup: (setupMs, warmupMs) => {
         ctx.metrics.queryWarmupMs = roundMs(warmupMs);
         ctx.details.sampler = `sampling thread, own connection (ready in ${formatMs(setupMs)})`;
-      },
-      onBackend: (key) => {
-        backend.key = key;
       },
       onRound: (ms) => {
         taken.push(ms);
