@@ -47,6 +47,29 @@ Environment:
                            $GITHUB_STEP_SUMMARY (--no-ci-annotations: neither)
   INFRA_CHECK_GCP_EMULATOR_HOST=host:port   talk to a local Google Cloud API emulator`;
 
+const RUNNER_HELP = `
+A runner is a vantage point inside the network your checks target: a Cloud
+Run Job on the same VPC connector (or Direct VPC network) as the service.
+Declare it under runners: and put runner: NAME on the private checks; a run
+sends them in one execution and merges the results into the one report.
+
+  runners:
+    vpc:
+      cloudRunJob:
+        job: infra-check-probe
+        image: us-docker.pkg.dev/P/tools/infra-check:0.2.0
+        vpcConnector: staging-connector
+  checks:
+    cache:
+      kind: redis
+      url: redis://10.166.204.83:6379
+      password: { secret: projects/P/secrets/redis }
+      runner: vpc
+
+Secrets never travel to the job: write { secret: … } / { memorystoreAuth: … }
+references (resolved inside, by the job's service account), not \${VAR}s.
+See docs/runners.md for setup, IAM, the image and cold-start budgets.`;
+
 export async function main(argv: string[], given: CommandIO = processIO(), options: ExecuteOptions = {}): Promise<number> {
   // Every write of this invocation passes one redactor (the config's and the run's secrets register there).
   const io = egress(given);
@@ -154,6 +177,60 @@ Examples:
     const { serveCommand } = await import("./commands/serve.js");
     setExit(await serveCommand(env, flags, io, options, commandNames()));
   });
+
+  const runner = program
+    .command("runner")
+    .description("the Cloud Run Job runner: run private checks inside the VPC (runner: NAME); deploy and inspect its job")
+    .addHelpText("after", RUNNER_HELP);
+  for (const [verb, description, teach] of [
+    [
+      "deploy",
+      "create or update the runner's Cloud Run job from runners.NAME.cloudRunJob (idempotent, labelled managed-by: infra-check)",
+      `
+It reads runners.NAME from the config (config/<env>.yaml or --config) and
+creates the job, or updates it when its image, network, service account or
+timeout differ; a job not labelled managed-by: infra-check is never changed.
+--print shows the equivalent gcloud commands and the IAM bindings instead:
+run.jobs.runWithOverrides (roles/run.developer) and logging.logEntries.list
+for whoever runs infra-check; secretmanager.versions.access on each secret
+the runner's checks reference (and roles/cloudsql.client when they use the
+Cloud SQL connector) for the job's service account.
+
+Examples:
+  $ infra-check runner deploy vpc staging --print   the gcloud commands
+  $ infra-check runner deploy vpc staging           create or update the job
+  $ infra-check runner status vpc staging           the job, last executions`,
+    ],
+    [
+      "status",
+      "show the runner's job: image, network, identity and its last executions",
+      `
+Examples:
+  $ infra-check runner status vpc staging
+  $ infra-check runner status vpc --config config/staging.yaml`,
+    ],
+  ] as const) {
+    const command = runner
+      .command(verb)
+      .argument("<name>", "the runner, as declared under runners:")
+      .argument("[env]", "environment: reads config/<env>.yaml (or pass --config FILE)")
+      .option("-c, --config <file>", "read this config file instead of config/<env>.yaml");
+    if (verb === "deploy") command.option("--print", "print the gcloud commands and IAM bindings instead of calling the API");
+    command
+      .description(description)
+      .addHelpText("after", teach)
+      .action(async (name: string, env: string | undefined, flags: { config?: string; print?: boolean }) => {
+        const module = await import("./commands/runner.js");
+        setExit(await (verb === "deploy" ? module.runnerDeployCommand : module.runnerStatusCommand)(name, env, flags, io));
+      });
+  }
+  runner
+    .command("exec")
+    .description("what the runner's job runs: the checks the lead ships in $INFRA_CHECK_RUNNER_PAYLOAD; one result line on stdout (not for humans)")
+    .action(async () => {
+      const { runnerExecCommand } = await import("./commands/runner.js");
+      setExit(await runnerExecCommand(io, options));
+    });
 
   program
     .command("schema")

@@ -23,7 +23,7 @@ import { githubZeroConfig } from "./ci.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
-  runOptions?: Pick<RunOptions, "lookup" | "deps" | "now" | "clockStartMs">;
+  runOptions?: Pick<RunOptions, "lookup" | "deps" | "now" | "clockStartMs" | "vantage">;
   /** --wait backoff schedule (tests use a short one). */
   wait?: Pick<WaitOptions, "backoffMs">;
   /** A one-off's vocabulary for its failures (src/commands/oneoff.ts). */
@@ -65,7 +65,7 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
   const history = flags.history || flags.baseline || loaded.history || loaded.regression ? await import("../baseline/history.js") : undefined;
   const plan = await history?.planBaseline(loaded, flags, io.cwd);
   for (const warning of plan?.baseline?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
-  const input = { env: loaded.env, file: loaded.file, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes, ...(loaded.concurrency ? { concurrency: loaded.concurrency } : {}) };
+  const input = { env: loaded.env, file: loaded.file, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes, ...(loaded.concurrency ? { concurrency: loaded.concurrency } : {}), ...(loaded.runners.size ? { runners: loaded.runners } : {}) };
   // A CI log has no live progress: it still learns that the run is waiting, and for what.
   const onRetry = (retry: RetryInfo) => {
     progress.onRetry(retry);

@@ -27,6 +27,8 @@ export interface RunFlags {
   quiet?: boolean;
   /** false with --no-ci-annotations: no GitHub Actions annotations or step summary from a table run (src/commands/ci.ts). */
   ciAnnotations?: boolean;
+  /** --runner local|NAME: where every selected check runs. */
+  runner?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -54,6 +56,7 @@ export function addRunOptions(command: Command): Command {
     .option("-t, --timeout <duration>", "default per-check budget, e.g. 2s (a check's own timeout wins)")
     .option("-d, --deadline <duration>", "budget of the whole command, counted from its start, e.g. 20s (default: config's deadline, else 30s)")
     .option("--concurrency <n>", "checks in flight at once, at most (default: config's concurrency, else sized to the open-files limit)")
+    .option("--runner <local|name>", "run every selected check here (local) or on runner NAME from runners: (triage from a bastion, or all checks inside the VPC); default: each check's runner:")
     .option("--history <dir>", "append this run's JSON report to DIR, one file per run (default: config's history.dir)")
     .option("--baseline <dir|file>", "compare timings with a history DIR (median of the last passing runs) or one saved report FILE; regressions warn, or fail with regression.action: fail");
   return addOutputOptions(command);

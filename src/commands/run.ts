@@ -31,13 +31,14 @@ export async function configPathFor(envName: string | undefined, flags: { config
 }
 
 /** What the flags shared by run and serve (--only, --skip, --timeout, --deadline) ask of loading a config. */
-export function loadOptionsFrom(flags: Pick<RunFlags, "only" | "skip" | "timeout" | "deadline" | "concurrency">, io: Pick<CommandIO, "env" | "cwd" | "redactor">) {
+export function loadOptionsFrom(flags: Pick<RunFlags, "only" | "skip" | "timeout" | "deadline" | "concurrency"> & Pick<Partial<RunFlags>, "runner">, io: Pick<CommandIO, "env" | "cwd" | "redactor">) {
   return {
     only: listFlag(flags.only),
     skip: listFlag(flags.skip),
     timeoutMs: durationFlag("--timeout", flags.timeout),
     deadlineMs: durationFlag("--deadline", flags.deadline),
     ...(flags.concurrency !== undefined ? { concurrency: wholeNumberFlag("--concurrency", flags.concurrency, 1, MAX_CONCURRENCY) } : {}),
+    ...(flags.runner !== undefined ? { runner: flags.runner } : {}),
     env: io.env,
     cwd: io.cwd,
     redactor: io.redactor,

@@ -16,6 +16,7 @@ import type { Expectation } from "../diagnose/vocabulary.js";
 import { isReferenceOnly, readConfigSource } from "./source.js";
 import { FileTooLarge, formatBytes, NotUtf8, readBoundedText } from "../util/bounded-read.js";
 import { budgetWarnings, type BudgetSource } from "./budgets.js";
+import { LOCAL_RUNNER, resolveRunners, shippedSecretProblems, unknownRunner, type RunnerSpec } from "./runners.js";
 import { metricInfo, type CheckSpec, type ProbeDefinition, type TlsSpec } from "../probes/api.js";
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -32,6 +33,8 @@ export interface LoadOptions {
   deadlineMs?: number;
   /** --concurrency: checks in flight at once (wins over `concurrency:`). */
   concurrency?: number;
+  /** --runner local|NAME: where every selected check runs (wins over each check's `runner:`). */
+  runner?: string;
   env?: NodeJS.ProcessEnv;
   /** The command's working directory: messages name the file relative to it (default: the process's). */
   cwd?: string;
@@ -53,6 +56,8 @@ export interface LoadedConfig {
   gcp?: TopLevelConfig["gcp"];
   history?: TopLevelConfig["history"];
   regression?: TopLevelConfig["regression"];
+  /** `runners:` with their defaults filled in; the checks that use one name it in `runner`. */
+  runners: Map<string, RunnerSpec>;
   checks: CheckSpec[];
   probes: Map<string, ProbeDefinition>;
   /** Secret values found in the specs (for redaction). */
@@ -163,6 +168,10 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     (name) => (!options.only?.length || options.only.includes(name)) && !options.skip?.includes(name),
   );
   if (allNames.length === 0) fail("checks", "no checks defined");
+  const runners = resolveRunners(topLevel.runners, topLevel.gcp, fail);
+  if (options.runner !== undefined && options.runner !== LOCAL_RUNNER && !Object.hasOwn(topLevel.runners ?? {}, options.runner)) {
+    fail(undefined, `--runner: ${unknownRunner(options.runner, Object.keys(topLevel.runners ?? {}))}`);
+  }
 
   const defaultTimeoutMs =
     options.timeoutMs ?? (topLevel.defaults?.timeout !== undefined ? parseDurationMs(topLevel.defaults.timeout)! : DEFAULT_TIMEOUT_MS);
@@ -217,6 +226,17 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
       ...(base.value.regression ? { regression: base.value.regression } : {}),
       ...(base.value.every !== undefined ? { everyMs: parseDurationMs(base.value.every)! } : {}),
     };
+    const runner = options.runner ?? base.value.runner;
+    if (runner !== undefined && runner !== LOCAL_RUNNER && !Object.hasOwn(topLevel.runners ?? {}, runner)) {
+      // An unknown --runner is said once, above.
+      if (options.runner === undefined) fail(`${keyPath}.runner`, unknownRunner(runner, Object.keys(topLevel.runners ?? {})));
+    } else if (runner !== undefined && runner !== LOCAL_RUNNER) {
+      // What the job receives: the check as written, ${VAR}s interpolated — after making sure no secret rides along.
+      for (const problem of shippedSecretProblems(config.checks[name] as Record<string, unknown>, keyPath, runner, BASE_CHECK_KEYS)) fail(problem.keyPath, problem.message);
+      const { runner: _runner, ...shipped } = rawCheck;
+      spec.runner = runner;
+      spec.shipped = shipped;
+    }
     timeoutSources.set(name, base.value.timeout !== undefined ? { keyPath: `${keyPath}.timeout`, label: "timeout" } : defaultTimeoutSource);
     if ("tls" in spec && spec.tls) spec.tls = resolveTlsFiles(spec.tls as TlsSpec, options.dir, `${keyPath}.tls`, fail);
     checks.push(spec);
@@ -236,6 +256,7 @@ export async function buildConfig(raw: unknown, options: BuildOptions): Promise<
     gcp: topLevel.gcp,
     history: topLevel.history,
     regression: topLevel.regression,
+    runners,
     checks,
     probes,
     secrets: [...secrets.filter((secret) => secret.length > 0), ...redactor.known()],

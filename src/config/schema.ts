@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { durationSchema, expectationsSchema } from "../probes/shared/schema.js";
 import { parseDurationMs } from "../util/duration.js";
+import { runnersSchema } from "./runners.js";
 
 
 export const regressionSchema = z.strictObject({
@@ -28,6 +29,7 @@ export const baseCheckSchema = z.strictObject({
     .refine((value) => (parseDurationMs(value) ?? MIN_EVERY_MS) >= MIN_EVERY_MS, { message: "at least 1s: `infra-check serve` runs a check at most once a second" })
     .optional()
     .meta({ description: "How often `infra-check serve` runs this check (default: --every, else 30s); a one-shot run ignores it" }),
+  runner: z.string().min(1).optional().meta({ description: "Where the check runs: local (this machine, the default) or a runner declared under runners: (e.g. a Cloud Run Job inside the VPC)" }),
 });
 export const BASE_CHECK_KEYS = Object.keys(baseCheckSchema.shape);
 
@@ -73,6 +75,7 @@ export const topLevelSchema = z.strictObject({
     .optional(),
   gcp: gcpSchema.optional(),
   history: historySchema.optional(),
+  runners: runnersSchema.optional(),
   regression: regressionSchema.optional(),
   checks: z.record(z.string(), z.record(z.string(), z.unknown())),
 });

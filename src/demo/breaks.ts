@@ -39,6 +39,8 @@ export interface DemoPlan {
     fault: ChatFault | null;
   };
   health: HealthState;
+  /** Where the cache check runs (DEMO_CACHE_RUNNER): here, or on the config's runner `vpc` (a Cloud Run Job). */
+  cacheRunner: "local" | "vpc";
   /** Host names the demo's resolver fails, with the error it reports. */
   resolverFailures: Map<string, "ENOTFOUND" | "EAI_AGAIN">;
 }
@@ -123,6 +125,15 @@ export const BREAKS: readonly BreakDefinition[] = [
     expect: { check: "cache", class: "refused", says: "listening", blocks: ["chat"] },
     plan(plan) {
       plan.redis.down = true;
+    },
+  },
+  {
+    name: "runner-missing",
+    incident: 9,
+    description: "The cache check runs on the runner `vpc` (a Cloud Run Job inside the VPC), but nobody deployed its job",
+    expect: { check: "cache", class: "not-found", says: "runner deploy", blocks: ["chat"] },
+    plan(plan) {
+      plan.cacheRunner = "vpc";
     },
   },
   {

@@ -185,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       DEMO_HEALTH_PORT: String(pieces.health.port),
       DEMO_GCP_EMULATOR_HOST: pieces.gcp.emulatorHost,
       DEMO_GIT_SHA,
+      DEMO_CACHE_RUNNER: plan.cacheRunner,
     };
     const secretNames = ["DEMO_PG_PASSWORD", "DEMO_CHAT_JWT_SECRET"];
     const envDir = tempDir;
@@ -245,6 +246,7 @@ function defaultPlan(): DemoPlan {
     postgres: { password: postgresPassword, configPassword: postgresPassword, healthQueryDelayMs: 0 },
     chat: { jwtSecret, configJwtSecret: jwtSecret, fault: null },
     health: structuredClone(HEALTHY),
+    cacheRunner: "local",
     resolverFailures: new Map(),
   };
 }

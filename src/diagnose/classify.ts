@@ -5,7 +5,7 @@
 // closed"), then Node's network and TLS errors. The runner is its one caller
 // for a check (WebSocket load mode classifies each of its connections with it).
 import { Diagnosed, diagnosisOf, type Facts } from "./catalogue.js";
-import { CHECK, DNS, PEER, TCP, TIMEOUT, TLS, TLS_BY_NODE_CODE } from "./codes.js";
+import { CHECK, DNS, isPrivateAddressHint, PEER, TCP, TIMEOUT, TLS, TLS_BY_NODE_CODE } from "./codes.js";
 import type { ClassifiedError } from "./vocabulary.js";
 import { BudgetExceeded } from "../util/deadline.js";
 
@@ -47,7 +47,8 @@ const CONNECTED_AFTER = new Set(["connect", "tls", "upgrade", "auth", "startup"]
 export function classify(error: unknown, ctx: ClassifyContext, options: ClassifyOptions = {}): ClassifiedError {
   const found = diagnose(error, ctx, options);
   const refinement = found.diagnosis ? options.refine?.[found.diagnosis] : undefined;
-  if (!refinement) return found;
+  // An unreachable private address says where to run the check from, whatever the kind's own hint would say.
+  if (!refinement || isPrivateAddressHint(found.hint ?? "")) return found;
   return { ...found, hint: typeof refinement === "function" ? refinement({ ...ctx.facts, ...found }) : refinement };
 }
 
@@ -150,7 +151,7 @@ export function classifyNodeError(error: unknown, ctx: ClassifyContext): Classif
     case "ENETUNREACH":
     case "EADDRNOTAVAIL":
     case "ETIMEDOUT":
-      return diagnosisOf(TCP.NO_ROUTE, { ...facts, errno: code });
+      return diagnosisOf(TCP.NO_ROUTE, { ...facts, errno: code, ...(err.address ? { address: err.address } : {}) });
     case "ECONNRESET":
     case "EPIPE":
       return diagnosisOf(TCP.RESET, { ...facts, errno: code });

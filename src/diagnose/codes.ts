@@ -4,6 +4,7 @@
 // service (src/probes/<kind>/diagnose.ts, `refine`), never copy the entry.
 import { defineCatalogue } from "./catalogue.js";
 import { formatMs } from "../util/duration.js";
+import { isPrivateAddress } from "../net/private-range.js";
 
 /** Facts every generic entry may read. `service` names what was being reached ("Redis", "the service"). */
 export interface EndpointFacts {
@@ -24,6 +25,22 @@ export interface BudgetFacts extends EndpointFacts {
 const service = (facts: EndpointFacts) => facts.service ?? "the service";
 const where = (facts: EndpointFacts) => (facts.endpoint ? ` ${facts.endpoint}` : "");
 const target = (facts: EndpointFacts) => facts.endpoint ?? "the target";
+/**
+ * A private address that cannot be reached from here: the runner is outside
+ * its network (a laptop, a CI runner), not the service broken — the one hint
+ * that says so, for every kind that dials (the address decides, not the kind).
+ */
+const privateHint = (f: EndpointFacts & { address?: string; vantage?: string }) => {
+  const address = [f.address, f.host].find((candidate) => isPrivateAddress(candidate));
+  if (!address) return undefined;
+  // Measured on a runner (docs/runners.md): the runner itself is outside the network — its job's egress, not the check, needs fixing.
+  if (f.vantage) {
+    return `${address} is a private address and runner ${f.vantage} is not in its network: check runners.${f.vantage}.cloudRunJob (vpcConnector or directVpc, and vpcEgress: the job must egress into the VPC), then \`infra-check runner deploy ${f.vantage}\`.`;
+  }
+  return `${address} is a private address and this runner is not in its network: run this check with \`runner: vpc\` (see docs/runners.md) or from inside the VPC.`;
+};
+/** Whether a hint is the private-address one: a kind's refinement of the entry must not hide it (src/diagnose/classify.ts). */
+export const isPrivateAddressHint = (hint: string) => / is a private address and (this runner|runner \S+) is not in its network: /.test(hint);
 const budget = (facts: BudgetFacts) => `${formatMs(facts.budgetMs)}${facts.budgetNote ?? ""}`;
 
 export const DNS = defineCatalogue("dns", {
@@ -61,13 +78,13 @@ export const TCP = defineCatalogue("tcp", {
     code: "CONNECT_TIMEOUT",
     phase: "connect",
     message: (f: BudgetFacts) => `no TCP connection to${where(f) || " the target"} within ${budget(f)}: packets are dropped on the way (nothing refused, nothing answered)`,
-    hint: "No network path: check firewall rules, the VPC connector / egress settings, and whether this runner is inside the VPC.",
+    hint: (f: BudgetFacts) => privateHint(f) ?? "No network path: check firewall rules, the VPC connector / egress settings, and whether this runner is inside the VPC.",
   },
   NO_ROUTE: {
     class: "unreachable",
     code: (f: EndpointFacts & { errno: string }) => f.errno,
     message: (f: EndpointFacts & { errno: string }) => `no network path to ${target(f)} (${f.errno})`,
-    hint: "Check routes and firewall rules, the VPC connector / egress settings, and whether this runner is inside the VPC.",
+    hint: (f: EndpointFacts) => privateHint(f) ?? "Check routes and firewall rules, the VPC connector / egress settings, and whether this runner is inside the VPC.",
   },
   RESET: {
     class: "protocol",

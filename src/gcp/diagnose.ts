@@ -233,7 +233,7 @@ export const GCP = defineCatalogue("gcp", {
     message: (f: { what: string; violation?: string }) =>
       `${f.what}: this runner is outside the VPC Service Controls perimeter around the project (request prohibited by the organization's policy${f.violation ? `; violation id ${f.violation}` : ""})`,
     hint: (f: { violation?: string }) =>
-      `No IAM role fixes this: add an ingress rule to the perimeter for this identity and network (Security → VPC Service Controls${f.violation ? `; look the violation up with its id ${f.violation} in the audit logs` : ""}), or run the checks inside the perimeter (the Cloud Run Job runner: --runner cloud-run-job).`,
+      `No IAM role fixes this: add an ingress rule to the perimeter for this identity and network (Security → VPC Service Controls${f.violation ? `; look the violation up with its id ${f.violation} in the audit logs` : ""}), or run the checks inside the perimeter (a runner there: \`runner: NAME\` or --runner NAME, see docs/runners.md).`,
   },
   NO_ADC: {
     class: "auth",

@@ -256,7 +256,7 @@ export class GcpSession {
    * `resource` names what the call is about in failures: the request's `name`, unless the API
    * addresses resources by other fields (Cloud SQL: project + instance).
    */
-  async call<T>(api: GoogleApi, method: string, request: { name: string } | Record<string, unknown>, resource = String(request.name ?? "")): Promise<T> {
+  async call<T>(api: GoogleApi, method: string, request: { name: string } | Record<string, unknown>, resource = String(request.name ?? ""), callOptions: { autoPaginate?: false } = {}): Promise<T> {
     const rpcDeclaration = api.rpcs[method];
     if (!rpcDeclaration) throw new Error(`${api.label}: ${method} is not declared in its API (src/gcp/api.ts)`);
     const client = await this.client(api);
@@ -265,7 +265,7 @@ export class GcpSession {
     const attempt = async (): Promise<T> => {
       // retry: null turns off the library's own retry policy (GetService alone retries ~13 s on a refused endpoint).
       const timeout = Math.max(1, Math.floor(this.ctx.deadline.remainingMs()));
-      const [response] = await rpc.call(client, request, { timeout, retry: null });
+      const [response] = await rpc.call(client, request, { timeout, retry: null, ...callOptions });
       return response as T;
     };
     try {

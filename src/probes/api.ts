@@ -29,6 +29,13 @@ export interface CheckSpecBase {
   regression?: { factor?: number; minDelta?: string | number; action?: "warn" | "fail"; runs?: number };
   /** `every:`: how often `infra-check serve` runs the check (one-shot runs ignore it). */
   everyMs?: number;
+  /**
+   * `runner:` (or --runner): the runner that runs the check, absent for this
+   * machine. With it, `shipped` is the check as the job receives it: the
+   * config's own shape, ${VAR}s interpolated, secret-free (src/config/runners.ts).
+   */
+  runner?: string;
+  shipped?: Record<string, unknown>;
 }
 
 /** One validated check: common fields plus the kind's own fields. */

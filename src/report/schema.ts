@@ -41,6 +41,22 @@ export interface CheckResult {
   summary?: string;
   /** Status `interrupted`: the phase it was in (absent: it had not started), and the signal that stopped the run. */
   interrupted?: { phase?: string; signal?: InterruptSignal };
+  /** A check that ran on a runner (`runner:`): where, and the runner's own phases. */
+  runner?: RunnerBlock;
+}
+
+/** `checks[].runner`: the remote vantage point a check ran from (docs/runners.md). */
+export interface RunnerBlock {
+  /** The runner's name under `runners:`. */
+  name: string;
+  /** The Cloud Run Job execution (full resource name), once it existed. */
+  execution?: string;
+  /** The execution's logs in the Cloud console. */
+  logUri?: string;
+  /** schedule (RunJob), start (the cold start), probe (the execution ran), collect (the result line read): each only when it happened. */
+  phasesMs: Record<string, number>;
+  /** Where the check's verdict comes from: the job's result line, or — the line not yet in Cloud Logging — the task's exit code. */
+  verdictFrom?: "results" | "exit-code";
 }
 
 export interface RootCause {

@@ -92,6 +92,11 @@ const table: Reporter = (untrusted, options) => {
       paragraph([{ text: "target: " + check.target, paint: chalk.gray }], indent, hanging);
       const phases = Object.entries(check.phasesMs).map(([name, ms]) => `${name} ${formatMs(ms)}`);
       if (phases.length) paragraph([{ text: "phases: " + phases.join(" · "), paint: chalk.gray }], indent, hanging);
+      if (check.runner) {
+        const runnerPhases = Object.entries(check.runner.phasesMs).map(([name, ms]) => `${name} ${formatMs(ms)}`);
+        const where = [`runner ${check.runner.name}`, check.runner.execution ? `execution ${check.runner.execution.split("/").pop()}` : undefined, ...runnerPhases].filter(Boolean);
+        paragraph([{ text: where.join(" · "), paint: chalk.gray }], indent, hanging);
+      }
       const metrics = Object.entries(check.metrics)
         .filter(([, value]) => value === null || typeof value !== "object")
         .map(([name, value]) => `${name}=${typeof value === "number" && /Ms$/.test(name) ? formatMs(value) : String(value)}`);
@@ -149,6 +154,8 @@ function resultPieces(check: CheckResult, chalk: InstanceType<typeof Chalk>): Pi
   if (check.status === "interrupted") return [{ text: interruptedText(check), paint: chalk.magenta }, { text: "  " }, { text: check.target, paint: chalk.gray }];
   const pieces: Piece[] = [];
   if (check.labels?.length) pieces.push({ text: `[${check.labels.join(", ")}] `, paint: chalk.magenta });
+  // Measured elsewhere: from inside the runner's network (docs/runners.md).
+  if (check.runner) pieces.push({ text: `[via ${check.runner.name}] `, paint: chalk.magenta });
   if (check.failure) {
     pieces.push({ text: `${check.failure.class}: `, paint: check.status === "warn" ? chalk.yellow : chalk.red }, { text: check.failure.message });
   } else if (check.summary) {

@@ -6,7 +6,8 @@
 // regression with `action: fail` included) blocks its dependents. With
 // `wait` it re-runs what has not passed (src/runner/wait.ts). It returns the
 // checks' results; src/report/build.ts makes the report of them.
-import { Diagnosed, type Facts } from "../diagnose/catalogue.js";
+import { Diagnosed, diagnosisOf, type Facts } from "../diagnose/catalogue.js";
+import { RUNNER } from "./cloud-run-job/diagnose.js";
 import { classify } from "../diagnose/classify.js";
 import type { CheckResult, RunExtras, WaitSummary } from "../report/schema.js";
 import type { CheckSpec, LookupFn, Measurement, ProbeContext, ProbeDefinition, ProbeDeps } from "../probes/api.js";
@@ -24,6 +25,9 @@ import { Slots } from "./slots.js";
 import { defaultConcurrency, openFilesLimit } from "../util/open-files.js";
 import { resolveSecretRefs } from "./secret-refs.js";
 import { runRounds, type WaitOptions } from "./wait.js";
+import type { RunnerSpec } from "../config/runners.js";
+import type { GcpConfig } from "../gcp/resources.js";
+import { remoteBatchKeys } from "./remote-batches.js";
 
 export interface RunInput {
   env: string;
@@ -33,6 +37,8 @@ export interface RunInput {
   probes: Map<string, ProbeDefinition>;
   /** Checks in flight at once, at most (`concurrency:`); default: sized to the open-files limit (src/util/open-files.ts). */
   concurrency?: number;
+  /** `runners:` (src/config/runners.ts): the checks with a `runner` run there, one execution per runner. */
+  runners?: ReadonlyMap<string, RunnerSpec>;
 }
 
 export type RunEvent =
@@ -76,6 +82,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The kinds' prepare() already ran in this process (see prepareProbes): a repeated run skips it. */
   prepared?: boolean;
+  /** The runner this run measures from (`infra-check runner exec` inside a runner's job): failures word the vantage point by its name. */
+  vantage?: string;
 }
 
 /** A one-off's vocabulary: what set the budget, and config keys → the flags that set them. */
@@ -130,6 +138,12 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
   const runOne = async (spec: CheckSpec): Promise<CheckResult> => {
     const previous = options.previous?.get(spec.name);
     if (previous) return previous;
+    const batch = batchKeys.get(spec.name);
+    if (batch !== undefined) {
+      const result = (await batchFor(batch)).get(spec.name)!;
+      options.onEvent?.({ type: "end", result });
+      return result;
+    }
     const dependencies = await Promise.all(spec.dependsOn.map((name) => results.get(name)!));
     const probe = input.probes.get(spec.kind)!;
     const target = redactor.text(probe.target(spec));
@@ -153,8 +167,11 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     }
   };
 
-  /** A probe's context for one budget: its signal ends with the budget (or the run's own signal); release() disarms it. */
-  const contextFor = (spec: CheckSpec, probe: ProbeDefinition, target: string, dependencies: ReadonlyMap<string, CheckResult>, budget: { budgetMs: number; byRunDeadline: boolean }) => {
+  /**
+   * A probe's context for one budget: its signal ends with the budget (or the run's own signal); release() disarms it.
+   * `detached`: not ended by the run's signal (cancelling a remote execution after that signal).
+   */
+  const contextFor = (spec: Pick<CheckSpec, "name" | "timeoutMs">, probe: Pick<ProbeDefinition, "diagnosis">, target: string, dependencies: ReadonlyMap<string, CheckResult>, budget: { budgetMs: number; byRunDeadline: boolean }, detached = false) => {
     const { budgetMs, byRunDeadline } = budget;
     const controller = new AbortController();
     const phases = createPhaseTimer(now, options.log ? (name) => options.log!(redactor.text(`[${spec.name}] ${name}…`)) : undefined);
@@ -164,8 +181,9 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     // Both timers are armed in this turn: the inner deadline always fires first (see armInnerDeadline).
     const timer = setTimeout(() => controller.abort(new BudgetExceeded(budgetMs, byRunDeadline)), budgetMs);
     const stop = () => controller.abort(options.signal!.reason);
-    if (options.signal?.aborted) stop();
-    else options.signal?.addEventListener("abort", stop, { once: true });
+    const signal = detached ? undefined : options.signal;
+    if (signal?.aborted) stop();
+    else signal?.addEventListener("abort", stop, { once: true });
     const deadline = armInnerDeadline({ signal: controller.signal, budgetMs, remainingMs, ...(options.wording ? { label: `--timeout ${formatMs(spec.timeoutMs)}` } : {}) });
     const facts: Facts = {
       service: probe.diagnosis.service,
@@ -174,6 +192,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       // For an out-of-descriptors failure: infra-check's own limits, in its words.
       ...(fdLimit !== undefined ? { limit: fdLimit } : {}),
       concurrency,
+      ...(options.vantage ? { vantage: options.vantage } : {}),
     };
     const ctx: ProbeContext = {
       signal: controller.signal,
@@ -194,7 +213,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     };
     const release = () => {
       clearTimeout(timer);
-      options.signal?.removeEventListener("abort", stop);
+      signal?.removeEventListener("abort", stop);
       deadline.dispose();
       // Anything still listening on the signal (a stray wait, a client hook) lets go now.
       if (!controller.signal.aborted) controller.abort(new Error("check finished"));
@@ -298,10 +317,126 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     });
   };
 
+  // ------------------------------------------------------------ remote checks (runner: NAME)
+  const batchKeys = remoteBatchKeys(input.checks.filter((spec) => spec.runner && input.runners?.has(spec.runner)), input.checks);
+  const batches = new Map<string, Promise<Map<string, CheckResult>>>();
+  const batchFor = (key: string) => {
+    let batch = batches.get(key);
+    if (!batch) {
+      batch = runBatchOf(key);
+      batches.set(key, batch);
+    }
+    return batch;
+  };
+
+  /**
+   * One runner's checks in one execution, once every check they depend on
+   * outside it has a result: a check blocked by one is never shipped.
+   */
+  const runBatchOf = async (key: string): Promise<Map<string, CheckResult>> => {
+    const members = topologicalOrder(input.checks.filter((spec) => batchKeys.get(spec.name) === key && !options.previous?.has(spec.name)));
+    const inBatch = new Set(members.map((spec) => spec.name));
+    const external = [...new Set(members.flatMap((spec) => spec.dependsOn).filter((name) => !inBatch.has(name)))];
+    const known = new Map((await Promise.all(external.map((name) => results.get(name)!))).map((result) => [result.name, result]));
+    const outcome = new Map<string, CheckResult>();
+    const shipped: CheckSpec[] = [];
+    for (const spec of members) {
+      const probe = input.probes.get(spec.kind)!;
+      const blockers = spec.dependsOn.filter((name) => {
+        const result = outcome.get(name) ?? known.get(name) ?? options.previous?.get(name);
+        return result !== undefined && (result.status === "fail" || result.status === "blocked");
+      });
+      if (blockers.length) outcome.set(spec.name, blockedResult(spec, redactor.text(probe.target(spec)), blockers.map((name) => ({ name }))));
+      // Inside the job only the shipped checks exist: a dependency already met here is dropped.
+      else shipped.push({ ...spec, dependsOn: spec.dependsOn.filter((name) => inBatch.has(name)) });
+    }
+    if (!shipped.length) return outcome;
+    const runner = input.runners!.get(shipped[0].runner!)!;
+    await inSlot(async () => {
+      for (const [name, result] of await runRemote(runner, shipped)) outcome.set(name, result);
+    });
+    return outcome;
+  };
+
+  const runRemote = async (runner: RunnerSpec, shipped: CheckSpec[]): Promise<Map<string, CheckResult>> => {
+    const { runBatch, cancelExecution } = await import("./cloud-run-job/run.js");
+    // The execution's own timeout, plus the time to read its results back.
+    const { budgetMs, byRunDeadline } = checkBudget(runner.cloudRunJob.timeoutMs + COLLECT_ALLOWANCE_MS, runDeadline - now());
+    for (const spec of shipped) options.onEvent?.({ type: "start", name: spec.name, kind: spec.kind, budgetMs });
+    const who = { name: `runner ${runner.name}`, timeoutMs: runner.cloudRunJob.timeoutMs };
+    const service = { diagnosis: { service: "Cloud Run Jobs" } } as Pick<ProbeDefinition, "diagnosis">;
+    const { ctx, phases, checkStart, facts, release } = contextFor(who, service, "", new Map(), { budgetMs, byRunDeadline });
+    const progress: { execution?: string; logUri?: string } = {};
+    // Cancelling outlives the batch's own context (which the run's signal or deadline just ended), in a budget of its own.
+    const cancel = async (execution: string) => {
+      const own = contextFor(who, service, "", new Map(), { budgetMs: CANCEL_BUDGET_MS, byRunDeadline: false }, true);
+      try {
+        await cancelExecution(execution, runner, own.ctx);
+        ctx.log(`cancelled ${execution}`);
+      } finally {
+        own.release();
+      }
+    };
+    let outcome: Awaited<ReturnType<typeof runBatch>> | undefined;
+    let error: Measurement["error"];
+    try {
+      if (budgetMs <= 0) throw new BudgetExceeded(0, true);
+      outcome = await runBatch({ runner, env: input.env, checks: shipped, gcp: options.deps?.gcp as GcpConfig | undefined }, ctx, progress, cancel);
+    } catch (thrown) {
+      const classified = classify(
+        thrown,
+        { kind: "cloud-run-job", phase: phases.current, completedPhases: Object.keys(phases.phasesMs), budgetMs, timeoutMs: runner.cloudRunJob.timeoutMs, startedAfterMs: checkStart - options.clockStartMs, facts },
+        { rules: [grpcRule] },
+      );
+      error = { ...classified, message: redactor.text(classified.message) };
+      ctx.log(`failed: ${classified.class}: ${classified.message}`);
+    } finally {
+      release();
+    }
+    const durationMs = roundMs(now() - checkStart);
+    const block = {
+      name: runner.name,
+      ...(outcome?.execution ?? progress.execution ? { execution: outcome?.execution ?? progress.execution } : {}),
+      ...(outcome?.logUri ?? progress.logUri ? { logUri: outcome?.logUri ?? progress.logUri } : {}),
+      phasesMs: { ...phases.phasesMs },
+      ...(outcome ? { verdictFrom: outcome.verdict.from } : {}),
+    };
+    const out = new Map<string, CheckResult>();
+    for (const spec of shipped) {
+      const probe = input.probes.get(spec.kind)!;
+      const target = redactor.text(probe.target(spec));
+      const verdict = outcome?.verdict;
+      let result: CheckResult;
+      if (verdict?.from === "results" && verdict.results.has(spec.name)) {
+        // Judged inside the job, where it was measured; here it only gains where it ran.
+        result = { ...verdict.results.get(spec.name)!, runner: block };
+      } else if (verdict?.from === "exit-code") {
+        result = {
+          name: spec.name, kind: spec.kind, target, status: "pass", durationMs, budgetMs: roundMs(budgetMs), phasesMs: {}, metrics: {}, assertions: [], failure: null, blockedBy: [],
+          details: { verdict: `results not yet in Cloud Logging after ${formatMs(verdict.waitedMs)}: the execution exited 0, so every check it ran passed (figures unknown)` },
+          summary: "passed inside the VPC (exit code 0; results not yet in Cloud Logging)",
+          runner: block,
+        };
+      } else {
+        const missing = verdict?.from === "results" ? diagnosisOf(RUNNER.NO_RESULT, { runner: runner.name, execution: block.execution ?? "", condition: "", logUri: block.logUri ?? "", check: spec.name }) : error!;
+        const measurement: Measurement = { phasesMs: {}, metrics: {}, error: missing };
+        const judged = judge({ spec, measurement, probe, dependencies: new Map() });
+        result = { name: spec.name, kind: spec.kind, target, status: judged.status, durationMs, budgetMs: roundMs(budgetMs), phasesMs: {}, metrics: {}, assertions: judged.assertions, failure: judged.failure, blockedBy: [], runner: block };
+      }
+      out.set(spec.name, redactor.deep(result));
+    }
+    return out;
+  };
+
   // Dependencies come first in the map so their promises exist when dependents look them up.
   for (const spec of topologicalOrder(input.checks)) results.set(spec.name, runOne(spec));
   return Promise.all(input.checks.map((spec) => results.get(spec.name)!));
 }
+
+/** How long cancelling an abandoned remote execution may take (after the run's signal or deadline). */
+const CANCEL_BUDGET_MS = 3_000;
+/** Beyond a runner's execution timeout: reading its results back (or its exit code) from Cloud Logging and the API. */
+const COLLECT_ALLOWANCE_MS = 5_000;
 
 /** A failure in the words of the command line: flags instead of the config keys they set. */
 function reworded<T extends { message: string; hint: string }>(failure: T, wording: Wording): T {

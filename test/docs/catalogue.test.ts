@@ -11,12 +11,13 @@ import { GENERIC_CATALOGUES } from "../../src/diagnose/codes.js";
 import { CLASS_HINTS } from "../../src/evaluate/hints.js";
 import { GCP, GRPC } from "../../src/gcp/diagnose.js";
 import { SECRETS } from "../../src/gcp/secrets.js";
+import { RUNNER } from "../../src/runner/cloud-run-job/diagnose.js";
 import { loadProbe, PROBE_KINDS } from "../../src/probes/index.js";
 import type { ProbeDefinition } from "../../src/probes/api.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const kinds = new Map<string, ProbeDefinition>(await Promise.all(PROBE_KINDS.map(async (kind) => [kind, await loadProbe(kind)] as const)));
-const GENERIC: Catalogue[] = [...GENERIC_CATALOGUES, GRPC, GCP, SECRETS];
+const GENERIC: Catalogue[] = [...GENERIC_CATALOGUES, GRPC, GCP, SECRETS, RUNNER];
 const entries = (catalogue: Catalogue | undefined): CatalogueEntry[] => Object.values(catalogue ?? {});
 const genericEntries = GENERIC.flatMap(entries);
 const kindEntries = [...kinds].map(([kind, probe]) => [kind, entries(probe.diagnosis.catalogue)] as const);
@@ -97,6 +98,10 @@ describe("the diagnosis catalogue", () => {
 
   it("docs/diagnoses.md lists every generic code", () => {
     checkSection("docs/diagnoses.md", "generic", genericEntries);
+  });
+
+  it("docs/runners.md lists the runner's codes", () => {
+    checkSection("docs/runners.md", "runner", entries(RUNNER));
   });
 
   it.each(PROBE_KINDS.filter((kind) => entries(kinds.get(kind)!.diagnosis.catalogue).length > 0))("the %s kind's page lists its codes", (kind) => {

@@ -211,7 +211,7 @@ describe("7. PERMISSION_DENIED is not always 'grant role X'", () => {
     expect(result.failure?.message).toContain("outside the VPC Service Controls perimeter");
     expect(result.failure?.message).toContain("violation id kX3dR9-vpcsc-7Qw");
     expect(result.failure?.hint).toContain("ingress rule");
-    expect(result.failure?.hint).toContain("--runner cloud-run-job");
+    expect(result.failure?.hint).toContain("--runner NAME");
   });
 
   it("'denied on resource … (or it may not exist)', List denied too → the name, project or region may be wrong, then the role", async () => {

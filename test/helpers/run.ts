@@ -9,7 +9,7 @@ import type { CheckResult, RunReport } from "../../src/report/schema.js";
 
 export async function runConfig(raw: Record<string, unknown>, options: RunOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<RunReport> {
   const loaded = await buildConfig(raw, { dir: process.cwd(), defaultEnv: "test", env: options.env ?? {} });
-  const input = { env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes };
+  const input = { env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks, probes: loaded.probes, ...(loaded.runners.size ? { runners: loaded.runners } : {}) };
   return runToReport(input, { redactor: new Redactor(loaded.secrets), ...options });
 }
 

@@ -173,7 +173,8 @@ export class Monitor {
     const dependencySpecs = spec.dependsOn.flatMap((name) => this.states.get(name)?.spec ?? []);
     const startedAtMs = this.clock();
     const outcome = await runChecks(
-      { env: config.env, file: config.file, deadlineMs: config.deadlineMs, checks: [...dependencySpecs, spec], probes: config.probes },
+      // A remote check (runner:) is one execution of its runner per cycle.
+      { env: config.env, file: config.file, deadlineMs: config.deadlineMs, checks: [...dependencySpecs, spec], probes: config.probes, ...(config.runners?.size ? { runners: config.runners } : {}) },
       {
         ...this.options.runOptions,
         deps: { gcp: config.gcp, env: this.options.env, ...this.options.runOptions?.deps },

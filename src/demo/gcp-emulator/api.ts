@@ -83,6 +83,18 @@ export interface EmulatorTools {
   canonical(name: string): string;
   /** A name in the project-number form, as some fields of real responses carry it. */
   numbered(name: string): string;
+  /**
+   * One object per emulator shared by the APIs that need the same state (a
+   * job's execution writes the log entries Logging serves): created by the
+   * first caller of `key`, the same object for every later one.
+   */
+  shared<T>(key: string, create: () => T): T;
+  /** Where the emulator listens (known once it started): for APIs that hand its address on (a job's network bridge). */
+  endpoint(): { host: string; port: number };
+  /** A message (request/response object form) encoded as `type` of the API's protos: an Any's value. */
+  encode(proto: string, type: string, message: Record<string, unknown>): Uint8Array;
+  /** A message (as a request carries it) in proto3 JSON form: what `put` stores. */
+  toJson(proto: string, type: string, message: Record<string, unknown>): Record<string, unknown>;
   /** Called on every `put` (fixtures, patches, creating RPCs) with the resource and whether it replaced one. */
   onPut(listener: (resource: Proto3Json, previous: Proto3Json | undefined) => void): void;
 }
@@ -116,6 +128,8 @@ export interface StartedApi<Controls extends object> {
   controls: Controls;
   /** Part of `state.clearFaults()`: drop the API's own injected faults. */
   clearFaults?(): void;
+  /** When the emulator stops: end what the API started (processes of emulated job executions). */
+  stop?(): void;
 }
 
 export interface EmulatedApi<Controls extends object = object, Options extends object = object> {

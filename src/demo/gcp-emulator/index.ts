@@ -165,6 +165,8 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const pendingChanges: { target: string; callsLeft: number; change: () => void }[] = [];
   const calls: EmulatorCall[] = [];
   const putListeners: ((resource: Proto3Json, previous: Proto3Json | undefined) => void)[] = [];
+  const sharedState = new Map<string, unknown>();
+  let listening: { host: string; port: number } | undefined;
 
   // Real APIs accept a project's number wherever its id goes, and answer some fields with the number.
   const numbers = new Map<string, string>(Object.entries(options.projectNumbers ?? {}));
@@ -350,6 +352,19 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     canonical,
     numbered,
     onPut: (listener) => void putListeners.push(listener),
+    encode: (proto, type, message) => {
+      const found = roots[proto].lookupType(type);
+      return found.encode(found.fromObject(message)).finish();
+    },
+    toJson: (proto, type, message) => serializer.toProto3JSON(roots[proto].lookupType(type).fromObject(message) as never) as Record<string, unknown>,
+    endpoint: () => {
+      if (!listening) throw new Error("emulator: not listening yet");
+      return listening;
+    },
+    shared: <T,>(key: string, create: () => T): T => {
+      if (!sharedState.has(key)) sharedState.set(key, create());
+      return sharedState.get(key) as T;
+    },
   };
 
   // ---------------------------------------------------------------- APIs
@@ -460,6 +475,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     listener.once("error", reject);
     listener.listen(0, host, () => resolve((listener.address() as net.AddressInfo).port));
   });
+  listening = { host, port };
 
   function serveRest(request: http.IncomingMessage, response: http.ServerResponse) {
     const url = new URL(request.url ?? "/", "http://emulator");
@@ -516,6 +532,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     calls,
     stop: () =>
       (stopped ??= new Promise<void>((resolve) => {
+        for (const api of started) api.stop?.();
         for (const release of hung) release();
         hung.clear();
         listener.close(() => resolve());
