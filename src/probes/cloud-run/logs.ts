@@ -7,15 +7,16 @@
 // entries:list request for one revision's error output, the text of an entry
 // (textPayload, or jsonPayload.message — as plain JSON or as the protobuf
 // Struct a gRPC client returns), redaction, de-duplication and excerpts. The
-// Cloud Logging call itself is a FailedRevisionLogReader handed to the probe
-// through `ctx.deps[REVISION_LOGS]` (the generic list-log-entries wrapper of
-// src/gcp/ plugs in there). Without a reader the check reports the conditions
-// and the revision's logUri only. Best effort: a failed or slow read never
-// changes the verdict, it only leaves the lines out.
+// call itself is one entries:list through the generic Cloud Logging wrapper
+// (src/gcp/logging.ts) on the check's session; `ctx.deps[REVISION_LOGS]` may
+// hand in another FailedRevisionLogReader. Best effort: a denied, failed or
+// slow read never changes the verdict, it only leaves the lines out (the
+// revision's logUri is in the report either way).
 import { redactUrl } from "../../redact.js";
 import { excerpt } from "../../util/excerpt.js";
 import { neutralizeLine } from "../../util/neutralize.js";
 import type { GcpSettings } from "../../gcp/resources.js";
+import type { GcpSession } from "../../gcp/session.js";
 import type { ProbeContext } from "../api.js";
 
 /** The deps key under which a FailedRevisionLogReader is handed to the probe. */
@@ -155,10 +156,28 @@ export function failedRevisionExcerpt(entries: readonly LogEntryLike[]): string[
   return lines.reverse();
 }
 
-/** The last error lines of a failed revision, oldest first, redacted — or nothing (no reader, no budget, a failed read). */
-export async function failedRevisionLines(ctx: ProbeContext, where: FailedRevision, settings: GcpSettings): Promise<string[] | undefined> {
-  const reader = ctx.deps[REVISION_LOGS] as FailedRevisionLogReader | undefined;
-  if (!reader || ctx.deadline.remainingMs() < 100) return undefined;
+/**
+ * Cloud Logging itself (src/gcp/logging.ts, loaded only when a revision
+ * failed), on the check's own session: its endpoints, credentials and quota
+ * project, within the check's deadline.
+ */
+function cloudLoggingReader(session: GcpSession): FailedRevisionLogReader {
+  return {
+    async listEntries(request, ctx) {
+      const { listLogEntries } = await import("../../gcp/logging.js");
+      return listLogEntries({ project: request.project, filter: request.filter, orderBy: request.orderBy, pageSize: request.pageSize }, ctx, session);
+    },
+  };
+}
+
+/**
+ * The last error lines of a failed revision, oldest first, redacted — or
+ * nothing (no budget, a failed read). `ctx.deps[REVISION_LOGS]` replaces the
+ * Cloud Logging reader (tests, another log store).
+ */
+export async function failedRevisionLines(ctx: ProbeContext, where: FailedRevision, settings: GcpSettings, session: GcpSession): Promise<string[] | undefined> {
+  const reader = (ctx.deps[REVISION_LOGS] as FailedRevisionLogReader | undefined) ?? cloudLoggingReader(session);
+  if (ctx.deadline.remainingMs() < 100) return undefined;
   try {
     const request = failedRevisionLogRequest(where, { deadlineMs: Date.now() + ctx.deadline.remainingMs(), signal: ctx.signal, settings });
     const entries = await ctx.phases.time("getLogs", () => reader.listEntries(request, ctx));

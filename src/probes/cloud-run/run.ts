@@ -168,12 +168,13 @@ export async function runCloudRun(spec: CloudRunSpec, ctx: ProbeContext): Promis
     // A failed revision with the rollout over stays failed: --wait stops polling it.
     ctx.metrics.finalFailure = converged && newestFailed;
     if (newestFailed) {
-      // Its container's own last error lines (Cloud Logging, when a reader is wired in; best effort, within the budget).
+      // Its container's own last error lines (Cloud Logging; best effort, within the budget).
       const created = newestRevision?.createTime?.seconds;
       const lines = await failedRevisionLines(
         ctx,
         { project, region, service: shortName(serviceName), revision: shortName(latestCreated), ...(created !== undefined && created !== null ? { createdAtMs: Number(created) * 1000 } : {}) },
         settings,
+        gcp,
       );
       if (lines?.length) ctx.metrics.newestRevisionLogs = lines;
     }
