@@ -51,7 +51,7 @@ function scalar(value: unknown): string {
 /** `key: value`, one line when it fits, else a block. */
 function field(key: string, value: unknown, indent: string): string {
   if (value === null || typeof value !== "object") return `${indent}${key}: ${scalar(value)}\n`;
-  const flow = YAML.stringify(value, { collectionStyle: "flow", lineWidth: 0 }).trim();
+  const flow = YAML.stringify(value, { collectionStyle: "flow", lineWidth: 0, flowCollectionPadding: false }).trim();
   if (indent.length + key.length + 2 + flow.length <= FLOW_WIDTH && !flow.includes("\n")) return `${indent}${key}: ${flow}\n`;
   if (Array.isArray(value)) return `${indent}${key}:\n${value.map((item) => `${indent}  - ${scalar(item)}\n`).join("")}`;
   return `${indent}${key}:\n${Object.entries(value as Record<string, unknown>).map(([inner, item]) => field(inner, item, `${indent}  `)).join("")}`;

@@ -13,7 +13,8 @@ function joinUrl(base: string, path: string): string {
 }
 
 const init: KindInit = {
-  after: ["cloud-run"],
+  // Last in the file: the checks of what the service reaches come first.
+  after: ["cloud-run", "redis", "postgres"],
   starter: {
     name: "health",
     yaml: `    # The backend's health endpoint: status 2xx by default, phase timings;

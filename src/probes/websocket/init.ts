@@ -5,7 +5,7 @@
 import type { KindInit } from "../init-api.js";
 
 const init: KindInit = {
-  after: ["cloud-run"],
+  after: ["cloud-run", "http"],
   starter: {
     name: "chat",
     yaml: `    # A WebSocket endpoint: handshake phases, subprotocol, welcome message,
