@@ -23,6 +23,8 @@ Exit codes:
 const MAIN_HELP = `
 Examples:
   $ infra-check demo                         a local stack, checked end to end
+  $ infra-check init --from-cloud-run backend --project P --region R
+                                             a first config from a deployed service
   $ infra-check staging                      run config/staging.yaml
   $ infra-check staging --only cache,db -v   two checks, with phase timings
   $ infra-check ./prod.yaml --format json > report.json   any file (= --config)

@@ -222,3 +222,13 @@ describe("infra-check init --kinds", () => {
     }
   });
 });
+
+describe("infra-check init --help", () => {
+  it.each([["init", "--help"], ["help", "init"]])("%s %s teaches: sources, the kinds' own flags, secrets, the no-overwrite rule, exit codes", async (...args) => {
+    const result = await runMain(args, { cwd: process.cwd() });
+    expect(result.code).toBe(0);
+    for (const text of ["--from-cloud-run <service>", "--kinds <kinds>", "--health-path", "--ws-path", "--redis-env", "--expect-commit", "--base-url", "--force", "Secrets are never written", "prints the diff", "Exit codes:", "docs/init.md"]) {
+      expect(result.stdout).toContain(text);
+    }
+  });
+});
