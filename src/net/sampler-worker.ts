@@ -73,6 +73,8 @@ export interface WorkerError {
 export type FromWorker =
   | { id: number; type: "setup"; setupMs: number; warmupMs: number }
   | { id: number; type: "round"; ms: number }
+  // The PostgreSQL backend's cancel key, as soon as the session exists: the main thread cancels its query when the check is stopped.
+  | { id: number; type: "backend"; processID: number; secretKey: number }
   | { id: number; type: "done"; loopDelayMs: number | null }
   | { id: number; type: "error"; error: WorkerError; loopDelayMs: number | null };
 
@@ -108,7 +110,7 @@ async function runJob(id: number, job: SampleJob): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   let stage: WorkerError["stage"] = "setup";
   try {
-    const session = job.protocol === "redis" ? await redisSession(job, sockets) : await postgresSession(job, sockets);
+    const session = job.protocol === "redis" ? await redisSession(job, sockets) : await postgresSession(job, sockets, (key) => post({ id, type: "backend", ...key }));
     post({ id, type: "setup", setupMs: session.setupMs, warmupMs: session.warmupMs });
     await started;
     stage = "sampling";
@@ -256,7 +258,7 @@ interface PgConnection {
   prependListener(event: string, listener: () => void): void;
 }
 
-async function postgresSession(job: PostgresJob, sockets: Set<net.Socket>): Promise<SamplingSession> {
+async function postgresSession(job: PostgresJob, sockets: Set<net.Socket>, onBackend: (key: { processID: number; secretKey: number }) => void): Promise<SamplingSession> {
   const started = performance.now();
   const { default: pg } = await import("pg");
   const socket = await dialFor({ ...job, tls: undefined }, sockets);
@@ -298,6 +300,8 @@ async function postgresSession(job: PostgresJob, sockets: Set<net.Socket>): Prom
   });
   client.on("error", () => undefined);
   await client.connect();
+  const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+  if (processID !== null && secretKey !== null) onBackend({ processID, secretKey });
   const setupMs = performance.now() - started;
   const connection = (client as unknown as { connection: PgConnection }).connection;
   let writtenAt = 0;

@@ -14,6 +14,8 @@ export interface SampleProgress {
   onRound(ms: number): void;
   /** The sampling connection is ready: its setup and the discarded warm-up round trip. */
   onSetup?(setupMs: number, warmupMs: number): void;
+  /** A PostgreSQL sampling session's cancel key (processID, secretKey), once it has authenticated. */
+  onBackend?(key: { processID: number; secretKey: number }): void;
 }
 
 export interface SampleOutcome {
@@ -98,6 +100,7 @@ function dispatch(message: FromWorker): void {
   if (!job) return;
   if (message.type === "setup") job.progress.onSetup?.(message.setupMs, message.warmupMs);
   else if (message.type === "round") job.progress.onRound(message.ms);
+  else if (message.type === "backend") job.progress.onBackend?.({ processID: message.processID, secretKey: message.secretKey });
   else {
     finish(message.id);
     if (message.type === "done") job.resolve({ loopDelayMs: message.loopDelayMs });
@@ -168,6 +171,7 @@ export function beginSampling(job: SampleJob, progress: SampleProgress, signal: 
           progress.onSetup?.(setupMs, warmupMs);
           markReady({ ok: true });
         },
+        ...(progress.onBackend ? { onBackend: progress.onBackend } : {}),
       },
       resolve: (outcome) => end({ outcome }),
       reject: (error) => end({ error }),

@@ -8,6 +8,7 @@
 // writer (src/commands/outputs.ts), since a reporter only returns text.
 import type { CheckResult, Reporter, RunReport } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
+import { INTERRUPTED_HINT, interruptedCount, interruptedText } from "./interrupted.js";
 
 const github: Reporter = (report) => {
   const lines: string[] = [];
@@ -17,7 +18,7 @@ const github: Reporter = (report) => {
   }
   const s = report.summary;
   lines.push(
-    `infra-check ${report.env}: ${report.ok ? "healthy" : "UNHEALTHY"} — ${s.total} checks: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.blocked} blocked in ${formatMs(report.durationMs)}`,
+    `infra-check ${report.env}: ${report.interrupted ? `INTERRUPTED by ${report.interrupted.signal} (partial report)` : report.ok ? "healthy" : "UNHEALTHY"} — ${s.total} checks: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.blocked} blocked${interruptedCount(report)} in ${formatMs(report.durationMs)}`,
   );
   return lines.join("\n") + "\n";
 };
@@ -26,6 +27,10 @@ function annotate(check: CheckResult, report: RunReport): string | undefined {
   const title = (suffix: string) => `infra-check ${report.env}: ${check.name} (${check.kind}) ${suffix}`;
   if (check.status === "blocked") {
     return command("notice", title("blocked"), `not run: blocked by ${check.blockedBy.join(", ")}`);
+  }
+  if (check.status === "interrupted") {
+    // The run did not conclude and exits non-zero: the annotation says why this check has no verdict.
+    return command("error", title("interrupted"), `${interruptedText(check)}\nHint: ${INTERRUPTED_HINT}`);
   }
   if ((check.status === "fail" || check.status === "warn") && check.failure) {
     const level = check.status === "fail" || report.strict ? "error" : "warning";

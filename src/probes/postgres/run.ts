@@ -33,6 +33,8 @@ const MAX_VALUE_CHARS = 500;
 const CLOSE_GRACE_MS = 100;
 const SSL_REQUEST_CODE = 80877103;
 const CANCEL_REQUEST_CODE = 80877102;
+/** A cancel request's connection is given up after this long (the server closes it as soon as it has read the key). */
+const CANCEL_SEND_MS = 1000;
 /** Type OIDs whose text form is a number pg leaves as a string (int8, numeric). */
 const NUMERIC_STRING_TYPES = new Set([20, 1700]);
 const CERTIFICATE_METRIC_NAMES = ["tlsMs", "certExpiresInDays", "certNotAfter", "certSubject", "certNames", "certIssuer"];
@@ -74,9 +76,18 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
   }
 
   const open = new Set<Session>();
-  let sampling: { job: SamplingJob; rounds: number[] } | undefined;
+  let sampling: { job: SamplingJob; rounds: number[]; backend: { key?: BackendKey } } | undefined;
   const raw = new Set<net.Socket>();
+  const cancels: Promise<void>[] = [];
   const onAbort = () => {
+    // A statement running on the server goes on when only our socket closes (until statement_timeout):
+    // when the check is stopped (its budget, Ctrl-C, a CI job's SIGTERM), it is cancelled there — the
+    // sampling worker's session too.
+    for (const session of open) {
+      const key = backendKey(session);
+      if (key) cancels.push(sendCancel(endpoint, key));
+    }
+    if (sampling?.backend.key) cancels.push(sendCancel(endpoint, sampling.backend.key));
     for (const socket of raw) socket.destroy();
   };
   ctx.signal.addEventListener("abort", onAbort, { once: true });
@@ -94,7 +105,8 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
     if (spec.samples > 1 && !endpoint.connector) {
       sampling?.job.cancel();
       const rounds: number[] = [];
-      sampling = { ...(await beginQuerySampling(endpoint, spec, Boolean(secure), rounds, ctx)), rounds };
+      const backend: { key?: BackendKey } = {};
+      sampling = { ...(await beginQuerySampling(endpoint, spec, Boolean(secure), rounds, backend, ctx)), rounds, backend };
     }
     const stream = secure ?? socket;
     const params: Record<string, string> = {};
@@ -179,6 +191,8 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
     ctx.signal.removeEventListener("abort", onAbort);
     await Promise.all([...open].map((session) => close(session)));
     for (const socket of raw) socket.destroy();
+    // The cancel requests reach the server before the check ends (and the process may exit).
+    await Promise.all(cancels);
   }
 }
 
@@ -352,7 +366,7 @@ async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: End
         break;
       }
       const outcome = await ctx.sample(async () => {
-        const cancelTimer = setTimeout(() => sendCancel(endpoint, session), ctx.deadline.remainingMs());
+        const cancelTimer = setTimeout(() => void sendCancel(endpoint, session), ctx.deadline.remainingMs());
         stamps.writtenAt = 0;
         const started = performance.now();
         try {
@@ -403,7 +417,7 @@ const ENOUGH = new Error("enough samples for the budget");
  * address, TLS as this session negotiated it, the same read-only options and
  * statement_timeout), set up in parallel with this session's startup.
  */
-async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure: boolean, rounds: number[], ctx: ProbeContext): Promise<{ job: SamplingJob; enough: AbortController }> {
+async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure: boolean, rounds: number[], backend: { key?: BackendKey }, ctx: ProbeContext): Promise<{ job: SamplingJob; enough: AbortController }> {
   const { beginSampling } = await import("../../net/sampler.js");
   const enough = new AbortController();
   const signal = AbortSignal.any([ctx.signal, enough.signal]);
@@ -429,6 +443,9 @@ async function beginQuerySampling(endpoint: Endpoint, spec: PostgresSpec, secure
       onSetup: (setupMs, warmupMs) => {
         ctx.metrics.queryWarmupMs = roundMs(warmupMs);
         ctx.details.sampler = `sampling thread, own connection (ready in ${formatMs(setupMs)})`;
+      },
+      onBackend: (key) => {
+        backend.key = key;
       },
       onRound: (ms) => {
         taken.push(ms);
@@ -476,10 +493,25 @@ function verifyOf(spec: PostgresSpec): "full" | "ca" | "none" {
   return mode === "verify-full" ? "full" : mode === "verify-ca" ? "ca" : "none";
 }
 
-/** CancelRequest on a fresh connection: the server interrupts the session's running statement (57014). */
-function sendCancel(endpoint: Endpoint, session: Session): void {
+/** A backend's cancel key (BackendKeyData), once the session has authenticated. */
+interface BackendKey {
+  processID: number;
+  secretKey: number;
+}
+
+function backendKey(session: Session): BackendKey | undefined {
   const { processID, secretKey } = session.client as unknown as { processID: number | null; secretKey: number | null };
-  if (processID === null || secretKey === null) return;
+  return processID === null || secretKey === null ? undefined : { processID, secretKey };
+}
+
+/**
+ * CancelRequest on a fresh connection: the server interrupts the backend's
+ * running statement (57014). Resolves once the request is sent and the server
+ * closed the connection (or after CANCEL_SEND_MS, or on an error).
+ */
+function sendCancel(endpoint: Endpoint, key: BackendKey | Session): Promise<void> {
+  const { processID, secretKey } = "client" in key ? (backendKey(key) ?? { processID: null, secretKey: null }) : key;
+  if (processID === null || secretKey === null) return Promise.resolve();
   const socket = endpoint.connector
     ? (require("node:tls") as typeof import("node:tls")).connect({ host: endpoint.address!.address, port: endpoint.port, ...endpoint.connector })
     : endpoint.socketPath
@@ -487,7 +519,7 @@ function sendCancel(endpoint: Endpoint, session: Session): void {
       : net.connect({ host: endpoint.address!.address, port: endpoint.port });
   socket.on("error", () => undefined);
   socket.unref();
-  socket.setTimeout(5_000, () => socket.destroy());
+  socket.setTimeout(CANCEL_SEND_MS, () => socket.destroy());
   socket.once(endpoint.connector ? "secureConnect" : "connect", () => {
     const message = Buffer.alloc(16);
     message.writeInt32BE(16, 0);
@@ -496,6 +528,7 @@ function sendCancel(endpoint: Endpoint, session: Session): void {
     message.writeInt32BE(secretKey, 12);
     socket.end(message);
   });
+  return new Promise((resolve) => socket.once("close", () => resolve()));
 }
 
 /** Terminate politely, but never wait long for it. */
