@@ -10,6 +10,7 @@
 // file that contains a literal credential value from the facts.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import YAML from "yaml";
 import { buildConfig } from "../config/load.js";
 import { readConfigSource } from "../config/source.js";
 import { EXIT } from "../exit-codes.js";
@@ -93,6 +94,33 @@ function literalCredentials(facts: ServiceFacts): string[] {
     }
   }
   return [...new Set(values)].filter((value) => value.length >= 4);
+}
+
+/** Every string value of a parsed document (kind names aside: they are vocabulary, not data). */
+function valuesOf(node: unknown, key?: string): string[] {
+  if (typeof node === "string") return key === "kind" ? [] : [node];
+  if (Array.isArray(node)) return node.flatMap((item) => valuesOf(item));
+  if (node && typeof node === "object") return Object.entries(node).flatMap(([inner, value]) => valuesOf(value, inner));
+  return [];
+}
+
+/** What the service declares in the open (names, image, non-credential values with their URL passwords removed). */
+function publicText(facts: ServiceFacts): string {
+  const literals = facts.env.flatMap((fact) => (fact.source.kind === "literal" && envRole(fact.name).role !== "password" ? [fact.source.value] : []));
+  // A URL's password is removed where it is (the same word elsewhere — user, scheme, host — stays open).
+  const stripped = literals.map((value) => {
+    try {
+      const url = new URL(value);
+      if (!url.password && ![...url.searchParams.keys()].some((key) => ["password", "token", "key"].includes(key))) return value;
+      url.password = "";
+      for (const key of ["password", "token", "key"]) url.searchParams.delete(key);
+      return url.toString();
+    } catch {
+      return value;
+    }
+  });
+  const secretNames = facts.env.flatMap((fact) => (fact.source.kind === "secret" ? [fact.source.secret] : []));
+  return [facts.name, facts.project, facts.region, facts.url ?? "", facts.image ?? "", ...Object.values(facts.labels), ...facts.env.map((fact) => fact.name), ...secretNames, ...stripped].join("\n");
 }
 
 function schemaPathFor(outputFile: string | undefined, cwd: string): string {
@@ -218,7 +246,10 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
       checks,
     });
     // The last guard: whatever a mapper did, no literal credential of the service reaches the file.
-    if (secrets.some((secret) => text.includes(secret))) throw new Error("init: a literal credential from the service's env reached the generated file (a bug in a kind's init mapper); nothing was written");
+    // (A value the service also declares in the open — a password equal to the user name — is no secret to keep.)
+    const open = publicText(facts);
+    const leaked = secrets.filter((secret) => !open.includes(secret)).filter((secret) => valuesOf(YAML.parse(text)).some((value) => value.includes(secret)) || (secret.length >= 12 && text.includes(secret)));
+    if (leaked.length) throw new Error("init: a literal credential from the service's env reached the generated file (a bug in a kind's init mapper); nothing was written");
     return { text, rows, envVars, facts };
   } finally {
     await session.close();

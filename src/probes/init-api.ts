@@ -130,12 +130,13 @@ export function matchingEnv(env: readonly EnvFact[], patterns: readonly string[]
 export type EnvRole = "url" | "host" | "port" | "password" | "user" | "database" | "other";
 
 const ROLE_SUFFIXES: readonly (readonly [EnvRole, RegExp])[] = [
-  ["url", /_?(URL|URI|DSN|CONNECTION_STRING)$/i],
-  ["host", /_?(HOST|HOSTNAME|ADDR|ADDRESS|ENDPOINT|SERVER)$/i],
-  ["port", /_?PORT$/i],
-  ["password", /_?(PASSWORD|PASSWD|PASS|PWD|AUTH|AUTH_STRING|AUTH_TOKEN|TOKEN|SECRET)$/i],
-  ["user", /_?(USER|USERNAME)$/i],
-  ["database", /_?(DATABASE|DB_NAME|DBNAME|NAME|DB)$/i],
+  // (?<=.): a suffix needs a group before it (URL alone is no role of anything).
+  ["url", /(?<=.)_?(URL|URI|DSN|CONNECTION_STRING)$/i],
+  ["host", /(?<=.)_?(HOST|HOSTNAME|ADDR|ADDRESS|ENDPOINT|SERVER)$/i],
+  ["port", /(?<=.)_?PORT$/i],
+  ["password", /(?<=.)_?(PASSWORD|PASSWD|PASS|PWD|AUTH|AUTH_STRING|AUTH_TOKEN|TOKEN|SECRET)$/i],
+  ["user", /(?<=.)_?(USER|USERNAME)$/i],
+  ["database", /(?<=.)_?(DATABASE|DB_NAME|DBNAME|NAME|DB)$/i],
 ];
 
 /** A variable's role and its group: the name without the role's suffix (REDIS_HOST → REDIS, PGHOST → PG). */
@@ -172,4 +173,20 @@ export function credentialValue(fact: EnvFact | undefined, project: string, fall
     envVar: variable,
     note: fact ? `${fact.name} is a literal on the service: not copied; export ${variable} (better: move it to Secret Manager)` : `the URL carries a literal password: not copied; export ${variable} (better: a Secret Manager secret)`,
   };
+}
+
+/** A private (RFC 1918) IPv4 or a unique-local IPv6: reachable only from inside a VPC. */
+export function isPrivateAddress(host: string): boolean {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host);
+  return host.includes(":") && /^f[cd]/i.test(host);
+}
+
+/**
+ * Whether the service's traffic to `host` goes through its VPC egress (so a
+ * check of it depends on the connector): all of it with ALL_TRAFFIC, private
+ * ranges with PRIVATE_RANGES_ONLY (the default).
+ */
+export function throughVpc(host: string, facts: ServiceFacts): boolean {
+  if (!facts.network.connector && !facts.network.directVpc?.length) return false;
+  return facts.network.egress === "ALL_TRAFFIC" || isPrivateAddress(host);
 }

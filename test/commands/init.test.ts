@@ -19,6 +19,9 @@ import { runMain } from "../helpers/main-io.js";
 /** Literal credentials on the service: none may reach the generated file. */
 const DB_URL_PASSWORD = "pg-literal-Zq8v1x";
 const SESSION_TOKEN = "tok-literal-7f3k2m9q";
+const SESSION_REDIS_PASSWORD = "sess-literal-p4ss";
+/** The file's comments as one line each run of them (init wraps them at 80 columns). */
+const comments = (text: string) => text.replace(/\n\s*# /g, " ");
 const CONNECTION = `${PROJECT}:${REGION}:staging-postgres`;
 
 const SERVICE_ENV = {
@@ -28,7 +31,7 @@ const SERVICE_ENV = {
   // Redis by host, in the usual style; a second Redis in a prefixed style, with no Memorystore instance behind it.
   REDIS_HOST: "10.166.204.83",
   REDIS_PORT: "6379",
-  SESSION_REDIS_URL: "redis://10.9.9.9:6380/2",
+  SESSION_REDIS_URL: `redis://:${SESSION_REDIS_PASSWORD}@10.9.9.9:6380/2`,
   // A literal DATABASE_URL with a password in it (what the issue calls the dangerous case).
   DATABASE_URL: `postgres://app:${DB_URL_PASSWORD}@10.20.0.5:5432/appdb?sslmode=require`,
   // Literal credential-like variables nobody maps: never copied either.
@@ -94,7 +97,10 @@ describe("infra-check init --from-cloud-run", () => {
       dependsOn: ["connector", "cache-instance"],
     });
     // No Memorystore instance at that address: the redis check alone, still behind the connector.
-    expect(checks.session).toMatchObject({ kind: "redis", url: "redis://10.9.9.9:6380/2", dependsOn: ["connector"] });
+    // Its URL's literal password is not copied: ${VAR} to export, said in a comment and at the end.
+    expect(checks.session).toEqual({ kind: "redis", url: "redis://10.9.9.9:6380/2", password: "${SESSION_REDIS_PASSWORD}", dependsOn: ["connector"] });
+    expect(comments(text)).toContain("the URL carries a literal password: not copied; export SESSION_REDIS_PASSWORD");
+    expect(result.stderr).toMatch(/Export .*SESSION_REDIS_PASSWORD/);
     expect(checks["db-instance"]).toMatchObject({ kind: "cloud-sql", instance: CONNECTION, expect: { tier: "db-custom-2-4096", databaseVersion: "POSTGRES_15" } });
     // The URL's password is gone; the app's own secret (at its pinned version) replaces it.
     expect(checks.db).toEqual({
@@ -113,7 +119,7 @@ describe("infra-check init --from-cloud-run", () => {
   it("never writes a literal credential from the service, even in the table", async () => {
     const result = await init();
     const text = await readFile(path.join(dir, "config", "staging.yaml"), "utf8");
-    for (const secret of [DB_URL_PASSWORD, SESSION_TOKEN, "s3cr3t-from-secret-manager"]) {
+    for (const secret of [DB_URL_PASSWORD, SESSION_TOKEN, SESSION_REDIS_PASSWORD, "s3cr3t-from-secret-manager"]) {
       expect(text).not.toContain(secret);
       expect(result.stdout + result.stderr).not.toContain(secret);
     }
@@ -133,9 +139,9 @@ describe("infra-check init --from-cloud-run", () => {
     const text = await readFile(path.join(dir, "out.yaml"), "utf8");
     expect(text).not.toContain(DB_URL_PASSWORD);
     expect(YAML.parse(text).checks.db.password).toBe("${DATABASE_PASSWORD}");
-    expect(text).toMatch(/# the URL carries a literal password: not copied; export DATABASE_PASSWORD/);
-    expect(result.stderr).toContain("Export DATABASE_PASSWORD");
-    const validated = await runMain(["validate", "out.yaml"], { cwd: dir, env: { ...env, DATABASE_PASSWORD: "x" } });
+    expect(comments(text)).toContain("the URL carries a literal password: not copied; export DATABASE_PASSWORD");
+    expect(result.stderr).toMatch(/Export .*DATABASE_PASSWORD/);
+    const validated = await runMain(["validate", "out.yaml"], { cwd: dir, env: { ...env, DATABASE_PASSWORD: "x", SESSION_REDIS_PASSWORD: "y" } });
     expect(validated.stderr).toBe("");
     expect(validated.code).toBe(0);
   });
@@ -165,6 +171,17 @@ describe("infra-check init --from-cloud-run", () => {
       dependsOn: ["db-instance"],
     });
     expect(result.stderr).toMatch(/Direct VPC egress: there is no connector to check/);
+  });
+
+  it("a literal password that is also the user's name: the URL loses the password, the user stays", async () => {
+    world.emulator.state.patch(world.stack.names.revisions.latest, (revision) => {
+      const [container] = revision.containers as Record<string, unknown>[];
+      container.env = [{ name: "DATABASE_URL", value: "postgres://postgres:postgres@10.20.0.5/postgres" }];
+    });
+    const result = await init("-o", "-");
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain("postgres:postgres@");
+    expect(YAML.parse(result.stdout).checks.db).toMatchObject({ url: "postgres://postgres@10.20.0.5/postgres", password: "${DATABASE_PASSWORD}" });
   });
 
   it("re-running shows a diff and changes nothing without --force", async () => {

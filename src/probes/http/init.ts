@@ -1,6 +1,6 @@
 // What the http kind contributes to `infra-check init`: the service's URL
 // becomes a health check. Without --health-path, init asks /health then
-// /healthz and keeps the first that answers below 400; a JSON body with a
+// /healthz and keeps the first that answers 2xx; a JSON body with a
 // string `status` becomes an expectation on it (the app's own verdict).
 import type { KindInit } from "../init-api.js";
 
@@ -24,7 +24,7 @@ const init: KindInit = {
       json.status: healthy
 `,
   },
-  options: [{ flags: "--health-path <path>", description: "the service's health path (default: the first of /health, /healthz that answers)" }],
+  options: [{ flags: "--health-path <path>", description: "the service's health path (default: the first of /health, /healthz that answers 2xx)" }],
   async map(facts, ctx) {
     if (!facts.url) return { checks: [], rows: [{ from: "service URL", note: "the service reports no URL" }] };
     const given = ctx.options.healthPath as string | undefined;
@@ -37,8 +37,8 @@ const init: KindInit = {
         tried.push(`${path}: ${answer.error}`);
         continue;
       }
-      tried.push(`${path}: ${answer.status}`);
-      if (answer.status < 400) {
+      tried.push(`${path}: ${answer.status}${answer.status === 401 || answer.status === 403 ? " (the service requires authentication: add headers: { Authorization: \"Bearer ${ID_TOKEN}\" })" : ""}`);
+      if (answer.status >= 200 && answer.status < 300) {
         let json: string | undefined;
         try {
           const body = JSON.parse(answer.body) as { status?: unknown };

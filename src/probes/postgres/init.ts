@@ -9,7 +9,7 @@
 // reference when it has one, else `${VAR}` to export.
 import net from "node:net";
 import type { EnvFact, EnvRole, KindInit, MappingRow, ProposedCheck } from "../init-api.js";
-import { credentialValue, groupEnv, matchingEnv } from "../init-api.js";
+import { credentialValue, groupEnv, matchingEnv, throughVpc } from "../init-api.js";
 import { CLOUD_SQL_FACT, type CloudSqlProvided } from "../cloud-sql/init.js";
 import { CONNECTOR_FACT } from "../vpc-connector/init.js";
 import { CONNECTION_NAME } from "../cloud-sql/config.js";
@@ -19,12 +19,6 @@ type Roles = Partial<Record<EnvRole, EnvFact>>;
 
 function literal(fact: EnvFact | undefined): string | undefined {
   return fact?.source.kind === "literal" && fact.source.value.trim() ? fact.source.value.trim() : undefined;
-}
-
-/** A private (RFC 1918) or link-local IPv4, or a unique-local IPv6: reachable only from inside a VPC. */
-function isPrivateAddress(host: string): boolean {
-  if (net.isIPv4(host)) return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host);
-  return net.isIPv6(host) && /^f[cd]/i.test(host);
 }
 
 /** Stands in for the empty host of postgres://user@/db?host=/cloudsql/… (libpq's form), which WHATWG URLs refuse. */
@@ -167,7 +161,8 @@ const init: KindInit = {
         keyComments.password = credential.note;
         if (credential.envVar) envVars.push(credential.envVar);
       }
-      const viaVpc = Boolean(target.host && isPrivateAddress(target.host)) || Boolean(target.host && instanceCheck);
+      // A Cloud SQL private IP is inside the VPC whatever its range; a socket goes through Cloud Run's own Cloud SQL path.
+      const viaVpc = Boolean(target.host) && (throughVpc(target.host!, facts) || Boolean(instanceCheck && facts.network.connector));
       const dependsOn = [...(connector && viaVpc ? [connector.name] : []), ...(instanceCheck ? [instanceCheck.name] : [])];
       if (dependsOn.length) fields.dependsOn = dependsOn;
       checks.push({

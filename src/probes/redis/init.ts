@@ -8,7 +8,7 @@
 // never copied: `${VAR}`, to export.
 import net from "node:net";
 import type { EnvFact, KindInit, MappingRow, ProposedCheck } from "../init-api.js";
-import { credentialValue, groupEnv, matchingEnv } from "../init-api.js";
+import { credentialValue, groupEnv, matchingEnv, throughVpc } from "../init-api.js";
 import { memorystoreFor, type MatchedInstance } from "../memorystore/init.js";
 import { CONNECTOR_FACT } from "../vpc-connector/init.js";
 
@@ -140,7 +140,9 @@ const init: KindInit = {
         fields.tls = { ca: { memorystoreCa: matched.instance } };
         keyComments.tls = "In-transit encryption: trust the instance's own server CA.";
       }
-      const dependsOn = [...(connector ? [connector.name] : []), ...(matched ? [matched.check.name] : [])];
+      // Memorystore is only ever reached from inside the VPC, whatever address range it has.
+      const viaVpc = Boolean(connector) && (Boolean(matched) || throughVpc(parsed.host, facts));
+      const dependsOn = [...(viaVpc ? [connector!.name] : []), ...(matched ? [matched.check.name] : [])];
       if (dependsOn.length) fields.dependsOn = dependsOn;
       if (matched) checks.push(matched.check);
       checks.push({
