@@ -167,7 +167,11 @@ Examples:
     const { addInitOptions, INIT_SUMMARY } = await import("./commands/init-options.js");
     (await addInitOptions(program.command("init").description(INIT_SUMMARY))).action(async (flags: Record<string, unknown>) => {
       const { initCommand } = await import("./commands/init.js");
-      setExit(await initCommand(flags, io));
+      // The file's header names the command that made it (init's flags carry no secrets).
+      // Not how or where it was written (--force, -o, --timeout): a re-run with other ones makes the same file.
+      const shown = argv.slice(2).filter((arg, index, all) => !/^(--force|-o|--output|--timeout)(=.*)?$/.test(arg) && !/^(-o|--output|--timeout)$/.test(all[index - 1] ?? ""));
+      const quoted = shown.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`));
+      setExit(await initCommand(flags, io, { commandLine: `infra-check ${quoted.join(" ")}` }));
     });
   } else {
     program.command("init").description(INIT_LISTED).allowUnknownOption();

@@ -250,7 +250,8 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
     const open = publicText(facts);
     const leaked = secrets.filter((secret) => !open.includes(secret)).filter((secret) => valuesOf(YAML.parse(text)).some((value) => value.includes(secret)) || (secret.length >= 12 && text.includes(secret)));
     if (leaked.length) throw new Error("init: a literal credential from the service's env reached the generated file (a bug in a kind's init mapper); nothing was written");
-    return { text, rows, envVars, facts };
+    // `--expect-commit '${GIT_SHA}'` and the like: every variable the file reads is to export.
+    return { text, rows, envVars: [...new Set([...envVars, ...referencedVariables(text)])], facts };
   } finally {
     await session.close();
   }

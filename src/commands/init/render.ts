@@ -98,12 +98,16 @@ export function renderFile(parts: FileParts): string {
 export function mappingTable(rows: readonly MappingRow[]): string {
   const mapped = rows.filter((row) => row.to);
   const unmapped = rows.filter((row) => !row.to);
-  const width = Math.min(40, Math.max(4, ...rows.map((row) => row.from.length)));
+  // A fact longer than the column gets a line of its own, so the columns stay aligned.
+  const width = Math.min(36, Math.max(4, ...mapped.map((row) => row.from.length)));
   const toWidth = Math.max(5, ...mapped.map((row) => row.to!.length));
   let text = "";
   if (mapped.length) {
     text += `${"from".padEnd(width)}  ${"check".padEnd(toWidth)}  how\n`;
-    for (const row of mapped) text += `${row.from.padEnd(width)}  ${row.to!.padEnd(toWidth)}  ${row.note ?? ""}`.trimEnd() + "\n";
+    for (const row of mapped) {
+      const from = row.from.length > width ? `${row.from}\n${"".padEnd(width)}` : row.from.padEnd(width);
+      text += `${from}  ${row.to!.padEnd(toWidth)}  ${row.note ?? ""}`.trimEnd() + "\n";
+    }
   }
   if (unmapped.length) {
     text += `${mapped.length ? "\n" : ""}Not mapped:\n`;

@@ -92,7 +92,8 @@ const init: KindInit = {
       const revisionName = servingRevision(service, serviceName);
       // The revision that serves is what runs; the template is what the next deploy would run. Read the serving one.
       const revision = revisionName ? await ctx.phases.time("getRevision", () => gcp.call<RunRevision>(REVISIONS, "GetRevision", { name: revisionName })) : (service.template ?? {});
-      const container = revision.containers?.[0] ?? {};
+      // With sidecars, the ingress container (the one with a port) is the app.
+      const container = revision.containers?.find((candidate) => (candidate as { ports?: unknown[] }).ports?.length) ?? revision.containers?.[0] ?? {};
       const fromVolumes = (revision.volumes ?? []).flatMap((volume) => volume.cloudSqlInstance?.instances ?? []);
       const fromAnnotation = [revision.annotations, service.template?.annotations, service.annotations]
         .flatMap((annotations) => (annotations?.[CLOUD_SQL_ANNOTATION] ?? "").split(","))
