@@ -16,5 +16,5 @@ export async function demoInitConfig(stack: LocalStack, io: CommandIO): Promise<
     lookup: stack.lookup,
     commandLine: `infra-check init --from-cloud-run ${DEMO_SERVICE} --project ${DEMO_PROJECT} --region ${DEMO_REGION} --env demo --base-url ${baseUrl}`,
   });
-  return { ...result, table: mappingTable(result.rows) };
+  return { ...result, table: mappingTable(result.rows, result.hints) };
 }

@@ -50,6 +50,8 @@ export interface InitResult {
   rows: MappingRow[];
   envVars: string[];
   facts?: ServiceFacts;
+  /** What to do about the reads that failed (each once). */
+  hints?: string[];
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -206,7 +208,7 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
       checks,
       options: { ...flags, project, region },
       gcp: () => session.gcp(),
-      describe: (error) => session.describe(error),
+      describe: (error) => session.brief(error),
       fetch: (url) => session.fetch(url),
       uniqueName(wanted) {
         let name = wanted;
@@ -222,7 +224,7 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
         rows.push(...result.rows);
         for (const name of result.claimed ?? []) claimed.add(name);
       } catch (error) {
-        rows.push({ from: `${kind} mapping`, note: `failed: ${session.describe(error)}` });
+        rows.push({ from: `${kind} mapping`, note: `failed: ${session.brief(error)}` });
       }
     }
     const unclaimed = facts.env.map((fact) => fact.name).filter((name) => !claimed.has(name));
@@ -251,7 +253,7 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
     const leaked = secrets.filter((secret) => !open.includes(secret)).filter((secret) => valuesOf(YAML.parse(text)).some((value) => value.includes(secret)) || (secret.length >= 12 && text.includes(secret)));
     if (leaked.length) throw new Error("init: a literal credential from the service's env reached the generated file (a bug in a kind's init mapper); nothing was written");
     // `--expect-commit '${GIT_SHA}'` and the like: every variable the file reads is to export.
-    return { text, rows, envVars: [...new Set([...envVars, ...referencedVariables(text)])], facts };
+    return { text, rows, envVars: [...new Set([...envVars, ...referencedVariables(text)])], facts, hints: [...session.hints] };
   } finally {
     await session.close();
   }
@@ -294,7 +296,7 @@ export async function initCommand(flags: InitFlags, io: CommandIO, options: Init
     io.stderr(renderProblems(configProblems(error), "infra-check init: the generated config does not validate (a bug in infra-check; please report it): "));
     return EXIT.INTERNAL;
   }
-  const table = result.rows.length ? mappingTable(result.rows) : "";
+  const table = result.rows.length ? mappingTable(result.rows, result.hints) : "";
   if (flags.output === "-") {
     io.stdout(result.text);
     if (table) io.stderr(table);

@@ -88,7 +88,7 @@ export interface InitMapContext {
   gcp(): Promise<GcpSession>;
   /** A name for a new check, unique among the proposals (`cache`, then `cache-2`). */
   uniqueName(wanted: string): string;
-  /** A failure of a Google read in the catalogue's words (one line: message — hint). */
+  /** A failure of a Google read in the catalogue's words (its message; the hint is printed once at the end). */
   describe(error: unknown): string;
   /** HTTP GET for probing a health path (bounded; loopback in tests). */
   fetch(url: string): Promise<{ status: number; body: string } | { error: string }>;

@@ -207,6 +207,23 @@ describe("infra-check init --from-cloud-run", () => {
     expect((await init()).stderr).toContain("unchanged");
   });
 
+  it("a denied Memorystore list or Cloud SQL read: those checks are written unpinned, and the table says why", async () => {
+    world.emulator.state.fail("ListInstances", { code: "PERMISSION_DENIED", message: "Permission 'redis.instances.list' denied on resource 'projects/acme-staging/locations/us-central1'" });
+    world.emulator.state.fail("Get", { code: "PERMISSION_DENIED", message: "The client is not authorized to make this request." });
+    const result = await init("-o", "-");
+    expect(result.code).toBe(0);
+    const checks = YAML.parse(result.stdout).checks;
+    expect(checks["cache-instance"]).toBeUndefined();
+    expect(checks.cache).toMatchObject({ kind: "redis", url: "redis://10.166.204.83:6379", dependsOn: ["connector"] });
+    expect(checks["db-instance"]).toEqual({ kind: "cloud-sql", instance: CONNECTION, timeout: "5s" });
+    expect(result.stderr).toMatch(/Memorystore instances could not be listed \([^)]*redis\.instances\.list/);
+    expect(result.stderr).toMatch(/instance not read \(.*\): no configuration pinned/);
+    expect(result.stderr).toMatch(/if db reaches it, add db-instance to its dependsOn/);
+    // What to do about it, once, after the table.
+    expect(result.stderr.match(/grant roles\/redis\.viewer/g)).toHaveLength(1);
+    expect(result.stderr).toMatch(/To map more:\n\s+→ .*roles\/redis\.viewer/);
+  });
+
   it("a service that does not exist: the API's diagnosis, exit 1, nothing written", async () => {
     const result = await runMain(["init", "--from-cloud-run", "nope", "--project", PROJECT, "--region", REGION], { cwd: dir, env });
     expect(result.code).toBe(1);

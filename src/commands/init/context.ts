@@ -17,6 +17,10 @@ export interface InitSession {
   gcp(): Promise<GcpSession>;
   /** A failure in the catalogue's words: "message — hint". */
   describe(error: unknown): string;
+  /** Its message alone; the hint is kept (once) for the end of the output. */
+  brief(error: unknown): string;
+  /** The hints of the failures brief() described, each once. */
+  readonly hints: ReadonlySet<string>;
   fetch(url: string): Promise<{ status: number; body: string } | { error: string }>;
   close(): Promise<void>;
 }
@@ -50,6 +54,9 @@ export function initSession(options: { budgetMs: number; gcp: GcpConfig; env: No
     log: (line) => options.log?.(options.redactor.text(line)),
   };
   let session: Promise<GcpSession> | undefined;
+  const hints = new Set<string>();
+  const classifyError = (error: unknown) =>
+    classify(error, { kind: "init", phase: phases.current, completedPhases: Object.keys(phases.phasesMs), budgetMs: options.budgetMs, facts: ctx.facts }, { rules: [grpcRule] });
   return {
     ctx,
     gcp() {
@@ -57,9 +64,15 @@ export function initSession(options: { budgetMs: number; gcp: GcpConfig; env: No
       return session;
     },
     describe(error) {
-      const classified = classify(error, { kind: "init", phase: phases.current, completedPhases: Object.keys(phases.phasesMs), budgetMs: options.budgetMs, facts: ctx.facts }, { rules: [grpcRule] });
+      const classified = classifyError(error);
       return options.redactor.text(`${classified.message}${classified.hint ? ` — ${classified.hint}` : ""}`);
     },
+    brief(error) {
+      const classified = classifyError(error);
+      if (classified.hint) hints.add(options.redactor.text(classified.hint));
+      return options.redactor.text(classified.message);
+    },
+    hints,
     async fetch(url) {
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(Math.min(FETCH_TIMEOUT_MS, Math.max(1, deadline.remainingMs())))]);
       try {

@@ -95,7 +95,7 @@ export function renderFile(parts: FileParts): string {
 }
 
 /** The mapping table printed at the end: what each fact became, and what was not mapped and why. */
-export function mappingTable(rows: readonly MappingRow[]): string {
+export function mappingTable(rows: readonly MappingRow[], hints: readonly string[] = []): string {
   const mapped = rows.filter((row) => row.to);
   const unmapped = rows.filter((row) => !row.to);
   // A fact longer than the column gets a line of its own, so the columns stay aligned.
@@ -113,5 +113,6 @@ export function mappingTable(rows: readonly MappingRow[]): string {
     text += `${mapped.length ? "\n" : ""}Not mapped:\n`;
     for (const row of unmapped) text += `  ${row.from}: ${row.note ?? "no kind recognises it"}\n`;
   }
+  if (hints.length) text += `\nTo map more:\n${hints.map((hint) => `  → ${hint}\n`).join("")}`;
   return text;
 }

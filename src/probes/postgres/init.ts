@@ -178,7 +178,17 @@ const init: KindInit = {
     // A mounted instance no variable leads to: the instance is checked, the database is not.
     const reached = new Set(checks.flatMap((check) => (check.fields.dependsOn as string[] | undefined) ?? []));
     for (const instance of instances) {
-      if (!reached.has(instance.name)) rows.push({ from: `Cloud SQL ${(instance.provides![CLOUD_SQL_FACT] as CloudSqlProvided).connectionName}`, note: "no env var names a database user or URL for it: add a postgres check with cloudSql: by hand" });
+      if (reached.has(instance.name)) continue;
+      const provided = instance.provides![CLOUD_SQL_FACT] as CloudSqlProvided;
+      const unread = !provided.privateIp && !provided.publicIp;
+      const tcp = checks.filter((check) => typeof check.fields.url === "string").map((check) => check.name);
+      rows.push({
+        from: `Cloud SQL ${provided.connectionName}`,
+        note:
+          unread && tcp.length
+            ? `its addresses are unknown (not read): if ${tcp.join(" or ")} reaches it, add ${instance.name} to its dependsOn`
+            : "no env var names a database user or URL for it: add a postgres check with cloudSql: by hand",
+      });
     }
     if (!endpoints.length && !instances.length) rows.push({ from: "PostgreSQL", note: "no DATABASE_URL, DB_HOST, PGHOST or POSTGRES_* variable, and no Cloud SQL instance" });
     return { checks, rows, claimed };
