@@ -134,7 +134,7 @@ const ROLE_SUFFIXES: readonly (readonly [EnvRole, RegExp])[] = [
   ["url", /(?<=.)_?(URL|URI|DSN|CONNECTION_STRING)$/i],
   ["host", /(?<=.)_?(HOST|HOSTNAME|ADDR|ADDRESS|ENDPOINT|SERVER)$/i],
   ["port", /(?<=.)_?PORT$/i],
-  ["password", /(?<=.)_?(PASSWORD|PASSWD|PASS|PWD|AUTH|AUTH_STRING|AUTH_TOKEN|TOKEN|SECRET)$/i],
+  ["password", /(?<=.)_?(PASSWORD|PASSWD|PASS|PWD|AUTH|AUTH_STRING|AUTH_TOKEN|TOKEN|SECRET|SECRET_KEY|API_KEY|PRIVATE_KEY|KEY|CREDENTIALS)$/i],
   ["user", /(?<=.)_?(USER|USERNAME)$/i],
   ["database", /(?<=.)_?(DATABASE|DB_NAME|DBNAME|NAME|DB)$/i],
 ];

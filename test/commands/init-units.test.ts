@@ -18,6 +18,7 @@ describe("envRole", () => {
     ["POSTGRES_USER", "user", "POSTGRES"],
     ["DB_NAME", "database", "DB"],
     ["LOG_LEVEL", "other", "LOG_LEVEL"],
+    ["STRIPE_API_KEY", "password", "STRIPE"],
     ["URL", "other", "URL"],
   ])("%s → %s of group %s", (name, role, group) => {
     expect(envRole(name)).toEqual({ role, group });
