@@ -164,7 +164,8 @@ describe("infra-check init --from-cloud-run", () => {
     expect(checks.connector).toBeUndefined();
     expect(checks.db).toEqual({
       kind: "postgres",
-      cloudSql: { instance: CONNECTION },
+      // The instance has a private IP only: the connector dials that one.
+      cloudSql: { instance: CONNECTION, ipType: "PRIVATE" },
       user: "app",
       database: "appdb",
       password: { secret: `projects/${PROJECT}/secrets/db-password` },

@@ -135,9 +135,14 @@ const init: KindInit = {
           continue;
         }
         instanceCheck = byInstance(connectionName);
-        fields.cloudSql = { instance: connectionName };
-        keyComments.cloudSql = "The app reaches it through the Cloud SQL socket: this check goes through the Cloud SQL connector (ephemeral certificate, TLS to port 3307; needs roles/cloudsql.client). ipType: PRIVATE from inside the VPC.";
-        how = `Cloud SQL connector to ${connectionName}`;
+        const provided = instanceCheck?.provides?.[CLOUD_SQL_FACT] as CloudSqlProvided | undefined;
+        // An instance with a private IP only is reached on it (from inside the VPC); the connector's default is the public one.
+        const privateOnly = Boolean(provided?.privateIp && !provided.publicIp);
+        fields.cloudSql = { instance: connectionName, ...(privateOnly ? { ipType: "PRIVATE" } : {}) };
+        keyComments.cloudSql =
+          "The app reaches it through the Cloud SQL socket: this check goes through the Cloud SQL connector (ephemeral certificate, TLS to port 3307; needs roles/cloudsql.client)." +
+          (privateOnly ? " The instance has a private IP only: run the check from inside its VPC." : " ipType: PRIVATE from inside the VPC.");
+        how = `Cloud SQL connector to ${connectionName}${privateOnly ? " (private IP)" : ""}`;
       } else {
         const host = net.isIPv6(target.host) ? `[${target.host}]` : target.host;
         const user = target.user ? `${encodeURIComponent(target.user)}@` : "";
