@@ -15,6 +15,7 @@ import { seedCloudSql } from "../../src/demo/cloud-sql/fixtures.js";
 import { EMULATOR_ENV } from "../../src/gcp/resources.js";
 import { PROJECT, REGION, startGcpWorld, type GcpWorld } from "../gcp/harness.js";
 import { runMain } from "../helpers/main-io.js";
+import { runCli } from "../helpers/cli.js";
 
 /** Literal credentials on the service: none may reach the generated file. */
 const DB_URL_PASSWORD = "pg-literal-Zq8v1x";
@@ -270,5 +271,14 @@ describe("infra-check init --help", () => {
     for (const text of ["--from-cloud-run <service>", "--kinds <kinds>", "--health-path", "--ws-path", "--redis-env", "--expect-commit", "--base-url", "--force", "Secrets are never written", "prints the diff", "Exit codes:", "docs/init.md"]) {
       expect(result.stdout).toContain(text);
     }
+  });
+});
+
+describe("the built CLI", () => {
+  it("init is wired in the bundle: a starter on stdout, exit 0", async () => {
+    const result = await runCli(["init", "--kinds", "redis,http", "-o", "-"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n")[0]).toContain("$schema=");
+    expect(YAML.parse(result.stdout).checks).toMatchObject({ cache: { kind: "redis" }, health: { kind: "http" } });
   });
 });
