@@ -229,7 +229,6 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
     }
     const unclaimed = facts.env.map((fact) => fact.name).filter((name) => !claimed.has(name));
     if (unclaimed.length) rows.push({ from: `env ${unclaimed.join(", ")}`, note: "no kind maps these names (required by the service check only; values not read)" });
-    // Checks of kinds that read private addresses are reachable only from inside the VPC: said, not guessed at.
     const envVars = [...new Set(checks.flatMap((check) => check.envVars ?? []))];
     const commandLine = options.commandLine ?? `infra-check init --from-${source.from} ${argument}${project ? ` --project ${project}` : ""}${region ? ` --region ${region}` : ""}${flags.env ? ` --env ${flags.env}` : ""}`;
     const text = renderFile({

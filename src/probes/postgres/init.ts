@@ -9,7 +9,7 @@
 // reference when it has one, else `${VAR}` to export.
 import net from "node:net";
 import type { EnvFact, EnvRole, KindInit, MappingRow, ProposedCheck } from "../init-api.js";
-import { credentialValue, groupEnv, matchingEnv, throughVpc } from "../init-api.js";
+import { credentialValue, groupEnv, isPrivateAddress, matchingEnv, throughVpc } from "../init-api.js";
 import { CLOUD_SQL_FACT, type CloudSqlProvided } from "../cloud-sql/init.js";
 import { CONNECTOR_FACT } from "../vpc-connector/init.js";
 import { CONNECTION_NAME } from "../cloud-sql/config.js";
@@ -178,7 +178,8 @@ const init: KindInit = {
         keyComments,
         envVars,
       });
-      rows.push({ from: `env ${names.join(", ")}`, to: name, note: how });
+      const privateTarget = (target.host && isPrivateAddress(target.host)) || (fields.cloudSql as { ipType?: string } | undefined)?.ipType === "PRIVATE";
+      rows.push({ from: `env ${names.join(", ")}`, to: name, note: `${how}${privateTarget ? "; a private address: run the check from inside the VPC" : ""}` });
     }
     // A mounted instance no variable leads to: the instance is checked, the database is not.
     const reached = new Set(checks.flatMap((check) => (check.fields.dependsOn as string[] | undefined) ?? []));

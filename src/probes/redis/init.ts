@@ -8,7 +8,7 @@
 // never copied: `${VAR}`, to export.
 import net from "node:net";
 import type { EnvFact, KindInit, MappingRow, ProposedCheck } from "../init-api.js";
-import { credentialValue, groupEnv, matchingEnv, throughVpc } from "../init-api.js";
+import { credentialValue, groupEnv, isPrivateAddress, matchingEnv, throughVpc } from "../init-api.js";
 import { memorystoreFor, type MatchedInstance } from "../memorystore/init.js";
 import { CONNECTOR_FACT } from "../vpc-connector/init.js";
 
@@ -154,7 +154,8 @@ const init: KindInit = {
         envVars,
         provides: { redisHost: parsed.host },
       });
-      rows.push({ from: `env ${names.join(", ")}`, to: matched ? `${matched.check.name} + ${name}` : name, note: listNote ?? `Memorystore ${matched?.instance}` });
+      const privateNote = isPrivateAddress(parsed.host) ? "; a private address: run the checks from inside the VPC" : "";
+      rows.push({ from: `env ${names.join(", ")}`, to: matched ? `${matched.check.name} + ${name}` : name, note: `${listNote ?? `Memorystore ${matched?.instance}`}${privateNote}` });
     }
     if (!rows.length) rows.push({ from: "Redis", note: `no env var matches ${patterns.join(", ")} (--redis-env sets the patterns)` });
     return { checks, rows, claimed };
