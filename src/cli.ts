@@ -26,6 +26,8 @@ Exit codes:
 const MAIN_HELP = `
 Examples:
   $ infra-check demo                         a local stack, checked end to end
+  $ infra-check init --from-cloud-run backend --project P --region R
+                                             a first config from a deployed service
   $ infra-check staging                      run config/staging.yaml
   $ infra-check staging --only cache,db -v   two checks, with phase timings
   $ infra-check ./prod.yaml --format json > report.json   any file (= --config)
@@ -242,6 +244,22 @@ Examples:
       setExit(await schemaCommand(flags, io));
     });
 
+  // `init`: declared in full (its kinds' flags loaded from their init hooks) only when it is the command.
+  const initInvoked = (asksHelpFor(argv) ?? argv[2]) === "init";
+  if (initInvoked) {
+    const { addInitOptions, INIT_SUMMARY } = await import("./commands/init-options.js");
+    (await addInitOptions(program.command("init").description(INIT_SUMMARY))).action(async (flags: Record<string, unknown>) => {
+      const { initCommand } = await import("./commands/init.js");
+      // The file's header names the command that made it (init's flags carry no secrets).
+      // Not how or where it was written (--force, -o, --timeout): a re-run with other ones makes the same file.
+      const shown = argv.slice(2).filter((arg, index, all) => !/^(--force|-o|--output|--timeout)(=.*)?$/.test(arg) && !/^(-o|--output|--timeout)$/.test(all[index - 1] ?? ""));
+      const quoted = shown.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`));
+      setExit(await initCommand(flags, io, { commandLine: `infra-check ${quoted.join(" ")}` }));
+    });
+  } else {
+    program.command("init").description(INIT_LISTED).allowUnknownOption();
+  }
+
   // One-off probe commands: the invoked one (or the one `help` asks about) is
   // declared in full, its module loaded for its flags; the others only by
   // name, for the command list.
@@ -284,9 +302,18 @@ Examples:
   return exitCode;
 }
 
+/** How `init` is listed when another command runs (the same words as its own summary, src/commands/init-options.ts). */
+const INIT_LISTED = "write a first config: from a deployed service (--from-cloud-run SERVICE) or a commented starter (--kinds redis,postgres,http)";
+
+/** `infra-check help CMD …` → CMD. */
+function asksHelpFor(argv: string[]): string | undefined {
+  return argv[2] === "help" ? argv[3] : undefined;
+}
+
 /** Where a newcomer starts; a new starting point (a command that writes a config) is one more line. */
 const START_HERE: readonly (readonly [string, string])[] = [
   ["infra-check demo", "a local stack, checked end to end"],
+  ["infra-check init --from-cloud-run SVC", "a first config from a deployed service"],
   ["infra-check --help", "every command, flag and exit code"],
 ];
 
