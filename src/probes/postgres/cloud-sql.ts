@@ -129,8 +129,9 @@ export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Pro
       const expires = ephemeralCert?.expirationTime?.seconds;
       ctx.metrics.cloudSqlIp = ip;
       if (expires !== undefined && expires !== null) ctx.metrics.ephemeralCertExpiresInMinutes = Math.round((Number(expires) * 1000 - Date.now()) / 60_000);
-      // What the classifier needs to tell a tunnel the server-side proxy closed from any other closed connection.
-      Object.assign(ctx.facts, { cloudSqlInstance: connectionName, cloudSqlId: where.id, cloudSqlProject: where.project, cloudSqlIam: Boolean(token), user: spec.user });
+      // What the classifier needs to tell a tunnel the server-side proxy closed from any other closed connection;
+      // host: the address dialled — a private-only instance unreachable from here gets the private-address diagnosis (src/diagnose/codes.ts).
+      Object.assign(ctx.facts, { host: ip, cloudSqlInstance: connectionName, cloudSqlId: where.id, cloudSqlProject: where.project, cloudSqlIam: Boolean(token), user: spec.user });
       ctx.details.connector = `${connectionName} via its ${cloudSql.ipType} address ${ip}:${CLOUD_SQL_PORT}${token ? ", IAM database login" : ""}`;
       // Cloud SQL's per-instance server certificates name the instance as "PROJECT:INSTANCE" (no SAN for the IP).
       const expectedName = `${where.project}:${where.id}`;
