@@ -18,11 +18,16 @@ Exit codes:
   0  every check passed (warnings allowed, unless --strict)
   1  at least one check failed or was blocked
   2  usage or config error — nothing was probed
-  3  internal error (a bug in infra-check: please report it)`;
+  3  internal error (a bug in infra-check: please report it)
+  130, 143, 129  interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: the partial
+     report (running checks "interrupted", with their phase) and the --output
+     files are written first; a second signal exits at once`;
 
 const MAIN_HELP = `
 Examples:
   $ infra-check demo                         a local stack, checked end to end
+  $ infra-check init --from-cloud-run backend --project P --region R
+                                             a first config from a deployed service
   $ infra-check staging                      run config/staging.yaml
   $ infra-check staging --only cache,db -v   two checks, with phase timings
   $ infra-check ./prod.yaml --format json > report.json   any file (= --config)
@@ -40,6 +45,9 @@ ${EXIT_CODES_HELP}
 
 Environment:
   NO_COLOR / FORCE_COLOR   disable / force colours
+  GITHUB_ACTIONS=true      a table run also prints ::error/::warning annotations
+                           and appends the Markdown summary to
+                           $GITHUB_STEP_SUMMARY (--no-ci-annotations: neither)
   INFRA_CHECK_GCP_EMULATOR_HOST=host:port   talk to a local Google Cloud API emulator`;
 
 const RUNNER_HELP = `
@@ -237,6 +245,22 @@ Examples:
       setExit(await schemaCommand(flags, io));
     });
 
+  // `init`: declared in full (its kinds' flags loaded from their init hooks) only when it is the command.
+  const initInvoked = (asksHelpFor(argv) ?? argv[2]) === "init";
+  if (initInvoked) {
+    const { addInitOptions, INIT_SUMMARY } = await import("./commands/init-options.js");
+    (await addInitOptions(program.command("init").description(INIT_SUMMARY))).action(async (flags: Record<string, unknown>) => {
+      const { initCommand } = await import("./commands/init.js");
+      // The file's header names the command that made it (init's flags carry no secrets).
+      // Not how or where it was written (--force, -o, --timeout): a re-run with other ones makes the same file.
+      const shown = argv.slice(2).filter((arg, index, all) => !/^(--force|-o|--output|--timeout)(=.*)?$/.test(arg) && !/^(-o|--output|--timeout)$/.test(all[index - 1] ?? ""));
+      const quoted = shown.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`));
+      setExit(await initCommand(flags, io, { commandLine: `infra-check ${quoted.join(" ")}` }));
+    });
+  } else {
+    program.command("init").description(INIT_LISTED).allowUnknownOption();
+  }
+
   // One-off probe commands: the invoked one (or the one `help` asks about) is
   // declared in full, its module loaded for its flags; the others only by
   // name, for the command list.
@@ -279,9 +303,18 @@ Examples:
   return exitCode;
 }
 
+/** How `init` is listed when another command runs (the same words as its own summary, src/commands/init-options.ts). */
+const INIT_LISTED = "write a first config: from a deployed service (--from-cloud-run SERVICE) or a commented starter (--kinds redis,postgres,http)";
+
+/** `infra-check help CMD …` → CMD. */
+function asksHelpFor(argv: string[]): string | undefined {
+  return argv[2] === "help" ? argv[3] : undefined;
+}
+
 /** Where a newcomer starts; a new starting point (a command that writes a config) is one more line. */
 const START_HERE: readonly (readonly [string, string])[] = [
   ["infra-check demo", "a local stack, checked end to end"],
+  ["infra-check init --from-cloud-run SVC", "a first config from a deployed service"],
   ["infra-check --help", "every command, flag and exit code"],
 ];
 

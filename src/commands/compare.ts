@@ -100,7 +100,7 @@ function table(diff: ReportDiff, files: { old: string; new: string }, settings: 
   return lines.join("\n") + "\n";
 }
 
-const STATUS_RANK: Record<string, number> = { pass: 0, warn: 1, fail: 2, blocked: 2 };
+const STATUS_RANK: Record<string, number> = { pass: 0, warn: 1, fail: 2, blocked: 2, interrupted: 2 };
 const rank = (status: string | undefined) => (status === undefined ? -1 : STATUS_RANK[status]);
 
 function markdown(diff: ReportDiff, files: { old: string; new: string }, settings: Settings): string {

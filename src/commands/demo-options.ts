@@ -7,6 +7,7 @@ export interface DemoFlags extends RunFlags {
   break?: string[];
   listBreaks?: boolean;
   keep?: boolean;
+  printConfig?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -26,6 +27,8 @@ Examples:
   $ infra-check demo --break connector-down --break no-welcome
   $ infra-check demo --format json | jq .rootCauses
   $ infra-check demo --keep                   leave it running for your own runs
+  $ infra-check demo --print-config           the demo's config as \`infra-check init\`
+                                              writes it from its Cloud Run service
 
 Exit codes: those of a run (0 healthy, 1 a check failed — expected with
 --break), 2 for a usage error or when redis-server / PostgreSQL are not
@@ -36,6 +39,7 @@ export function addDemoOptions(command: Command): Command {
     .option("-b, --break <name>", "inject an incident into the stack (repeatable; see --list-breaks)", collect)
     .option("--list-breaks", "list the incidents --break can inject, with the diagnosis each gives")
     .option("--keep", "leave the stack running after the run: print its env vars and the command to check it, stop on Ctrl-C")
+    .option("--print-config", "print the config `infra-check init --from-cloud-run` generates from the demo's Cloud Run service (and what it mapped), then stop")
     .option("-c, --config <file>", "run this config against the stack instead of the bundled config/demo.yaml (it may use the stack's DEMO_* variables)");
   return addOutputOptions(command).addHelpText("after", DEMO_HELP);
 }

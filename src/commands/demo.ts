@@ -69,6 +69,13 @@ export async function demoCommand(flags: DemoFlags, io: CommandIO, options: Demo
       io.stderr(`demo stack up in ${Math.round(performance.now() - startedAt)} ms (${pieces})\n`);
     }
     for (const entry of breaks) io.stderr(`break ${entry.name}: ${entry.description}\n`);
+    if (flags.printConfig) {
+      const { demoInitConfig } = await import("./demo-init.js");
+      const result = await demoInitConfig(stack, io);
+      io.stdout(result.text);
+      io.stderr(result.table);
+      return EXIT.OK;
+    }
 
     // Every Google client of this run talks to the stack's emulator, whatever the
     // shell exports: the demo never reaches a real project (or the metadata server).

@@ -18,6 +18,8 @@ import { createProgress } from "./progress.js";
 import type { RetryInfo, WaitOptions } from "../runner/wait.js";
 import { formatMs } from "../util/duration.js";
 import { decodeUrlPart } from "../util/url.js";
+import { watchInterrupts } from "./interrupt.js";
+import { githubZeroConfig } from "./ci.js";
 
 export interface ExecuteOptions {
   /** Injected for tests (DNS failures, emulator clients). */
@@ -26,6 +28,12 @@ export interface ExecuteOptions {
   wait?: Pick<WaitOptions, "backoffMs">;
   /** A one-off's vocabulary for its failures (src/commands/oneoff.ts). */
   wording?: Wording;
+  /**
+   * SIGINT/SIGTERM/SIGHUP stop the run and still print the partial report, write
+   * the outputs and exit 128 + N (src/commands/interrupt.ts). `infra-check ENV` and
+   * the one-offs set it; demo and serve handle signals their own way.
+   */
+  handleSignals?: boolean;
 }
 
 /** The names in a check's identity: its name, its kind, and its target's user, host and path segments. */
@@ -63,23 +71,41 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
     progress.onRetry(retry);
     if (!io.stderrIsTTY && !flags.quiet) io.stderr(`--wait: attempt ${retry.attempt} in ${formatMs(retry.delayMs)}: ${retry.checks.join(", ")}\n`);
   };
-  const outcome = await runChecks(input, {
-    ...options.runOptions,
-    // The Google probes and secret references read gcp: (project, region, emulatorHost) and the environment from here.
-    deps: { gcp: loaded.gcp, env: io.env, ...options.runOptions?.deps },
-    redactor,
-    strict: flags.strict,
-    log: flags.verbose ? (line: string) => io.stderr(line + "\n") : undefined,
-    onEvent: progress.onEvent,
-    baseline: history?.runBaseline(plan),
-    ...(options.wording ? { wording: options.wording } : {}),
-    ...(waitMs === undefined ? {} : { wait: { waitMs, retryAll: Boolean(flags.waitAll), onRetry: (retry) => onRetry(retry), ...options.wait } }),
-  }).finally(progress.finish);
-  // With --wait the run's bound is the wait: that is the deadline the report states.
-  const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false }, outcome);
-  for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
-  io.stdout(await renderLoaded(flags.format, reporter, report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose), width: terminalWidth(io, "stdout") }, redactor));
-  await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format, descriptors: { 1: io.stdout, 2: io.stderr } });
-  if (plan) await history!.recordRun(report, plan, io.stderr);
-  return { exitCode: exitCodeFor(report), report };
+  const interrupt = options.handleSignals ? watchInterrupts(io, progress.finish) : undefined;
+  try {
+    return await runAndReport();
+  } finally {
+    interrupt?.dispose();
+  }
+
+  async function runAndReport(): Promise<{ exitCode: number; report: RunReport }> {
+    const outcome = await runChecks(input, {
+      ...options.runOptions,
+      // The Google probes and secret references read gcp: (project, region, emulatorHost) and the environment from here.
+      deps: { gcp: loaded.gcp, env: io.env, ...options.runOptions?.deps },
+      redactor,
+      strict: flags.strict,
+      log: flags.verbose ? (line: string) => io.stderr(line + "\n") : undefined,
+      onEvent: progress.onEvent,
+      baseline: history?.runBaseline(plan),
+      ...(interrupt ? { signal: interrupt.signal } : {}),
+      ...(options.wording ? { wording: options.wording } : {}),
+      ...(waitMs === undefined ? {} : { wait: { waitMs, retryAll: Boolean(flags.waitAll), onRetry: (retry) => onRetry(retry), ...options.wait } }),
+    }).finally(progress.finish);
+    // With --wait the run's bound is the wait: that is the deadline the report states.
+    const interruptedBy = interrupt?.received;
+    const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false, ...(interruptedBy ? { interruptedBy } : {}) }, outcome);
+    for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
+    io.stdout(await renderLoaded(flags.format, reporter, report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose), width: terminalWidth(io, "stdout") }, redactor));
+    // On GitHub Actions the table is followed by the annotations (redacted like every format), and the step summary is appended.
+    const zeroConfig = githubZeroConfig(flags, io.env);
+    if (zeroConfig) {
+      const { githubAnnotations } = await import("../reporters/github.js");
+      const annotations = await renderLoaded("github", githubAnnotations, report, { color: false, verbose: false }, redactor);
+      if (annotations) io.stdout(annotations);
+    }
+    await writeOutputs(report, outputs, { redactor, verbose: Boolean(flags.verbose), env: io.env, cwd: io.cwd, stdoutFormat: flags.format, githubZeroConfig: zeroConfig, descriptors: { 1: io.stdout, 2: io.stderr } });
+    if (plan) await history!.recordRun(report, plan, io.stderr);
+    return { exitCode: exitCodeFor(report), report };
+  }
 }

@@ -95,5 +95,5 @@ export async function runOneOff(probe: ProbeDefinition, argument: string, flags:
   const wording = { budgetNote: " (--timeout)", keys: [...(probe.oneOff!.flagsFor ?? []), ...SHARED_FLAGS] };
   // The budget warnings name config keys (checks.ws.welcome.within) a one-off never had; its flags are checked where they are parsed.
   loaded.warnings = [];
-  return (await execute(loaded, flags, io, { ...options, runOptions, wording })).exitCode;
+  return (await execute(loaded, flags, io, { handleSignals: true, ...options, runOptions, wording })).exitCode;
 }

@@ -11,7 +11,8 @@
 //   failed testcase naming the config and its problems, so a CI test view
 //   shows why the run never started. Other formats describe a run; none is written.
 // - With the github format and $GITHUB_STEP_SUMMARY set (GitHub Actions sets it
-//   for every step), the Markdown summary is appended to that file.
+//   for every step), the Markdown summary is appended to that file; on GitHub
+//   Actions a table run does so by itself (src/commands/ci.ts).
 import { appendFile, stat, access } from "node:fs/promises";
 import { constants } from "node:fs";
 import path from "node:path";
@@ -94,6 +95,8 @@ export interface WriteOptions {
   cwd: string;
   /** The stdout format: `github` on stdout also appends the step summary. */
   stdoutFormat: string;
+  /** A table run on GitHub Actions (src/commands/ci.ts): appends the step summary too. */
+  githubZeroConfig?: boolean;
   /** This process's stdout and stderr, for a target that is /dev/stdout or /dev/stderr. */
   descriptors?: Record<number, (text: string) => void>;
 }
@@ -125,13 +128,14 @@ export async function writeOutputs(report: RunReport, targets: OutputTarget[], o
 }
 
 /**
- * The step-summary file to append to: only when the github format is in use and
- * GITHUB_STEP_SUMMARY is set, and not when an --output already writes that file.
+ * The step-summary file to append to: only when the github format is in use (or
+ * a table run on GitHub Actions) and GITHUB_STEP_SUMMARY is set, and not when an
+ * --output already writes that file.
  */
-export function stepSummaryFile(targets: OutputTarget[], options: Pick<WriteOptions, "env" | "cwd" | "stdoutFormat">): string | undefined {
+export function stepSummaryFile(targets: OutputTarget[], options: Pick<WriteOptions, "env" | "cwd" | "stdoutFormat" | "githubZeroConfig">): string | undefined {
   const file = options.env.GITHUB_STEP_SUMMARY;
   if (!file) return undefined;
-  const usesGithub = options.stdoutFormat === "github" || targets.some((target) => target.format === "github");
+  const usesGithub = options.githubZeroConfig || options.stdoutFormat === "github" || targets.some((target) => target.format === "github");
   if (!usesGithub) return undefined;
   const resolved = path.resolve(options.cwd, file);
   return targets.some((target) => target.file === resolved) ? undefined : resolved;

@@ -13,6 +13,7 @@ import { columnsOf, truncateColumns } from "../util/wrap.js";
 import type { RetryInfo } from "../runner/wait.js";
 import type { Redactor } from "../redact.js";
 import { neutralizeLine } from "../util/neutralize.js";
+import { interruptedText } from "../reporters/interrupted.js";
 
 export interface Progress {
   onEvent(event: RunEvent): void;
@@ -22,7 +23,7 @@ export interface Progress {
 }
 
 const NO_PROGRESS: Progress = { onEvent: () => undefined, onRetry: () => undefined, finish: () => undefined };
-const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
+const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘", interrupted: "■" };
 /**
  * The redrawn line is kept shorter than the terminal (read at each redraw: it
  * may be resized) so it never wraps — a wrapped line cannot be erased with \r
@@ -36,7 +37,7 @@ const CLEAR_LINE = "\r\x1b[2K";
 export function createProgress(io: CommandIO, flags: { quiet?: boolean; color?: boolean }, redactor: Redactor): Progress {
   if (flags.quiet || !io.stderrIsTTY) return NO_PROGRESS;
   const chalk = new Chalk({ level: useColor(flags.color, io, io.stderrIsTTY) ? 1 : 0 });
-  const paint: Record<Status, (text: string) => string> = { pass: chalk.green, warn: chalk.yellow, fail: chalk.red, blocked: chalk.gray };
+  const paint: Record<Status, (text: string) => string> = { pass: chalk.green, warn: chalk.yellow, fail: chalk.red, blocked: chalk.gray, interrupted: chalk.magenta };
   const running = new Map<string, string>();
   let finished = 0;
   let statusShown = false;
@@ -68,6 +69,7 @@ export function createProgress(io: CommandIO, flags: { quiet?: boolean; color?: 
       const head = `${ICON[check.status]} ${check.name} ${check.kind}${time}`;
       let outcome = "";
       if (check.status === "blocked") outcome = chalk.gray(truncateColumns(` blocked by ${check.blockedBy.join(", ")}`, width() - columnsOf(head)));
+      else if (check.status === "interrupted") outcome = chalk.magenta(truncateColumns(` ${interruptedText(check)}`, width() - columnsOf(head)));
       else if (check.failure && check.status !== "pass") {
         const label = ` ${check.failure.class}: `;
         outcome = paint[check.status](label) + truncateColumns(oneLine(redactor.text(check.failure.message)), width() - columnsOf(head) - columnsOf(label));

@@ -25,6 +25,8 @@ export interface RunFlags {
   /** --wait-all: retry credential, config and not-found failures too. */
   waitAll?: boolean;
   quiet?: boolean;
+  /** false with --no-ci-annotations: no GitHub Actions annotations or step summary from a table run (src/commands/ci.ts). */
+  ciAnnotations?: boolean;
   /** --runner local|NAME: where every selected check runs. */
   runner?: string;
 }
@@ -41,7 +43,8 @@ export function addOutputOptions(command: Command): Command {
     .option("-o, --output <format=file>", `also write the report to a file, e.g. junit=reports/infra-check.xml (repeatable; formats: ${FORMATS.join(", ")})`, collect)
     .option("--wait <duration>", "re-run failing checks with backoff until all pass or this much time is spent, e.g. 2m (after a deploy); auth, config and not-found failures are not retried")
     .option("--wait-all", "with --wait: retry auth, config and not-found failures too")
-    .option("-q, --quiet", "no live progress on stderr (shown only when stderr is a terminal)");
+    .option("-q, --quiet", "no live progress on stderr (shown only when stderr is a terminal)")
+    .option("--no-ci-annotations", "on GitHub Actions (GITHUB_ACTIONS=true), do not add ::error/::warning annotations after the table nor the Markdown summary to $GITHUB_STEP_SUMMARY");
 }
 
 /** Selection and budget flags (config-driven runs). */

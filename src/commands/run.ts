@@ -59,7 +59,8 @@ export async function runCommand(envName: string | undefined, flags: RunFlags, i
   }
   loaded.file = shownPath(file, io.cwd);
   if (envName && !flags.config && !isConfigPath(envName)) loaded.env = loaded.env || envName;
-  return (await execute(loaded, flags, io, options)).exitCode;
+  // Ctrl-C / SIGTERM: the partial report, the outputs, exit 128 + N (src/commands/interrupt.ts).
+  return (await execute(loaded, flags, io, { handleSignals: true, ...options })).exitCode;
 }
 
 function shownPath(file: string, cwd: string): string {

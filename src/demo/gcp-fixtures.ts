@@ -81,6 +81,12 @@ export interface CloudStackControls {
   setConnectorState(state: "READY" | "ERROR" | "CREATING" | "DELETING" | "UPDATING"): void;
   /** Patch the Memorystore instance as the API reports it (proto3 JSON field names). */
   patchInstance(fields: Record<string, unknown>): void;
+  /**
+   * Connect the serving revisions to a Cloud SQL instance (P:R:I) as a deploy does: a Cloud SQL
+   * volume mounted at /cloudsql (`gcloud run deploy --add-volume type=cloudsql`), or the older
+   * run.googleapis.com/cloudsql-instances annotation (`--add-cloudsql-instances`).
+   */
+  mountCloudSql(connectionName: string, via: "volume" | "annotation"): void;
 }
 
 const TIME = "2025-06-02T09:14:07.412Z";
@@ -286,6 +292,19 @@ export function seedCloudStack(state: GcpEmulatorState, options: CloudStackOptio
     },
     patchInstance(fields) {
       state.patch(instance, fields);
+    },
+    mountCloudSql(connectionName, via) {
+      patchServingRevisions((target) => {
+        if (via === "annotation") {
+          const annotations = (target.annotations ?? {}) as Record<string, string>;
+          const current = annotations["run.googleapis.com/cloudsql-instances"];
+          target.annotations = { ...annotations, "run.googleapis.com/cloudsql-instances": current ? `${current},${connectionName}` : connectionName };
+          return;
+        }
+        const volumes = (target.volumes ?? []) as Proto3Json[];
+        target.volumes = [...volumes, { name: "cloudsql", cloudSqlInstance: { instances: [connectionName] } }];
+        target.containers = ((target.containers ?? []) as Proto3Json[]).map((container) => ({ ...container, volumeMounts: [{ name: "cloudsql", mountPath: "/cloudsql" }] }));
+      });
     },
   };
 }

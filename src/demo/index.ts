@@ -25,6 +25,8 @@ export const DEMO_CONFIG = path.join(PACKAGE_ROOT, "config", "demo.yaml");
 /** The values config/demo.yaml reads as ${DEMO_…}. */
 export const DEMO_PROJECT = "demo-project";
 export const DEMO_REGION = "us-central1";
+/** The demo's Cloud Run service (what `infra-check demo --print-config` reads with init). */
+export const DEMO_SERVICE = "chat-backend";
 
 export interface LocalStackOptions {
   /** Break names (src/demo/breaks.ts). */
@@ -139,25 +141,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cloud = seedCloudStack(pieces.gcp.state, {
       project: DEMO_PROJECT,
       region: DEMO_REGION,
-      service: "chat-backend",
+      service: DEMO_SERVICE,
       image: `${DEMO_IMAGE}:${DEMO_GIT_SHA}`,
       previousImage: `${DEMO_IMAGE}:${DEMO_PREVIOUS_GIT_SHA}`,
       labels: { "commit-sha": DEMO_GIT_SHA },
       connector: "demo-connector",
       egress: "PRIVATE_RANGES_ONLY",
+      // What the backend reads, in the shapes a real service declares them (init maps each to a check).
       env: {
+        REDIS_HOST: "127.0.0.1",
+        REDIS_PORT: String(pieces.redis.port),
         REDIS_PASSWORD: { secret: "redis-password" },
         DATABASE_URL: `postgres://${DEMO_PG_USER}@127.0.0.1:${pieces.postgres.port}/${DEMO_PG_DATABASE}`,
+        DB_PASSWORD: { secret: "db-password" },
       },
       instance: "demo-redis",
       redis: { host: "127.0.0.1", port: pieces.redis.port, tier: "BASIC", memorySizeGb: 1, redisVersion: "REDIS_7_2", authString: plan.redis.password },
       // What the app (and the demo's cache check) reads the Redis password from.
-      secrets: { "redis-password": plan.redis.configPassword },
+      secrets: { "redis-password": plan.redis.configPassword, "db-password": plan.postgres.configPassword },
     });
 
     // The Cloud SQL instance the data plane's PostgreSQL stands for (its private IP is where that server listens).
     const { seedCloudSql } = await import("./cloud-sql/fixtures.js");
     const database = seedCloudSql(pieces.gcp.state, { project: DEMO_PROJECT, region: DEMO_REGION, instance: "demo-postgres", privateIp: "127.0.0.1" });
+    cloud.mountCloudSql(database.connectionName, "volume");
 
     const controls: DemoControls = {
       setChatFault: (fault) => pieces.chat.setFault(fault),

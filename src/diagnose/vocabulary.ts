@@ -25,7 +25,16 @@ export const FAILURE_CLASSES = [
 ] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
-export type Status = "pass" | "warn" | "fail" | "blocked";
+/**
+ * `interrupted`: the run was stopped (SIGINT, SIGTERM, SIGHUP) while the check
+ * ran or before it started; it has no verdict, only what it had observed.
+ */
+export type Status = "pass" | "warn" | "fail" | "blocked" | "interrupted";
+
+/** Every status, in the order reporters list them. */
+export const STATUSES: readonly Status[] = ["pass", "warn", "fail", "blocked", "interrupted"];
+
+export { INTERRUPT_SIGNALS, type InterruptSignal } from "../util/deadline.js";
 
 export type MetricValue = JsonValue;
 

@@ -258,7 +258,7 @@ export function referenceFor(source: BaselineSource, env: string, checkName: str
 /** `extras.baseline` of a run: what it was compared with and what regressed. */
 export function baselineSummary(source: BaselineSource, env: string, checks: CheckResult[]): BaselineSummary {
   const reports = comparable(source, env);
-  const withoutBaseline = checks.filter((check) => check.status !== "blocked" && !check.baseline).map((check) => check.name);
+  const withoutBaseline = checks.filter((check) => check.status !== "blocked" && check.status !== "interrupted" && !check.baseline).map((check) => check.name);
   const regressions = checks.flatMap((check) =>
     orderForMessage(Object.entries(check.baseline ?? {}).filter(([, entry]) => entry.regressed)).map(([metric, entry]) => ({
       check: check.name,

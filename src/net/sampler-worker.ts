@@ -98,9 +98,14 @@ async function runJob(id: number, job: SampleJob): Promise<void> {
     stop = reject;
   });
   started.catch(() => undefined);
+  /** A PostgreSQL session's cancel key, once it has authenticated. */
+  let backend: BackendKey | undefined;
+  let cancelled: Promise<void> | undefined;
   const abort = (reason: Error) => {
     aborted ??= reason;
     stop(reason);
+    // A statement running on the server goes on when only our socket closes (until statement_timeout): cancel it there.
+    if (backend && !cancelled) cancelled = cancelRequest(job, backend);
     for (const socket of sockets) socket.destroy(reason);
   };
   running.set(id, { abort, go });
@@ -108,7 +113,7 @@ async function runJob(id: number, job: SampleJob): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   let stage: WorkerError["stage"] = "setup";
   try {
-    const session = job.protocol === "redis" ? await redisSession(job, sockets) : await postgresSession(job, sockets);
+    const session = job.protocol === "redis" ? await redisSession(job, sockets) : await postgresSession(job, sockets, (key) => (backend = key));
     post({ id, type: "setup", setupMs: session.setupMs, warmupMs: session.warmupMs });
     await started;
     stage = "sampling";
@@ -122,6 +127,8 @@ async function runJob(id: number, job: SampleJob): Promise<void> {
     await session.close();
   } catch (error) {
     delay.disable();
+    // The job's last message waits for the cancel to reach the server: the main thread may exit right after it.
+    await cancelled;
     const failed = (aborted ?? error) as Error & { code?: string; severity?: string };
     post({ id, type: "error", loopDelayMs: loopDelayMs(delay), error: { name: failed.name, message: failed.message, ...(failed.code ? { code: String(failed.code) } : {}), ...(failed.severity ? { severity: failed.severity } : {}), stage } });
   } finally {
@@ -256,7 +263,28 @@ interface PgConnection {
   prependListener(event: string, listener: () => void): void;
 }
 
-async function postgresSession(job: PostgresJob, sockets: Set<net.Socket>): Promise<SamplingSession> {
+interface BackendKey {
+  processID: number;
+  secretKey: number;
+}
+
+/** CancelRequest on a fresh connection (plaintext, as libpq sends it): resolves once the server closed it, or after 1 s. */
+function cancelRequest(job: BaseJob, key: BackendKey): Promise<void> {
+  const socket = job.socketPath ? net.connect({ path: job.socketPath }) : net.connect({ host: job.address, port: job.port, family: job.family });
+  socket.on("error", () => undefined);
+  socket.setTimeout(1000, () => socket.destroy());
+  socket.once("connect", () => {
+    const message = Buffer.alloc(16);
+    message.writeInt32BE(16, 0);
+    message.writeInt32BE(80877102, 4);
+    message.writeInt32BE(key.processID, 8);
+    message.writeInt32BE(key.secretKey, 12);
+    socket.end(message);
+  });
+  return new Promise((resolve) => socket.once("close", () => resolve()));
+}
+
+async function postgresSession(job: PostgresJob, sockets: Set<net.Socket>, onBackend: (key: BackendKey) => void): Promise<SamplingSession> {
   const started = performance.now();
   const { default: pg } = await import("pg");
   const socket = await dialFor({ ...job, tls: undefined }, sockets);
@@ -298,6 +326,8 @@ async function postgresSession(job: PostgresJob, sockets: Set<net.Socket>): Prom
   });
   client.on("error", () => undefined);
   await client.connect();
+  const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+  if (processID !== null && secretKey !== null) onBackend({ processID, secretKey });
   const setupMs = performance.now() - started;
   const connection = (client as unknown as { connection: PgConnection }).connection;
   let writtenAt = 0;

@@ -48,6 +48,13 @@ let worker: Worker | undefined;
 let online: Promise<boolean> | undefined;
 let nextId = 1;
 const pending = new Map<number, Pending>();
+/** Jobs whose last message (done or error) has not arrived: told when it does, even after the caller stopped listening. */
+const unfinished = new Map<number, () => void>();
+
+function finishedAll(): void {
+  for (const finished of unfinished.values()) finished();
+  unfinished.clear();
+}
 
 /**
  * The worker's file next to this module: `.ts` when running from src/ (Node strips the types; the
@@ -82,10 +89,12 @@ export function startSampler(): Promise<boolean> {
       resolve(false);
       for (const job of pending.values()) job.reject(error as Error);
       pending.clear();
+      finishedAll();
       worker = undefined;
       online = Promise.resolve(false);
     });
     started.on("exit", () => {
+      finishedAll();
       worker = undefined;
       online = undefined;
     });
@@ -94,6 +103,10 @@ export function startSampler(): Promise<boolean> {
 }
 
 function dispatch(message: FromWorker): void {
+  if (message.type === "done" || message.type === "error") {
+    unfinished.get(message.id)?.();
+    unfinished.delete(message.id);
+  }
   const job = pending.get(message.id);
   if (!job) return;
   if (message.type === "setup") job.progress.onSetup?.(message.setupMs, message.warmupMs);
@@ -124,6 +137,11 @@ export interface SamplingJob {
   sample(): Promise<SampleOutcome>;
   /** End the job (idempotent): the worker closes its connection. */
   cancel(): void;
+  /**
+   * Resolves when the worker is done with the job — after an abort, once it has
+   * cancelled a statement still running on the server — or at once if it never ran there.
+   */
+  finished: Promise<void>;
 }
 
 /**
@@ -140,6 +158,8 @@ export function beginSampling(job: SampleJob, progress: SampleProgress, signal: 
   let id = 0;
   let running: Worker | undefined;
   let done = false;
+  let markFinished!: () => void;
+  const finished = new Promise<void>((resolve) => (markFinished = resolve));
   const end = (outcome: { outcome?: SampleOutcome; error?: Error }) => {
     if (done) return;
     done = true;
@@ -157,10 +177,13 @@ export function beginSampling(job: SampleJob, progress: SampleProgress, signal: 
   };
   signal.addEventListener("abort", onAbort, { once: true });
   void startSampler().then((ok) => {
+    // Ended before it reached the worker, or no worker: nothing runs there.
+    if (done || !ok || !worker) markFinished();
     if (done) return;
     if (!ok || !worker) return end({ error: new SamplerError({ name: "Error", message: "the sampling worker is not available", stage: "setup" }, null) });
     running = worker;
     id = nextId++;
+    unfinished.set(id, markFinished);
     pending.set(id, {
       progress: {
         onRound: progress.onRound,
@@ -177,6 +200,7 @@ export function beginSampling(job: SampleJob, progress: SampleProgress, signal: 
   });
   return {
     ready,
+    finished,
     async readyWithin(waitMs) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<{ ok: false; reason: string }>((resolve) => {

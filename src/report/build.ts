@@ -1,6 +1,7 @@
 // The one builder of a RunReport: the run's results → summary, verdict and
 // root causes. Nothing after it changes a status; reporters only render it.
-import type { CheckResult, RootCause, RunReport } from "./schema.js";
+import type { CheckResult, RootCause, RunReport, RunSummary } from "./schema.js";
+import type { InterruptSignal } from "../diagnose/vocabulary.js";
 import { SCHEMA_VERSION } from "./schema.js";
 import type { RunOutcome } from "../runner/run-checks.js";
 import { VERSION } from "../version.js";
@@ -10,13 +11,16 @@ export interface ReportInput {
   file?: string;
   deadlineMs: number;
   strict: boolean;
+  /** The signal that stopped the run before every check finished (a partial report). */
+  interruptedBy?: InterruptSignal;
 }
 
 export function buildReport(input: ReportInput, outcome: RunOutcome): RunReport {
   const { checks } = outcome;
-  const summary = { total: checks.length, pass: 0, warn: 0, fail: 0, blocked: 0 };
-  for (const check of checks) summary[check.status] += 1;
-  const ok = summary.fail === 0 && summary.blocked === 0 && (!input.strict || summary.warn === 0);
+  const summary: RunSummary = { total: checks.length, pass: 0, warn: 0, fail: 0, blocked: 0 };
+  for (const check of checks) summary[check.status] = (summary[check.status] ?? 0) + 1;
+  // A partial report is never healthy: what was not measured is not known to be fine.
+  const ok = !input.interruptedBy && !summary.interrupted && summary.fail === 0 && summary.blocked === 0 && (!input.strict || summary.warn === 0);
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: "infra-check", version: VERSION },
@@ -31,6 +35,7 @@ export function buildReport(input: ReportInput, outcome: RunOutcome): RunReport 
     rootCauses: rootCauses(checks),
     checks,
     ...(outcome.extras ? { extras: outcome.extras } : {}),
+    ...(input.interruptedBy ? { interrupted: { signal: input.interruptedBy } } : {}),
   };
 }
 

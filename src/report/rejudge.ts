@@ -25,7 +25,8 @@ export interface RejudgeInput {
  * config's specs (expectations, relations) and optionally a baseline. A
  * check that was blocked was never measured: it stays blocked. A check whose
  * relation to a dependency failed before connecting (preflight) is judged by
- * that relation again.
+ * that relation again. An interrupted check has no complete measurement: it
+ * stays interrupted, and so does the report.
  */
 export function rejudgeReport(report: RunReport, input: RejudgeInput): RunReport {
   const saved = new Map(report.checks.map((check) => [check.name, check]));
@@ -33,6 +34,10 @@ export function rejudgeReport(report: RunReport, input: RejudgeInput): RunReport
   const specs = input.checks.filter((spec) => saved.has(spec.name));
   for (const spec of topologicalOrder(specs)) {
     const check = saved.get(spec.name)!;
+    if (check.status === "interrupted") {
+      results.set(spec.name, check);
+      continue;
+    }
     const probe = input.probes.get(spec.kind)!;
     const dependencies = spec.dependsOn.map((name) => results.get(name)).filter((result): result is CheckResult => result !== undefined);
     const notOk = dependencies.filter((dependency) => dependency.status === "fail" || dependency.status === "blocked");
@@ -49,7 +54,7 @@ export function rejudgeReport(report: RunReport, input: RejudgeInput): RunReport
   }
   const checks = report.checks.map((check) => results.get(check.name) ?? check);
   return buildReport(
-    { env: report.env, file: report.configFile, deadlineMs: report.deadlineMs, strict: report.strict },
+    { env: report.env, file: report.configFile, deadlineMs: report.deadlineMs, strict: report.strict, ...(report.interrupted ? { interruptedBy: report.interrupted.signal } : {}) },
     { startedAt: report.startedAt, durationMs: report.durationMs, checks, extras: extrasWith(report, checks, input.baseline?.source) },
   );
 }
@@ -68,13 +73,13 @@ export interface ApplyOptions {
  */
 export function applyBaseline(report: RunReport, source: BaselineSource, options: ApplyOptions = {}): RunReport {
   const checks = report.checks.map((check): CheckResult => {
-    if (check.status === "blocked") return check;
+    if (check.status === "blocked" || check.status === "interrupted") return check;
     const baseline = checkBaseline(check.name, options.perCheck?.[check.name], report.env, { source, regression: options.regression });
     const verdict: Judgement = { status: check.status, assertions: check.assertions, failure: check.failure };
     return resultOf(check, withRegression(verdict, judgeRegression(check, baseline)));
   });
   return buildReport(
-    { env: report.env, file: report.configFile, deadlineMs: report.deadlineMs, strict: report.strict },
+    { env: report.env, file: report.configFile, deadlineMs: report.deadlineMs, strict: report.strict, ...(report.interrupted ? { interruptedBy: report.interrupted.signal } : {}) },
     { startedAt: report.startedAt, durationMs: report.durationMs, checks, extras: extrasWith(report, checks, source) },
   );
 }

@@ -1,7 +1,7 @@
 // The public report schema (`--format json`, history files, `compare`):
 // versioned, documented in docs/json-output.md. Types only — every stage that
 // produces or reads a report speaks it; src/report/build.ts is its one builder.
-import type { Assertion, Failure, FailureClass, MetricValue, Status } from "../diagnose/vocabulary.js";
+import type { Assertion, Failure, FailureClass, InterruptSignal, MetricValue, Status } from "../diagnose/vocabulary.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -39,6 +39,8 @@ export interface CheckResult {
   baseline?: BaselineBlock;
   /** A check that measured (pass or warn): its figures in one line, from the kind's passLine. */
   summary?: string;
+  /** Status `interrupted`: the phase it was in (absent: it had not started), and the signal that stopped the run. */
+  interrupted?: { phase?: string; signal?: InterruptSignal };
   /** A check that ran on a runner (`runner:`): where, and the runner's own phases. */
   runner?: RunnerBlock;
 }
@@ -71,6 +73,8 @@ export interface RunSummary {
   warn: number;
   fail: number;
   blocked: number;
+  /** Present only in an interrupted run: checks that were running or had not started when it was stopped. */
+  interrupted?: number;
 }
 
 /** `extras.wait`: what `--wait` did. */
@@ -126,6 +130,8 @@ export interface RunReport {
   checks: CheckResult[];
   /** What optional features did (--wait, --baseline). */
   extras?: RunExtras;
+  /** The run was stopped by a signal before every check finished: a partial report (exit 128 + the signal's number). */
+  interrupted?: { signal: InterruptSignal };
 }
 
 export interface ReporterOptions {

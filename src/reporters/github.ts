@@ -5,27 +5,44 @@
 // page and, with a file, in the PR diff; here there is no file, the title
 // names the environment, check and failure class.
 // The Markdown summary for $GITHUB_STEP_SUMMARY is appended by the output
-// writer (src/commands/outputs.ts), since a reporter only returns text.
+// writer (src/commands/outputs.ts), since a reporter only returns text. On
+// GitHub Actions a table run adds the same annotations by itself
+// (githubAnnotations, src/commands/ci.ts).
 import type { CheckResult, Reporter, RunReport } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
+import { INTERRUPTED_HINT, interruptedCount, interruptedText } from "./interrupted.js";
 
 const github: Reporter = (report) => {
-  const lines: string[] = [];
-  for (const check of report.checks) {
-    const annotation = annotate(check, report);
-    if (annotation) lines.push(annotation);
-  }
+  const lines = annotationLines(report);
   const s = report.summary;
   lines.push(
-    `infra-check ${report.env}: ${report.ok ? "healthy" : "UNHEALTHY"} — ${s.total} checks: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.blocked} blocked in ${formatMs(report.durationMs)}`,
+    `infra-check ${report.env}: ${report.interrupted ? `INTERRUPTED by ${report.interrupted.signal} (partial report)` : report.ok ? "healthy" : "UNHEALTHY"} — ${s.total} checks: ${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.blocked} blocked${interruptedCount(report)} in ${formatMs(report.durationMs)}`,
   );
   return lines.join("\n") + "\n";
 };
+
+/**
+ * Only the annotations (no summary line): what a table run adds to its output
+ * on GitHub Actions (GITHUB_ACTIONS=true, src/commands/ci.ts), where the table
+ * already says the rest. Empty when nothing needs one.
+ */
+export const githubAnnotations: Reporter = (report) => {
+  const lines = annotationLines(report);
+  return lines.length ? lines.join("\n") + "\n" : "";
+};
+
+function annotationLines(report: RunReport): string[] {
+  return report.checks.map((check) => annotate(check, report)).filter((line): line is string => line !== undefined);
+}
 
 function annotate(check: CheckResult, report: RunReport): string | undefined {
   const title = (suffix: string) => `infra-check ${report.env}: ${check.name} (${check.kind}) ${suffix}`;
   if (check.status === "blocked") {
     return command("notice", title("blocked"), `not run: blocked by ${check.blockedBy.join(", ")}`);
+  }
+  if (check.status === "interrupted") {
+    // The run did not conclude and exits non-zero: the annotation says why this check has no verdict.
+    return command("error", title("interrupted"), `${interruptedText(check)}\nHint: ${INTERRUPTED_HINT}`);
   }
   if ((check.status === "fail" || check.status === "warn") && check.failure) {
     const level = check.status === "fail" || report.strict ? "error" : "warning";

@@ -7,6 +7,9 @@
 //   warn    → a passing testcase with a <system-out> note (a <failure> with --strict,
 //             because then a warning fails the run too)
 //   pass    → a plain testcase (<system-out> says "passed after N attempts" after --wait retries)
+//   interrupted → <error type="interrupted" message="interrupted by SIGTERM during query">: the run
+//             was stopped (a CI job timeout) before the check had a verdict
+
 // A run that never started because its config is invalid is one failed
 // testcase named after the config file (configFailureJUnit), so the CI's
 // test view shows why instead of a missing report.
@@ -15,6 +18,7 @@ import type { CheckResult, Reporter, RunReport } from "../report/schema.js";
 import { describeAssertion } from "../evaluate/judge.js";
 import { formatMs } from "../util/duration.js";
 import { element, openTag } from "./xml.js";
+import { INTERRUPTED_HINT, interruptedText } from "./interrupted.js";
 
 const junit: Reporter = (report, options) => {
   const failures = report.checks.filter((check) => failsRun(check, report)).length;
@@ -22,7 +26,7 @@ const junit: Reporter = (report, options) => {
   const suiteAttributes = {
     tests: report.summary.total,
     failures,
-    errors: 0,
+    errors: report.summary.interrupted ?? 0,
     time: seconds(report.durationMs),
   };
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
@@ -48,6 +52,7 @@ function properties(report: RunReport): [string, string][] {
   ];
   if (report.configFile) entries.push(["configFile", report.configFile]);
   entries.push(["deadlineMs", String(report.deadlineMs)], ["strict", String(report.strict)], ["ok", String(report.ok)]);
+  if (report.interrupted) entries.push(["interrupted", report.interrupted.signal]);
   return entries;
 }
 
@@ -56,6 +61,8 @@ function testcase(check: CheckResult, report: RunReport, verbose: boolean): stri
   const children: string[] = [];
   if (check.status === "blocked") {
     children.push(element("skipped", { message: `blocked by ${check.blockedBy.join(", ")}` }, blockedBody(check, report)));
+  } else if (check.status === "interrupted") {
+    children.push(element("error", { type: "interrupted", message: interruptedText(check) }, [`hint: ${INTERRUPTED_HINT}`, ...evidence(check)].join("\n")));
   } else if (failsRun(check, report) && check.failure) {
     children.push(element("failure", { type: check.failure.class, message: check.failure.message }, failureBody(check)));
   } else {

@@ -7,27 +7,28 @@
 import type { Status } from "../diagnose/vocabulary.js";
 import type { CheckResult, Reporter } from "../report/schema.js";
 import { formatMs } from "../util/duration.js";
+import { INTERRUPTED_HINT, interruptedCount, interruptedText } from "./interrupted.js";
 
-const EMOJI: Record<Status, string> = { pass: "✅", warn: "⚠️", fail: "❌", blocked: "⛔" };
+const EMOJI: Record<Status, string> = { pass: "✅", warn: "⚠️", fail: "❌", blocked: "⛔", interrupted: "⏹️" };
 
 const markdown: Reporter = (report, options) => {
   const s = report.summary;
   const lines: string[] = [];
-  const verdict = report.ok ? "✅ healthy" : "❌ UNHEALTHY";
+  const verdict = report.interrupted ? `⏹️ INTERRUPTED (${report.interrupted.signal}): partial report` : report.ok ? "✅ healthy" : "❌ UNHEALTHY";
   lines.push(`### infra-check ${escapeMarkdown(report.env)}: ${verdict}`);
   lines.push("");
-  const counts = `${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.blocked} blocked`;
+  const counts = `${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.blocked} blocked${interruptedCount(report)}`;
   const where = report.configFile ? ` · \`${report.configFile.replace(/`/g, "'")}\`` : "";
   lines.push(`${s.total} check${s.total === 1 ? "" : "s"}: ${counts} in ${formatMs(report.durationMs)} (deadline ${formatMs(report.deadlineMs)})${report.strict ? " · strict" : ""}${where}`);
   lines.push("");
   lines.push("| | Check | Kind | Time | Class | Result | Hint |");
   lines.push("|:-:|---|---|--:|---|---|---|");
   for (const check of report.checks) {
-    const time = check.status === "blocked" ? "—" : formatMs(check.durationMs);
+    const time = check.status === "blocked" || (check.status === "interrupted" && !check.interrupted?.phase) ? "—" : formatMs(check.durationMs);
     const failureClass = check.failure && check.status !== "pass" ? `\`${check.failure.class}\`` : "";
     // A slow or timed-out check's evidence (the resource's own metrics) goes with the hint: what to look at next.
     const evidence = check.status !== "pass" && typeof check.details?.evidence === "string" ? `<br>◦ ${escapeCell(check.details.evidence)}` : "";
-    const hint = check.failure && check.status !== "pass" ? escapeCell(check.failure.hint) + evidence : "";
+    const hint = check.status === "interrupted" ? escapeCell(INTERRUPTED_HINT) : check.failure && check.status !== "pass" ? escapeCell(check.failure.hint) + evidence : "";
     const cells = [EMOJI[check.status], escapeCell(check.name), escapeCell(check.kind), time, failureClass, resultCell(check, options.verbose), hint];
     lines.push(`| ${cells.join(" | ")} |`);
   }
@@ -46,6 +47,7 @@ function resultCell(check: CheckResult, verbose: boolean): string {
   const parts: string[] = [];
   if (check.labels?.length) parts.push(`[${check.labels.join(", ")}]`);
   if (check.status === "blocked") parts.push(`blocked by ${check.blockedBy.join(", ")}`);
+  else if (check.status === "interrupted") parts.push(`${interruptedText(check)} — ${check.target}`);
   else if (check.failure && check.status !== "pass") parts.push(check.failure.message);
   else parts.push(check.summary ? `${check.summary} — ${check.target}` : check.target);
   if (check.attempts && check.attempts > 1 && check.status === "fail") parts.push(`(last of ${check.attempts} attempts)`);

@@ -5,8 +5,8 @@
 // Pushgateway (`curl --data-binary @file`). Every series carries the
 // environment, so several environments can share one collector directory.
 //
-//   infra_check_up{env,check,kind}                     1 = passed or warned, 0 = failed or blocked
-//   infra_check_status{env,check,kind,status}          1 for the check's status (pass, warn, fail, blocked), 0 for the others
+//   infra_check_up{env,check,kind}                     1 = passed or warned, 0 = failed, blocked or interrupted
+//   infra_check_status{env,check,kind,status}          1 for the check's status (pass, warn, fail, blocked, interrupted), 0 for the others
 //   infra_check_failure_info{env,check,kind,class,code,diagnosis}
 //                                                      1 while the check has a failure: the diagnosis as labels
 //                                                      (the failure class, the evidence code, the catalogue id) — never free text
@@ -19,7 +19,7 @@
 //   infra_check_run_duration_seconds{env}
 //   infra_check_run_timestamp_seconds{env}             when the run started (alert on staleness)
 import { Gauge, Registry } from "prom-client";
-import type { MetricValue, Status } from "../diagnose/vocabulary.js";
+import { STATUSES, type MetricValue } from "../diagnose/vocabulary.js";
 import type { AsyncReporter, CheckResult, RunReport } from "../report/schema.js";
 
 export type Labels = Record<string, string>;
@@ -34,12 +34,11 @@ export interface FamilyDef {
 }
 
 const CHECK = ["env", "check", "kind"] as const;
-const STATUSES: readonly Status[] = ["pass", "warn", "fail", "blocked"];
 
 /** The per-check families, in exposition order: the same names in `--format prometheus`, `/metrics` and `/probe`. */
 export const CHECK_FAMILIES: readonly FamilyDef[] = [
-  { name: "infra_check_up", help: "Whether the check passed or warned (1) or failed or was blocked (0).", labelNames: CHECK },
-  { name: "infra_check_status", help: "1 for the check's status (pass, warn, fail, blocked), 0 for the others.", labelNames: [...CHECK, "status"] },
+  { name: "infra_check_up", help: "Whether the check passed or warned (1) or failed, was blocked or was interrupted (0).", labelNames: CHECK },
+  { name: "infra_check_status", help: "1 for the check's status (pass, warn, fail, blocked, interrupted), 0 for the others.", labelNames: [...CHECK, "status"] },
   {
     name: "infra_check_failure_info",
     help: "1 while the check has a failure: its class, evidence code and catalogue diagnosis as labels (never free text).",
@@ -73,7 +72,7 @@ export function checkSamples(env: string, checks: readonly CheckResult[]): Map<s
     if (check.failure) {
       add("infra_check_failure_info", { ...labels, class: check.failure.class, code: codeLabel(check.failure.code), diagnosis: codeLabel(check.failure.diagnosis) }, 1);
     }
-    if (check.status === "blocked") continue;
+    if (check.status === "blocked" || (check.status === "interrupted" && !check.interrupted?.phase)) continue;
     add("infra_check_duration_seconds", labels, seconds(check.durationMs));
     for (const [name, ms] of Object.entries(check.phasesMs)) add("infra_check_phase_seconds", { ...labels, phase: name }, seconds(ms));
     for (const [name, value] of numericMetrics(check)) add("infra_check_metric", { ...labels, metric: name }, value);

@@ -14,8 +14,9 @@ import { formatMs } from "../util/duration.js";
 import { describeAssertion } from "../evaluate/judge.js";
 import { describeRegression, type BaselineBlock } from "../evaluate/regression.js";
 import { columnsOf, wrapPieces, type Piece } from "../util/wrap.js";
+import { interruptedText } from "./interrupted.js";
 
-const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘" };
+const ICON: Record<Status, string> = { pass: "✔", warn: "▲", fail: "✖", blocked: "⊘", interrupted: "■" };
 /** Below this many columns the table does not fit its rows: stacked layout. */
 export const STACKED_BELOW_COLUMNS = 120;
 type Paint = (text: string) => string;
@@ -41,11 +42,14 @@ const table: Reporter = (untrusted, options) => {
     warn: chalk.yellow,
     fail: chalk.red,
     blocked: chalk.gray,
+    interrupted: chalk.magenta,
   };
   const width = options.width;
   const stacked = width !== undefined && width < STACKED_BELOW_COLUMNS;
   const nameWidth = Math.max(5, ...report.checks.map((check) => columnsOf(check.name)));
   const kindWidth = Math.max(4, ...report.checks.map((check) => check.kind.length));
+  // "✔ PASS" … "⊘ BLOCKED" fit 9 columns; "■ INTERRUPTED" widens the column only in a run that has one.
+  const statusWidth = Math.max(9, ...report.checks.map((check) => check.status.length + 2));
   const lines: string[] = [];
   /** A paragraph: unwrapped without a width, else wrapped with a hanging indent. */
   const paragraph = (pieces: Piece[], indent: string, hanging: string) => {
@@ -53,12 +57,12 @@ const table: Reporter = (untrusted, options) => {
     else lines.push(...wrapPieces(pieces, width, indent, hanging));
   };
   lines.push(chalk.bold(`infra-check ${report.env}`) + chalk.gray(report.configFile ? `  (${report.configFile})` : ""));
-  if (!stacked) lines.push(chalk.gray(`  ${"STATUS".padEnd(9)} ${"CHECK".padEnd(nameWidth)}  ${"KIND".padEnd(kindWidth)}  ${"TIME".padStart(9)}  RESULT`));
+  if (!stacked) lines.push(chalk.gray(`  ${"STATUS".padEnd(statusWidth)} ${"CHECK".padEnd(nameWidth)}  ${"KIND".padEnd(kindWidth)}  ${"TIME".padStart(9)}  RESULT`));
   // Stacked rows align their names while that still fits a line.
-  const padNames = stacked && 2 + 9 + 1 + nameWidth + 2 + kindWidth + 2 + 9 <= width!;
+  const padNames = stacked && 2 + statusWidth + 1 + nameWidth + 2 + kindWidth + 2 + 9 <= width!;
   for (const check of report.checks) {
-    const status = paint[check.status](`${ICON[check.status]} ${check.status.toUpperCase()}`.padEnd(9));
-    const time = check.status === "blocked" ? "—" : formatMs(check.durationMs);
+    const status = paint[check.status](`${ICON[check.status]} ${check.status.toUpperCase()}`.padEnd(statusWidth));
+    const time = check.status === "blocked" || (check.status === "interrupted" && !check.interrupted?.phase) ? "—" : formatMs(check.durationMs);
     let indent: string;
     let hanging: string;
     if (stacked) {
@@ -69,7 +73,7 @@ const table: Reporter = (untrusted, options) => {
       hanging = "      ";
       paragraph(resultPieces(check, chalk), indent, hanging);
     } else {
-      indent = " ".repeat(2 + 9 + 1 + nameWidth + 2 + kindWidth + 2 + 9 + 2);
+      indent = " ".repeat(2 + statusWidth + 1 + nameWidth + 2 + kindWidth + 2 + 9 + 2);
       hanging = indent + "  ";
       const head = `  ${status} ${check.name.padEnd(nameWidth + Math.max(0, check.name.length - columnsOf(check.name)))}  ${chalk.gray(check.kind.padEnd(kindWidth))}  ${time.padStart(9)}  `;
       if (width === undefined) lines.push(head + resultPieces(check, chalk).map((piece) => (piece.paint ? piece.paint(piece.text) : piece.text)).join(""));
@@ -105,7 +109,11 @@ const table: Reporter = (untrusted, options) => {
   }
   lines.push("");
   const s = report.summary;
-  const verdict = report.ok ? { text: "HEALTHY", paint: chalk.green.bold } : { text: "UNHEALTHY", paint: chalk.red.bold };
+  const verdict = report.interrupted
+    ? { text: `INTERRUPTED (${report.interrupted.signal})`, paint: chalk.magenta.bold }
+    : report.ok
+      ? { text: "HEALTHY", paint: chalk.green.bold }
+      : { text: "UNHEALTHY", paint: chalk.red.bold };
   const count = (n: number, word: string, status: Status): Piece => ({ text: `${n} ${word}`, ...(n || status === "pass" ? { paint: paint[status] } : {}) });
   paragraph(
     [
@@ -118,11 +126,13 @@ const table: Reporter = (untrusted, options) => {
       count(s.fail, "failed,", "fail"),
       { text: " " },
       count(s.blocked, "blocked", "blocked"),
+      ...(s.interrupted ? [{ text: ", " }, count(s.interrupted, "interrupted", "interrupted")] : []),
       { text: ` in ${formatMs(report.durationMs)} (deadline ${formatMs(report.deadlineMs)})${report.strict ? " [strict]" : ""}` },
     ],
     "",
     "  ",
   );
+  if (report.interrupted) paragraph([{ text: `The run was stopped by ${report.interrupted.signal}: this is a partial report (finished checks as they ended, the others where they were).`, paint: chalk.magenta }], "", "  ");
   if (showRootCauses(report)) {
     lines.push(chalk.bold("Root cause" + (report.rootCauses.length > 1 ? "s" : "") + ":"));
     for (const cause of report.rootCauses) {
@@ -141,6 +151,7 @@ export function showRootCauses(report: Pick<RunReport, "rootCauses" | "summary">
 
 function resultPieces(check: CheckResult, chalk: InstanceType<typeof Chalk>): Piece[] {
   if (check.status === "blocked") return [{ text: `blocked by ${check.blockedBy.join(", ")}`, paint: chalk.gray }];
+  if (check.status === "interrupted") return [{ text: interruptedText(check), paint: chalk.magenta }, { text: "  " }, { text: check.target, paint: chalk.gray }];
   const pieces: Piece[] = [];
   if (check.labels?.length) pieces.push({ text: `[${check.labels.join(", ")}] `, paint: chalk.magenta });
   // Measured elsewhere: from inside the runner's network (docs/runners.md).

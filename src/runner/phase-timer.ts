@@ -1,13 +1,15 @@
 import type { PhaseTimer } from "../probes/api.js";
 import { roundMs } from "../util/stats.js";
 
-export function createPhaseTimer(now: () => number = performance.now.bind(performance)): PhaseTimer {
+/** `onStart`: told as each phase begins (the runner's --verbose log: which phase a slow check is in). */
+export function createPhaseTimer(now: () => number = performance.now.bind(performance), onStart?: (name: string) => void): PhaseTimer {
   const phasesMs: Record<string, number> = {};
   let current: string | undefined;
   let currentStartedAt: number | undefined;
   return {
     async time(name, fn) {
       current = name;
+      onStart?.(name);
       const startedAt = now();
       currentStartedAt = startedAt;
       const result = await fn();
@@ -22,6 +24,7 @@ export function createPhaseTimer(now: () => number = performance.now.bind(perfor
     },
     start(name) {
       current = name;
+      onStart?.(name);
       currentStartedAt = now();
     },
     get current() {

@@ -17,7 +17,7 @@ import { baselineSummary, referenceFor, resolveRegression, type BaselineSource, 
 import { grpcRule } from "../gcp/diagnose.js";
 import { systemLookup } from "../net/resolve.js";
 import { Redactor } from "../redact.js";
-import { armInnerDeadline, BudgetExceeded, checkBudget, raceAbort } from "../util/deadline.js";
+import { armInnerDeadline, BudgetExceeded, checkBudget, Interrupted, raceAbort } from "../util/deadline.js";
 import { roundMs } from "../util/stats.js";
 import { formatMs } from "../util/duration.js";
 import { createPhaseTimer } from "./phase-timer.js";
@@ -74,7 +74,12 @@ export interface RunOptions {
   wait?: WaitOptions;
   /** How failures name the user's inputs: a one-off names its flags, not config keys. */
   wording?: Wording;
-  /** Ends every running check at once (a long-running process shutting down); their clients close as on a spent budget. */
+  /**
+   * Stops the run (SIGINT/SIGTERM, a long-running process shutting down): every
+   * running check is aborted — its clients close, a running query is cancelled, a
+   * token command is killed — and becomes `interrupted` with the phase it was in;
+   * checks that had not started become `interrupted` too.
+   */
   signal?: AbortSignal;
   /** The kinds' prepare() already ran in this process (see prepareProbes): a repeated run skips it. */
   prepared?: boolean;
@@ -144,7 +149,11 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     const probe = input.probes.get(spec.kind)!;
     const target = redactor.text(probe.target(spec));
     const notOk = dependencies.filter((dependency) => dependency.status === "fail" || dependency.status === "blocked");
-    const result = notOk.length ? blockedResult(spec, target, notOk) : await inSlot(() => measureAndJudge(spec, probe, target, new Map(dependencies.map((d) => [d.name, d]))));
+    const result = options.signal?.aborted
+      ? interruptedResult(spec, target, options.signal.reason)
+      : notOk.length
+        ? blockedResult(spec, target, notOk)
+        : await inSlot(() => measureAndJudge(spec, probe, target, new Map(dependencies.map((d) => [d.name, d]))));
     options.onEvent?.({ type: "end", result });
     return result;
   };
@@ -166,7 +175,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
   const contextFor = (spec: Pick<CheckSpec, "name" | "timeoutMs">, probe: Pick<ProbeDefinition, "diagnosis">, target: string, dependencies: ReadonlyMap<string, CheckResult>, budget: { budgetMs: number; byRunDeadline: boolean }, detached = false) => {
     const { budgetMs, byRunDeadline } = budget;
     const controller = new AbortController();
-    const phases = createPhaseTimer(now);
+    const phases = createPhaseTimer(now, options.log ? (name) => options.log!(redactor.text(`[${spec.name}] ${name}…`)) : undefined);
     const checkStart = now();
     const endpoint = endpointOf(target);
     const remainingMs = () => Math.max(0, budgetMs - (now() - checkStart));
@@ -233,18 +242,28 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
   };
 
   const measureAndJudge = async (spec: CheckSpec, probe: ProbeDefinition, target: string, dependencies: ReadonlyMap<string, CheckResult>): Promise<CheckResult> => {
+    // Stopped while it waited for a slot: it never started.
+    if (options.signal?.aborted) return interruptedResult(spec, target, options.signal.reason);
     const { budgetMs, byRunDeadline } = checkBudget(spec.timeoutMs, runDeadline - now());
     options.onEvent?.({ type: "start", name: spec.name, kind: spec.kind, budgetMs });
     const { ctx, controller, phases, checkStart, endpoint, facts, release } = contextFor(spec, probe, target, dependencies, { budgetMs, byRunDeadline });
     let error: Measurement["error"];
+    let running: Promise<unknown> | undefined;
     try {
       if (budgetMs <= 0) throw new BudgetExceeded(0, true);
       const contradiction = probe.relations?.preflight?.(spec, dependencies);
       // A contradiction between the check's inputs and its dependencies is its failure, found without connecting.
       if (contradiction) throw new Diagnosed(contradiction);
       const resolved = await raceAbort(resolveSecretRefs(spec, ctx), controller.signal);
-      await raceAbort(probe.run(resolved, ctx), controller.signal);
+      running = probe.run(resolved, ctx);
+      await raceAbort(running, controller.signal);
     } catch (thrown) {
+      if (options.signal?.aborted && thrown === options.signal.reason) {
+        // What it had reached when the run was stopped; then its own cleanup (a cancel, a kill, a close) gets a moment to finish.
+        const reached = { ...interruptedResult(spec, target, thrown, phases.current ?? "setup"), durationMs: roundMs(now() - checkStart), budgetMs: roundMs(budgetMs), phasesMs: { ...phases.phasesMs }, metrics: { ...ctx.metrics } };
+        await settledWithin(running, INTERRUPT_CLEANUP_MS);
+        return redactor.deep(reached);
+      }
       const classified = classify(
         thrown,
         {
@@ -479,6 +498,35 @@ export async function prepareProbes(input: RunInput, remainingMs: number): Promi
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(preparations), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, remainingMs / 2))))]);
   clearTimeout(timer);
+}
+
+/** How long an interrupted probe may take to clean up (cancel a query, kill a command, close clients) before the report. */
+export const INTERRUPT_CLEANUP_MS = 1000;
+
+async function settledWithin(promise: Promise<unknown> | undefined, waitMs: number): Promise<void> {
+  if (!promise) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.then(() => undefined, () => undefined), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+  clearTimeout(timer);
+}
+
+/** A check the run was stopped in (`phase`: where it was) or before (no phase): no verdict, only what it had observed. */
+export function interruptedResult(spec: Pick<CheckSpec, "name" | "kind">, target: string, reason: unknown, phase?: string): CheckResult {
+  const signal = reason instanceof Interrupted ? reason.signal : undefined;
+  return {
+    name: spec.name,
+    kind: spec.kind,
+    target,
+    status: "interrupted",
+    durationMs: 0,
+    budgetMs: 0,
+    phasesMs: {},
+    metrics: {},
+    assertions: [],
+    failure: null,
+    blockedBy: [],
+    interrupted: { ...(phase ? { phase } : {}), ...(signal ? { signal } : {}) },
+  };
 }
 
 export function blockedResult(spec: Pick<CheckSpec, "name" | "kind">, target: string, blockers: Pick<CheckResult, "name">[]): CheckResult {

@@ -86,6 +86,8 @@ interface RoundOptions {
   strict?: boolean;
   log?: (line: string) => void;
   previous?: ReadonlyMap<string, CheckResult>;
+  /** The run was stopped (SIGINT/SIGTERM): no more attempts, and the backoff ends at once. */
+  signal?: AbortSignal;
 }
 type Round<I, O> = (input: I, options: O) => Promise<CheckResult[]>;
 
@@ -128,14 +130,15 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
     }
 
     const pending = input.checks.filter((spec) => !done.has(spec.name)).map((spec) => spec.name);
-    if (pending.length === 0) break;
+    if (pending.length === 0 || runOptions.signal?.aborted) break;
     const remaining = waitDeadline - now();
     const delayMs = Math.min(backoff(attempt), remaining - MIN_ATTEMPT_MS);
     if (delayMs < 0) break;
     wait.onRetry?.({ attempt: attempt + 1, checks: pending, delayMs });
     runOptions.log?.(`--wait: attempt ${attempt + 1} in ${formatMs(delayMs)} (${formatMs(remaining)} left): ${pending.join(", ")}`);
     // Backoff, not synchronisation: give a cold service time before asking again.
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await backoffUnlessStopped(delayMs, runOptions.signal);
+    if (runOptions.signal?.aborted) break;
   }
 
   const rounds = Math.max(...attempts.values(), 1);
@@ -158,6 +161,20 @@ export async function runRounds<I extends RoundInput, O extends RoundOptions>(
       ...(settled.size ? { notRetried: [...settled] } : {}),
     },
   };
+}
+
+/** Sleep `delayMs`, or less when the run is stopped meanwhile. */
+function backoffUnlessStopped(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, delayMs);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** A last attempt that the end of the wait cut short: less budget than the attempt before, and a different failure. */

@@ -38,6 +38,20 @@ export class BudgetExceeded extends Error {
   }
 }
 
+/** The signals that interrupt a run, with the number that makes its exit code (128 + N). */
+export const INTERRUPT_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+export type InterruptSignal = keyof typeof INTERRUPT_SIGNALS;
+
+/** The reason a run's AbortSignal fires when the user (Ctrl-C) or the system (a CI job timeout) stops it. */
+export class Interrupted extends Error {
+  readonly signal: InterruptSignal;
+  constructor(signal: InterruptSignal) {
+    super(`interrupted by ${signal}`);
+    this.name = "Interrupted";
+    this.signal = signal;
+  }
+}
+
 export interface CheckBudget {
   budgetMs: number;
   byRunDeadline: boolean;

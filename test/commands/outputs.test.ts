@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseOutputFlags, stepSummaryFile } from "../../src/commands/outputs.js";
+import { githubZeroConfig } from "../../src/commands/ci.js";
 import { FORMATS } from "../../src/reporters/index.js";
 import { httpServer } from "../helpers/net.js";
 import { runMain } from "../helpers/main-io.js";
@@ -48,8 +49,10 @@ describe("stepSummaryFile", () => {
     ["no github format", env, "table", ["junit=x.xml"], undefined],
     ["GITHUB_STEP_SUMMARY unset", {}, "github", [], undefined],
     ["markdown already written there by --output", env, "github", ["markdown=/gh/summary.md"], undefined],
-  ])("%s", (_name, envVars, stdoutFormat, flags, expected) => {
-    expect(stepSummaryFile(parseOutputFlags(flags as string[], "/ci"), { env: envVars, cwd: "/ci", stdoutFormat: stdoutFormat as string })).toBe(expected);
+    ["a table run on GitHub Actions (zero-config)", env, "table", [], "/gh/summary.md", true],
+    ["… with markdown already written there", env, "table", ["markdown=/gh/summary.md"], undefined, true],
+  ])("%s", (_name, envVars, stdoutFormat, flags, expected, githubZeroConfig = false) => {
+    expect(stepSummaryFile(parseOutputFlags(flags as string[], "/ci"), { env: envVars, cwd: "/ci", stdoutFormat: stdoutFormat as string, githubZeroConfig })).toBe(expected);
   });
 });
 
@@ -135,5 +138,18 @@ describe("writing files (in-process runs against a local server)", () => {
     const result = await runMain(["ci", "--format", "json", "--output", "junit=r.xml"], { cwd: root, env: { API_TOKEN: "t", GITHUB_STEP_SUMMARY: summary } });
     expect(result.code).toBe(1);
     expect(existsSync(summary)).toBe(false);
+  });
+});
+
+describe("githubZeroConfig", () => {
+  it.each([
+    ["GitHub Actions, table", { format: "table" }, { GITHUB_ACTIONS: "true" }, true],
+    ["--no-ci-annotations", { format: "table", ciAnnotations: false }, { GITHUB_ACTIONS: "true" }, false],
+    ["-f github (annotations are the output already)", { format: "github" }, { GITHUB_ACTIONS: "true" }, false],
+    ["-f json", { format: "json" }, { GITHUB_ACTIONS: "true" }, false],
+    ["not on GitHub Actions", { format: "table" }, {}, false],
+    ["GITHUB_ACTIONS not exactly true", { format: "table" }, { GITHUB_ACTIONS: "1" }, false],
+  ])("%s", (_name, flags, env, expected) => {
+    expect(githubZeroConfig(flags, env)).toBe(expected);
   });
 });

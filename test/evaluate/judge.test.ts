@@ -3,6 +3,8 @@
 // blocks what depends on the regressed check, and a saved report re-judged
 // offline gives the same verdicts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { judge } from "../../src/evaluate/judge.js";
 import { parseExpectation } from "../../src/evaluate/expectations.js";
 import type { CheckBaseline } from "../../src/evaluate/regression.js";
@@ -140,5 +142,30 @@ describe("judged once, in the run", () => {
     const rejudged = rejudgeReport(saved, { checks: relaxed.checks, probes: relaxed.probes });
     expect(rejudged.checks.find((check) => check.name === "degraded")?.status).toBe("pass");
     expect(rejudged.checks.filter((check) => check.name !== "degraded").map((check) => check.status)).toEqual(["pass", "fail", "fail", "blocked", "warn"]);
+  });
+});
+
+describe("rejudgeReport of an interrupted report", () => {
+  it("keeps interrupted checks interrupted (a partial measurement is no verdict) and the report interrupted", async () => {
+    const saved = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../fixtures/reports/interrupted.json"), "utf8")) as RunReport;
+    const loaded = await buildConfig(
+      {
+        checks: {
+          api: { kind: "http", url: "https://api.staging.example.com/health" },
+          db: { kind: "postgres", url: "postgres://app@10.20.0.5:5432/chat", password: "x" },
+          chat: { kind: "websocket", url: "wss://chat.staging.example.com/ws", dependsOn: ["db"] },
+        },
+      },
+      { dir: process.cwd(), defaultEnv: "staging", env: {} },
+    );
+    const again = rejudgeReport(saved, { checks: loaded.checks, probes: loaded.probes });
+    expect(again.checks.map((check) => [check.name, check.status])).toEqual([
+      ["api", "pass"],
+      ["db", "interrupted"],
+      ["chat", "interrupted"],
+    ]);
+    expect(again.interrupted).toEqual({ signal: "SIGTERM" });
+    expect(again.ok).toBe(false);
+    expect(again.summary).toEqual(saved.summary);
   });
 });

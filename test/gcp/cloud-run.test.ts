@@ -198,7 +198,7 @@ describe("cloud-run check against the emulator", () => {
     expect(result.metrics.env).toMatchObject({ DATABASE_URL: "literal" });
   });
 
-  it("reads only what it needs: the service and its serving revision (plus the newest one when it failed)", async () => {
+  it("reads only what it needs: the service and its serving revision (plus the newest one and its error lines when it failed)", async () => {
     world.emulator.calls.length = 0;
     await world.check({ kind: "cloud-run", service: SERVICE });
     expect(world.emulator.calls.map((call) => call.method)).toEqual(["GetService", "GetRevision"]);
@@ -206,7 +206,7 @@ describe("cloud-run check against the emulator", () => {
     world.stack.failLatestRevision();
     world.emulator.calls.length = 0;
     await world.check({ kind: "cloud-run", service: SERVICE });
-    expect(world.emulator.calls.map((call) => call.method)).toEqual(["GetService", "GetRevision", "GetRevision"]);
+    expect(world.emulator.calls.map((call) => call.method)).toEqual(["GetService", "GetRevision", "GetRevision", "ListLogEntries"]);
   });
 
   it.each([

@@ -7,6 +7,6 @@ export const FIXTURES = path.resolve(import.meta.dirname, "../fixtures");
 /** A secret the config knew about; the mixed fixture also holds it inside a credential URL. */
 export const SECRET = "hunter2-Secret-9";
 
-export function loadFixture(name: "mixed" | "healthy"): RunReport {
+export function loadFixture(name: "mixed" | "healthy" | "interrupted"): RunReport {
   return JSON.parse(readFileSync(path.join(FIXTURES, "reports", `${name}.json`), "utf8")) as RunReport;
 }

@@ -22,11 +22,11 @@ const EXTENSION: Record<string, string> = {
   prometheus: "prom",
 };
 
-describe.each(["mixed", "healthy"] as const)("fixture %s", (fixture) => {
+describe.each(["mixed", "healthy", "interrupted"] as const)("fixture %s", (fixture) => {
   const report = loadFixture(fixture);
 
   it("is a consistent report (summary, ok and root causes as the runner would compute them)", () => {
-    const rebuilt = buildReport(report, { checks: report.checks, startedAt: report.startedAt, durationMs: report.durationMs, extras: report.extras });
+    const rebuilt = buildReport({ ...report, ...(report.interrupted ? { interruptedBy: report.interrupted.signal } : {}) }, { checks: report.checks, startedAt: report.startedAt, durationMs: report.durationMs, extras: report.extras });
     expect(rebuilt.summary).toEqual(report.summary);
     expect(rebuilt.ok).toBe(report.ok);
     expect(rebuilt.rootCauses).toEqual(report.rootCauses);
@@ -50,4 +50,10 @@ it("the fixtures cover pass, warn, fail and blocked rows, a retried pass and a s
   expect(JSON.stringify(mixed)).toContain(SECRET);
   expect(exitCodeFor(mixed)).toBe(1);
   expect(exitCodeFor(loadFixture("healthy"))).toBe(0);
+});
+
+it("the interrupted fixture has a check stopped in a phase and one that never started, and exits 128 + SIGTERM", () => {
+  const report = loadFixture("interrupted");
+  expect(report.checks.map((check) => check.interrupted)).toEqual([undefined, { phase: "query", signal: "SIGTERM" }, { signal: "SIGTERM" }]);
+  expect(exitCodeFor(report)).toBe(143);
 });

@@ -57,6 +57,18 @@ describe("unreachable private addresses", () => {
     expect(classified.hint).toContain("`infra-check runner deploy vpc`");
   });
 
+  it("postgres through the Cloud SQL connector to a private-only instance: the connector's private IP decides (issue 18)", async () => {
+    const postgres = await loadProbe("postgres");
+    const options = { rules: postgres.diagnosis.rules, refine: postgres.diagnosis.refine };
+    // The facts the connector records once it knows the address (src/probes/postgres/cloud-sql.ts).
+    const facts = { host: "10.20.0.5", cloudSqlInstance: "acme-staging:us-central1:staging-postgres-db", cloudSqlId: "staging-postgres-db", cloudSqlProject: "acme-staging", cloudSqlIam: true };
+    const context = ctx("10.20.0.5:3307 (Cloud SQL acme-staging:us-central1:staging-postgres-db)", { kind: "postgres", completedPhases: ["connectorSetup"], facts });
+    const classified = classify(new BudgetExceeded(2000, false), context, options);
+    expect(classified.class).toBe("unreachable");
+    expect(classified.hint).toMatch(PRIVATE);
+    expect(classified.hint).toContain("10.20.0.5");
+  });
+
   it("a kind's refinement of the unreachable hint does not hide it (redis refines tcp.CONNECT_TIMEOUT)", async () => {
     const redis = await loadProbe("redis");
     const options = { rules: redis.diagnosis.rules, refine: redis.diagnosis.refine };

@@ -12,6 +12,8 @@ export const MEMORYSTORE = defineGoogleApi({
   load: async () => (await import("@google-cloud/redis")).CloudRedisClient as never,
   rpcs: {
     GetInstance: { permission: "redis.instances.get", role: "roles/redis.viewer", notFound, list: { method: "ListInstances" } },
+    // `infra-check init`: which instance an app's Redis host is (src/probes/memorystore/init.ts).
+    ListInstances: { permission: "redis.instances.list", role: "roles/redis.viewer" },
     GetInstanceAuthString: {
       permission: "redis.instances.getAuthString",
       // Only roles/redis.admin among the Memorystore roles (and basic Editor/Owner) holds it; roles/redis.editor does not.

@@ -33,6 +33,8 @@ const MAX_VALUE_CHARS = 500;
 const CLOSE_GRACE_MS = 100;
 const SSL_REQUEST_CODE = 80877103;
 const CANCEL_REQUEST_CODE = 80877102;
+/** A cancel request's connection is given up after this long (the server closes it as soon as it has read the key). */
+const CANCEL_SEND_MS = 1000;
 /** Type OIDs whose text form is a number pg leaves as a string (int8, numeric). */
 const NUMERIC_STRING_TYPES = new Set([20, 1700]);
 const CERTIFICATE_METRIC_NAMES = ["tlsMs", "certExpiresInDays", "certNotAfter", "certSubject", "certNames", "certIssuer"];
@@ -76,7 +78,16 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
   const open = new Set<Session>();
   let sampling: { job: SamplingJob; rounds: number[] } | undefined;
   const raw = new Set<net.Socket>();
+  const cancels: Promise<void>[] = [];
   const onAbort = () => {
+    // A statement running on the server goes on when only our socket closes (until statement_timeout):
+    // when the check is stopped (its budget, Ctrl-C, a CI job's SIGTERM), it is cancelled there. The
+    // sampling worker cancels its own session's (src/net/sampler-worker.ts); `finished` waits for that.
+    for (const session of open) {
+      const key = backendKey(session);
+      if (key) cancels.push(sendCancel(endpoint, key));
+    }
+    if (sampling) cancels.push(sampling.job.finished);
     for (const socket of raw) socket.destroy();
   };
   ctx.signal.addEventListener("abort", onAbort, { once: true });
@@ -179,6 +190,8 @@ export async function runPostgres(spec: PostgresSpec, ctx: ProbeContext): Promis
     ctx.signal.removeEventListener("abort", onAbort);
     await Promise.all([...open].map((session) => close(session)));
     for (const socket of raw) socket.destroy();
+    // The cancel requests reach the server before the check ends (and the process may exit).
+    await Promise.all(cancels);
   }
 }
 
@@ -352,7 +365,7 @@ async function sampleQueries(session: Session, spec: PostgresSpec, endpoint: End
         break;
       }
       const outcome = await ctx.sample(async () => {
-        const cancelTimer = setTimeout(() => sendCancel(endpoint, session), ctx.deadline.remainingMs());
+        const cancelTimer = setTimeout(() => void sendCancel(endpoint, session), ctx.deadline.remainingMs());
         stamps.writtenAt = 0;
         const started = performance.now();
         try {
@@ -476,10 +489,25 @@ function verifyOf(spec: PostgresSpec): "full" | "ca" | "none" {
   return mode === "verify-full" ? "full" : mode === "verify-ca" ? "ca" : "none";
 }
 
-/** CancelRequest on a fresh connection: the server interrupts the session's running statement (57014). */
-function sendCancel(endpoint: Endpoint, session: Session): void {
+/** A backend's cancel key (BackendKeyData), once the session has authenticated. */
+interface BackendKey {
+  processID: number;
+  secretKey: number;
+}
+
+function backendKey(session: Session): BackendKey | undefined {
   const { processID, secretKey } = session.client as unknown as { processID: number | null; secretKey: number | null };
-  if (processID === null || secretKey === null) return;
+  return processID === null || secretKey === null ? undefined : { processID, secretKey };
+}
+
+/**
+ * CancelRequest on a fresh connection: the server interrupts the backend's
+ * running statement (57014). Resolves once the request is sent and the server
+ * closed the connection (or after CANCEL_SEND_MS, or on an error).
+ */
+function sendCancel(endpoint: Endpoint, key: BackendKey | Session): Promise<void> {
+  const { processID, secretKey } = "client" in key ? (backendKey(key) ?? { processID: null, secretKey: null }) : key;
+  if (processID === null || secretKey === null) return Promise.resolve();
   const socket = endpoint.connector
     ? (require("node:tls") as typeof import("node:tls")).connect({ host: endpoint.address!.address, port: endpoint.port, ...endpoint.connector })
     : endpoint.socketPath
@@ -487,7 +515,7 @@ function sendCancel(endpoint: Endpoint, session: Session): void {
       : net.connect({ host: endpoint.address!.address, port: endpoint.port });
   socket.on("error", () => undefined);
   socket.unref();
-  socket.setTimeout(5_000, () => socket.destroy());
+  socket.setTimeout(CANCEL_SEND_MS, () => socket.destroy());
   socket.once(endpoint.connector ? "secureConnect" : "connect", () => {
     const message = Buffer.alloc(16);
     message.writeInt32BE(16, 0);
@@ -496,6 +524,7 @@ function sendCancel(endpoint: Endpoint, session: Session): void {
     message.writeInt32BE(secretKey, 12);
     socket.end(message);
   });
+  return new Promise((resolve) => socket.once("close", () => resolve()));
 }
 
 /** Terminate politely, but never wait long for it. */

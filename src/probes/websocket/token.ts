@@ -162,14 +162,13 @@ async function runTokenCommand(command: string, deadline: InnerDeadline): Promis
       settle(() => resolve(token));
     });
     const stopWatching = watchAbort(deadline.signal, () => {
+      const waited = formatMs(performance.now() - startedAt);
+      const stop = () =>
+        settle(() => reject(deadline.expired ? failure(WS.TOKEN_COMMAND_TIMEOUT, { shown, waited, limit: deadline.label }) : deadline.signal.reason));
       killGroup();
-      settle(() =>
-        reject(
-          deadline.expired
-            ? failure(WS.TOKEN_COMMAND_TIMEOUT, { shown, waited: formatMs(performance.now() - startedAt), limit: deadline.label })
-            : deadline.signal.reason,
-        ),
-      );
+      // The check ends once the command is gone (a Ctrl-C must not leave it behind as an orphan); SIGKILL makes that immediate.
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) stop();
+      else child.once("exit", stop);
     });
   });
 }

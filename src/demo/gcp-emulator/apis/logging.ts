@@ -3,8 +3,9 @@
 // and tests append. As the real service does, an entry becomes visible only
 // after its ingestion delay (set per entry by the writer), and filters use
 // the Logging query language — here the subset infra-check sends: terms
-// joined by AND, each `path="value"`, `path=value`, `path:*` (present) or
-// `timestamp>="RFC 3339"`. Anything else is INVALID_ARGUMENT, so a filter
+// joined by AND, each `path="value"`, `path=value`, `path:*` (present),
+// `path:"text"` (has), `severity>=LEVEL`, `timestamp>="RFC 3339"`, or a
+// parenthesised `(… OR …)` group of them. Anything else is INVALID_ARGUMENT, so a filter
 // the emulator cannot read fails loudly instead of matching everything.
 import { defineEmulatedApi, type RpcAnswer, type StartedApi } from "../api.js";
 
@@ -73,34 +74,82 @@ function valueAt(entry: unknown, path: string): unknown {
   return current;
 }
 
+const SEVERITIES = ["DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"];
+const PATH = String.raw`[A-Za-z_][\w.]*(?:\."[^"]*")*`;
+
+/** `a AND b AND (c OR d)` → its top-level parts split on `word` (outside quotes and parentheses). */
+function splitTopLevel(text: string, word: "AND" | "OR"): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let from = 0;
+  const separator = ` ${word} `;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === "\\" && quoted) i++;
+    else if (char === '"') quoted = !quoted;
+    else if (!quoted && char === "(") depth++;
+    else if (!quoted && char === ")") depth--;
+    else if (!quoted && depth === 0 && text.startsWith(separator, i)) {
+      parts.push(text.slice(from, i));
+      from = i + separator.length;
+      i = from - 1;
+    }
+  }
+  parts.push(text.slice(from));
+  return parts.map((part) => part.trim());
+}
+
+function parseTerm(raw: string): Term | string {
+  const term = raw.trim();
+  const group = /^\((.*)\)$/s.exec(term);
+  if (group) {
+    const alternatives = splitTopLevel(group[1], "OR").map(parseTerm);
+    const unreadable = alternatives.find((alternative) => typeof alternative === "string");
+    if (unreadable !== undefined) return unreadable;
+    return (entry) => (alternatives as Term[]).some((alternative) => alternative(entry));
+  }
+  const present = new RegExp(`^(${PATH}):\\*$`).exec(term);
+  if (present) return (entry) => valueAt(entry, present[1]) !== undefined;
+  // `path:"text"`: the Logging language's "has" — a substring of the field's text, case-insensitive.
+  const has = new RegExp(`^(${PATH}):"((?:[^"\\\\]|\\\\.)*)"$`).exec(term);
+  if (has) {
+    const wanted = has[2].replace(/\\(.)/g, "$1").toLowerCase();
+    return (entry) => {
+      const value = valueAt(entry, has[1]);
+      return value !== undefined && value !== null && String(value).toLowerCase().includes(wanted);
+    };
+  }
+  const severity = /^severity\s*>=\s*"?([A-Z]+)"?$/.exec(term);
+  if (severity && SEVERITIES.includes(severity[1])) {
+    const floor = SEVERITIES.indexOf(severity[1]);
+    return (entry) => SEVERITIES.indexOf(entry.severity ?? "DEFAULT") >= floor;
+  }
+  const equals = new RegExp(`^(${PATH})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))$`).exec(term);
+  if (equals) {
+    const expected = equals[2] !== undefined ? equals[2].replace(/\\(.)/g, "$1") : equals[3];
+    return (entry) => {
+      const value = valueAt(entry, equals[1]);
+      return value !== undefined && value !== null && String(value) === expected;
+    };
+  }
+  const since = /^timestamp\s*>=\s*"([^"]+)"$/.exec(term);
+  if (since && !Number.isNaN(Date.parse(since[1]))) {
+    const from = Date.parse(since[1]);
+    return (entry) => Date.parse(entry.timestamp) >= from;
+  }
+  return `the emulator cannot read the filter term ${JSON.stringify(term)} (it reads path="value", path:*, path:"text", severity>=LEVEL and timestamp>="…", joined by AND, and (… OR …) groups of them)`;
+}
+
 /** The filter as predicates, or the reason it cannot be read. */
 export function parseFilter(filter: string): Term[] | string {
   const text = filter.trim();
   if (!text) return [];
   const terms: Term[] = [];
-  for (const raw of text.split(/\s+AND\s+/)) {
-    const term = raw.trim().replace(/^\((.*)\)$/, "$1");
-    const present = /^([A-Za-z_][\w.]*(?:\."[^"]*")*):\*$/.exec(term);
-    if (present) {
-      terms.push((entry) => valueAt(entry, present[1]) !== undefined);
-      continue;
-    }
-    const equals = /^([A-Za-z_][\w.]*(?:\."[^"]*")*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))$/.exec(term);
-    if (equals) {
-      const expected = equals[2] !== undefined ? equals[2].replace(/\\(.)/g, "$1") : equals[3];
-      terms.push((entry) => {
-        const value = valueAt(entry, equals[1]);
-        return value !== undefined && value !== null && String(value) === expected;
-      });
-      continue;
-    }
-    const since = /^timestamp\s*>=\s*"([^"]+)"$/.exec(term);
-    if (since && !Number.isNaN(Date.parse(since[1]))) {
-      const from = Date.parse(since[1]);
-      terms.push((entry) => Date.parse(entry.timestamp) >= from);
-      continue;
-    }
-    return `the emulator cannot read the filter term ${JSON.stringify(term)} (it reads path="value", path:* and timestamp>="…", joined by AND)`;
+  for (const raw of splitTopLevel(text, "AND")) {
+    const term = parseTerm(raw);
+    if (typeof term === "string") return term;
+    terms.push(term);
   }
   return terms;
 }
