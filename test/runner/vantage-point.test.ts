@@ -61,7 +61,12 @@ async function postgresInNamespace(namespace: string, password: string): Promise
     port,
     async stop() {
       // runuser does not pass signals on: the postmaster's own pid is in its pid file. A fast shutdown (SIGINT), SIGKILL if it lingers.
-      const postmaster = Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      let postmaster = server.pid!;
+      try {
+        postmaster = Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      } catch {
+        // no pid file: the server already ended
+      }
       const exited = server.exitCode !== null ? Promise.resolve() : new Promise((resolve) => server.once("exit", resolve));
       try {
         process.kill(postmaster, "SIGINT");
