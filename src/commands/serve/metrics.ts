@@ -130,7 +130,8 @@ export function createServeMetrics(monitor: Monitor): ServeMetrics {
   let liveText: { at: number; text: Promise<string> } | undefined;
   const liveExposition = () => {
     const now = performance.now();
-    if (!liveText || now - liveText.at > LIVE_MAX_AGE_MS) liveText = { at: now, text: live.metrics() };
+    // prom-client writes NaN as "Nan" (the event-loop lag gauges before their first sample); the text format spells it NaN.
+    if (!liveText || now - liveText.at > LIVE_MAX_AGE_MS) liveText = { at: now, text: live.metrics().then((text) => text.replace(/ Nan$/gm, " NaN")) };
     return liveText.text;
   };
   return {
