@@ -7,6 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { seedCloudSql, type CloudSqlFixture } from "../../src/demo/cloud-sql/fixtures.js";
 import { startCloudSqlServerProxy, type CloudSqlServerProxy } from "../../src/demo/cloud-sql/server-proxy.js";
 import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { runCli } from "../helpers/cli.js";
 import { runMain } from "../helpers/main-io.js";
 import { ROLES } from "../helpers/postgres-fixtures.js";
 import { PROJECT, REGION, startGcpWorld, type GcpWorld } from "./harness.js";
@@ -65,6 +68,18 @@ describe("postgres through the Cloud SQL connector", () => {
     expect(JSON.stringify(report)).not.toMatch(/emulator\.[A-Za-z0-9_-]{20,}/);
   });
 
+  it("one RSA key pair per process: two connector checks in one run get certificates for the same public key", async () => {
+    const before = world.emulator.state.cloudSqlIssuedCerts().length;
+    const report = await world.run({ first: viaConnector(), second: viaConnector({ auth: "password" }, { user: ROLES.app.name, password: ROLES.app.password }) });
+    expect(report.checks.map((check) => check.status)).toEqual(["pass", "pass"]);
+    const issued = world.emulator.state.cloudSqlIssuedCerts();
+    const keys = new Set(issued.slice(before).map((cert) => cert.publicKey));
+    expect(issued.length - before).toBe(2);
+    expect(keys.size).toBe(1);
+    // And the same as every earlier check of this process: the key outlives a run (serve's cycles reuse it too).
+    expect(new Set(issued.map((cert) => cert.publicKey)).size).toBe(1);
+  });
+
   it("password auth through the connector: the role's own password", async () => {
     const result = await world.check(viaConnector({ auth: "password" }, { user: ROLES.app.name, password: ROLES.app.password }));
     expect(result.status, JSON.stringify(result.failure)).toBe("pass");
@@ -80,6 +95,52 @@ describe("postgres through the Cloud SQL connector", () => {
       expect(result.failure?.hint).toContain("roles/cloudsql.instanceUser");
     } finally {
       world.emulator.state.setCloudSqlIamLogin(db.name, IAM_USER, true);
+    }
+  });
+
+  // Either way the client is already sending its startup (auth phase) when the close arrives.
+  it.each(["close-after-tls", "close-on-startup"] as const)("the server-side proxy closes the tunnel (%s) → pg.CLOUDSQL_TUNNEL_CLOSED with its real causes, not a generic reset", async (fault) => {
+    proxy.setFault(fault);
+    try {
+      const result = await world.check(viaConnector());
+      expect(result.failure).toMatchObject({ class: "auth", diagnosis: "pg.CLOUDSQL_TUNNEL_CLOSED", code: "TUNNEL_CLOSED", phase: "auth" });
+      expect(result.failure?.message).toContain(`the server-side proxy of Cloud SQL instance ${CONNECTION} accepted the connector's TLS tunnel, then closed it`);
+      expect(result.failure?.message).toMatch(/closed it (without a word|with a reset \(ECONNRESET\)), before/);
+      expect(result.failure?.message).toContain(`IAM database login of "${IAM_USER}"`);
+      expect(result.failure?.hint).toContain(`gcloud sql users create ${IAM_USER} --instance ${INSTANCE} --type cloud_iam_service_account`);
+      expect(result.failure?.hint).toContain("roles/cloudsql.instanceUser");
+      expect(result.failure?.hint).toContain("connectorEnforcement REQUIRED");
+      expect(result.failure?.hint).toContain(`gcloud sql operations list --instance ${INSTANCE} --project ${PROJECT}`);
+      expect(result.phasesMs.tls).toBeDefined();
+      expect(result.phasesMs.auth).toBeUndefined();
+    } finally {
+      proxy.setFault(undefined);
+    }
+  });
+
+  it("the proxy closes a password login's tunnel → the same diagnosis, the restart and the certificate first (no IAM advice)", async () => {
+    proxy.setFault("close-on-startup");
+    try {
+      const result = await world.check(viaConnector({ auth: "password" }, { user: ROLES.app.name, password: ROLES.app.password }));
+      expect(result.failure).toMatchObject({ class: "auth", diagnosis: "pg.CLOUDSQL_TUNNEL_CLOSED" });
+      expect(result.failure?.message).toContain(`before PostgreSQL answered the login of "${ROLES.app.name}"`);
+      expect(result.failure?.hint).toMatch(/^The proxy drops a connection it will not let through without saying why: the instance is restarting/);
+      expect(result.failure?.hint).not.toContain("roles/cloudsql.instanceUser");
+    } finally {
+      proxy.setFault(undefined);
+    }
+  });
+
+  it("a raw PostgreSQL that closes the connection keeps the generic diagnosis (the tunnel's is only for the connector)", async () => {
+    const net = await import("node:net");
+    const closing = net.createServer((socket) => socket.once("data", () => socket.destroy()));
+    await new Promise<void>((resolve) => closing.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (closing.address() as { port: number }).port;
+      const result = await world.check({ kind: "postgres", host: "127.0.0.1", port, user: ROLES.app.name, password: ROLES.app.password, database: "app", ssl: { mode: "disable" } });
+      expect(result.failure?.diagnosis).not.toBe("pg.CLOUDSQL_TUNNEL_CLOSED");
+    } finally {
+      await new Promise((resolve) => closing.close(resolve));
     }
   });
 
@@ -154,6 +215,49 @@ describe("postgres and the cloud-sql check it depends on (relations owned by pos
     const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector({ ipType: "PUBLIC" }), dependsOn: ["db-instance"] } });
     expect(report.checks[1].failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_NO_SUCH_ADDRESS", phase: "preflight" });
     expect(world.emulator.calls.slice(before).map((call) => call.method)).toEqual(["Get"]);
+  });
+
+  it("cloudSql.instance names another instance than the cloud-sql check it depends on → config, before the connector is asked anything", async () => {
+    seedCloudSql(world.emulator.state, { project: PROJECT, region: REGION, instance: "other-db", privateIp: proxy.host });
+    const before = world.emulator.calls.length;
+    const report = await world.run({
+      "db-instance": { kind: "cloud-sql", instance: `${PROJECT}:${REGION}:other-db` },
+      db: { ...viaConnector(), dependsOn: ["db-instance"] },
+    });
+    const check = report.checks[1];
+    expect(check.failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_OTHER_INSTANCE", code: "OTHER_INSTANCE", phase: "preflight" });
+    expect(check.failure?.message).toContain(`cloudSql.instance is ${CONNECTION}, but the cloud-sql check "db-instance" it depends on watches ${PROJECT}:${REGION}:other-db (another instance id: ${INSTANCE}, not other-db)`);
+    expect(check.failure?.hint).toContain(`cloudSql.instance: ${PROJECT}:${REGION}:other-db`);
+    expect(world.emulator.calls.slice(before).map((call) => call.method)).toEqual(["Get"]);
+    expect(check.phasesMs.connectorSetup).toBeUndefined();
+  });
+
+  it("the right instance id in another region than the instance's → config (preflight with a cloud-sql check; the connector's own check without)", async () => {
+    const wrong = `${PROJECT}:europe-west1:${INSTANCE}`;
+    const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector({ instance: wrong }), dependsOn: ["db-instance"] } });
+    expect(report.checks[1].failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_OTHER_INSTANCE" });
+    expect(report.checks[1].failure?.message).toContain(`instance ${INSTANCE} is in ${REGION}, not europe-west1`);
+    const alone = await world.check(viaConnector({ instance: wrong }));
+    expect(alone.failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_WRONG_REGION", phase: "connectorSetup" });
+    expect(alone.failure?.hint).toContain(`Use the instance's connection name: ${CONNECTION}`);
+    expect(alone.phasesMs.connect).toBeUndefined();
+  });
+
+  it("with two cloud-sql checks in dependsOn, the one of this instance is the one that counts", async () => {
+    seedCloudSql(world.emulator.state, { project: PROJECT, region: REGION, instance: "replica-db", privateIp: "10.20.0.9" });
+    const report = await world.run({
+      "db-instance": instanceCheck,
+      replica: { kind: "cloud-sql", instance: `${PROJECT}:${REGION}:replica-db` },
+      db: { ...viaConnector(), dependsOn: ["db-instance", "replica"] },
+    });
+    expect(report.checks.map((check) => check.status)).toEqual(["pass", "pass", "pass"]);
+  });
+
+  it("ipType PSC on an instance without Private Service Connect → config from the instance check's metrics", async () => {
+    const report = await world.run({ "db-instance": instanceCheck, db: { ...viaConnector({ ipType: "PSC" }), dependsOn: ["db-instance"] } });
+    expect(report.checks[0].metrics.pscEnabled).toBe(false);
+    expect(report.checks[1].failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_NO_SUCH_ADDRESS", phase: "preflight" });
+    expect(report.checks[1].failure?.message).toContain("has no PSC address");
   });
 
   it("through the connector, after the instance check passed", async () => {
@@ -239,6 +343,71 @@ describe("one-off commands", () => {
     const result = await runMain(["cloud-sql", INSTANCE], { cwd: process.cwd(), env: {} });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("pass --project PROJECT or set GOOGLE_CLOUD_PROJECT");
+  });
+});
+
+// The built CLI, spawned as a user runs it: the one-offs' flags, their help, exit codes and wording.
+describe("one-off commands, the real CLI (bin/infra-check.js)", () => {
+  beforeAll(() => {
+    expect(existsSync(path.resolve(import.meta.dirname, "../../dist/cli.js")), "npm run build first").toBe(true);
+  });
+  const env = () => ({ INFRA_CHECK_GCP_EMULATOR_HOST: world.gcp.emulatorHost });
+
+  it("postgres --cloud-sql P:R:I --ip-type PRIVATE --iam --user U --database D → exit 0, every connector phase", async () => {
+    const result = await runCli(["postgres", "--cloud-sql", CONNECTION, "--ip-type", "PRIVATE", "--iam", "--user", IAM_USER, "--database", "app", "--format", "json"], { env: env() });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const check = JSON.parse(result.stdout).checks[0];
+    expect(check).toMatchObject({ status: "pass", target: `Cloud SQL ${CONNECTION}/app as ${IAM_USER} (connector, PRIVATE IP, IAM login)` });
+    expect(Object.keys(check.phasesMs)).toEqual(["connectorSetup", "connect", "tls", "auth", "query"]);
+  });
+
+  it("a failure says the flags, not the config keys: --ip-type PUBLIC on a private-only instance → exit 1", async () => {
+    const result = await runCli(["postgres", "--cloud-sql", CONNECTION, "--iam", "--user", IAM_USER, "--database", "app", "--format", "json"], { env: env() });
+    expect(result.code).toBe(1);
+    const failure = JSON.parse(result.stdout).checks[0].failure;
+    expect(failure).toMatchObject({ class: "config", diagnosis: "pg.CLOUDSQL_NO_ADDRESS" });
+    expect(failure.message).toContain("--ip-type PUBLIC cannot connect");
+    expect(failure.hint).toContain("Use --ip-type PRIVATE from inside the instance's VPC");
+    expect(failure.hint).not.toContain("cloudSql.");
+  });
+
+  it("the proxy closing the tunnel → exit 1, the table says the proxy closed it and why", async () => {
+    proxy.setFault("close-on-startup");
+    try {
+      const result = await runCli(["postgres", "--cloud-sql", CONNECTION, "--ip-type", "PRIVATE", "--iam", "--user", IAM_USER, "--database", "app"], { env: env() });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("accepted the connector's TLS tunnel, then closed it");
+      expect(result.stdout).toContain("roles/cloudsql.instanceUser");
+    } finally {
+      proxy.setFault(undefined);
+    }
+  });
+
+  it("--user next to a URL that names a user → exit 2, nothing checked", async () => {
+    const result = await runCli(["postgres", "postgres://app@127.0.0.1/app", "--user", "other"], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--user other: the URL names a user too; keep only one");
+  });
+
+  it("cloud-sql P:R:I --expect k=v: a database flag and the tier as drift → exit 1, each mismatch listed", async () => {
+    const ok = await runCli(["cloud-sql", CONNECTION, "--expect", "flags.max_connections=200", "--connector-enforcement", "not_required"], { env: env() });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const drift = await runCli(["cloud-sql", CONNECTION, "--expect", "flags.max_connections=100", "--expect", "tier=db-f1-micro", "--format", "json"], { env: env() });
+    expect(drift.code).toBe(1);
+    const check = JSON.parse(drift.stdout).checks[0];
+    expect(check.failure.class).toBe("drift");
+    const failed = check.assertions.filter((assertion: { ok: boolean }) => !assertion.ok).map((assertion: { metric: string }) => assertion.metric);
+    expect(failed.sort()).toEqual(["flags.max_connections", "tier"]);
+  });
+
+  it("--help teaches both commands: the connector flags, the roles they need, an example of each form", async () => {
+    const postgres = await runCli(["postgres", "--help"]);
+    expect(postgres.code).toBe(0);
+    for (const text of ["--cloud-sql <instance>", "--ip-type <type>", "--iam", "--user <name>", "--database <name>", "roles/cloudsql.client", "roles/cloudsql.instanceUser"]) expect(postgres.stdout).toContain(text);
+    expect(postgres.stdout).toContain("infra-check postgres --cloud-sql acme-staging:us-central1:staging-postgres-db --ip-type PRIVATE --iam --user");
+    const cloudSql = await runCli(["cloud-sql", "--help"]);
+    expect(cloudSql.code).toBe(0);
+    for (const text of ["PROJECT:REGION:INSTANCE", "--expect <assertion>", "--connector-enforcement <mode>", "roles/cloudsql.viewer", "--expect flags.max_connections=200"]) expect(cloudSql.stdout).toContain(text);
   });
 });
 

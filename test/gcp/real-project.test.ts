@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGcpWorld, IMAGE, PROJECT, REGION, SHA, type GcpWorld } from "./harness.js";
 import { runCli } from "../helpers/cli.js";
-import { REVISION_LOGS, redactLogLine, type RevisionLogQuery, type RevisionLogReader } from "../../src/probes/cloud-run/logs.js";
+import { REVISION_LOGS, redactLogLine, type FailedRevisionLogReader, type FailedRevisionLogRequest } from "../../src/probes/cloud-run/logs.js";
 
 let world: GcpWorld;
 beforeAll(async () => {
@@ -263,33 +263,34 @@ describe("7. PERMISSION_DENIED is not always 'grant role X'", () => {
   });
 });
 
-describe("10. why a revision failed: its container's last error lines (through the kind's RevisionLogReader)", () => {
-  it("the lines are read for the failed revision with its filter, redacted, and quoted in the message; a failing reader changes nothing", async () => {
+describe("10. why a revision failed: its container's last error lines (through the kind's FailedRevisionLogReader)", () => {
+  it("the entries are asked for the failed revision with its filter, read from textPayload / jsonPayload.message, redacted, and quoted in the message; a failing reader changes nothing", async () => {
     const failed = world.stack.failRollout({ message: "The user-provided container failed to start.", revisionReason: "HEALTH_CHECK_CONTAINER_ERROR" });
-    const queries: RevisionLogQuery[] = [];
-    const reader: RevisionLogReader = {
-      read: async (query) => {
-        queries.push(query);
-        // Newest first, as entries:list with orderBy timestamp desc returns them.
+    const requests: FailedRevisionLogRequest[] = [];
+    const reader: FailedRevisionLogReader = {
+      listEntries: async (request) => {
+        requests.push(request);
+        // Newest first, as entries:list with orderBy timestamp desc returns them; the shapes a gRPC client returns.
         return [
-          "container failed to start: Error: REDIS_PASSWORD is not set",
-          "connecting to redis://app:hunter2-not-logged@10.0.0.3:6379 with password=hunter2-not-logged",
-          "\u001b[31mstarting server\u001b[0m",
+          { textPayload: "container failed to start: Error: REDIS_PASSWORD is not set", severity: "DEFAULT" },
+          { jsonPayload: { fields: { message: { stringValue: "connecting to redis://app:hunter2-not-logged@10.0.0.3:6379 with password=hunter2-not-logged", kind: "stringValue" } } }, severity: "ERROR" },
+          { textPayload: "\u001b[31mstarting server\u001b[0m" },
         ];
       },
     };
     const result = await world.check({ kind: "cloud-run", service: SERVICE }, { deps: { [REVISION_LOGS]: reader } });
-    expect(queries).toHaveLength(1);
-    expect(queries[0]).toMatchObject({ project: PROJECT, region: REGION, service: SERVICE, revision: failed.split("/").pop(), limit: 3 });
-    expect(queries[0].filter).toContain(`resource.labels.revision_name="${failed.split("/").pop()}"`);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({ project: PROJECT, region: REGION, service: SERVICE, revision: failed.split("/").pop(), pageSize: 5, orderBy: "timestamp desc", resourceNames: [`projects/${PROJECT}`] });
+    expect(requests[0].filter).toContain(`resource.labels.revision_name="${failed.split("/").pop()}"`);
     expect(result.failure?.code).toBe("REVISION_FAILED");
     expect(result.failure?.message).toContain('its container wrote: "\\x1b[31mstarting server\\x1b[0m" … "connecting to redis://app:***@10.0.0.3:6379 with password=***"');
     expect(result.failure?.message).toContain('"container failed to start: Error: REDIS_PASSWORD is not set"');
+    expect(result.failure?.hint).toMatch(/gcloud run services update-traffic \S+ --to-revisions=\S+=100/);
     expect(JSON.stringify(result)).not.toContain("hunter2-not-logged");
     expect(result.metrics.newestRevisionLogs).toHaveLength(3);
     expect(Object.keys(result.phasesMs)).toContain("getLogs");
 
-    const broken: RevisionLogReader = { read: async () => Promise.reject(new Error("PERMISSION_DENIED: logging.logEntries.list")) };
+    const broken: FailedRevisionLogReader = { listEntries: async () => Promise.reject(new Error("PERMISSION_DENIED: logging.logEntries.list")) };
     const without = await world.check({ kind: "cloud-run", service: SERVICE }, { deps: { [REVISION_LOGS]: broken } });
     expect(without.failure?.code).toBe("REVISION_FAILED");
     expect(without.metrics.newestRevisionLogs).toBeUndefined();

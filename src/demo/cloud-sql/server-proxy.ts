@@ -22,8 +22,17 @@ export interface CloudSqlServerProxy {
   port: number;
   /** Connections accepted (TLS done), in order. */
   connections: { user?: string; iamLogin: boolean; refused?: string }[];
+  /**
+   * Close the next tunnels the way the real proxy drops one it will not let
+   * through (an IAM user it does not know, an instance restarting): after TLS,
+   * at once or when the startup message arrives, without an error message.
+   */
+  setFault(fault: CloudSqlProxyFault | undefined): void;
   stop(): Promise<void>;
 }
+
+/** close-after-tls: right after the handshake; close-on-startup: when the client's startup message arrives. */
+export type CloudSqlProxyFault = "close-after-tls" | "close-on-startup";
 
 export interface CloudSqlServerProxyOptions {
   state: GcpEmulatorState;
@@ -63,6 +72,7 @@ export async function startCloudSqlServerProxy(options: CloudSqlServerProxyOptio
   const certificate = await authority.serverCertificate(`${project}:${id}`);
   const sockets = new Set<net.Socket>();
   const connections: CloudSqlServerProxy["connections"] = [];
+  let fault: CloudSqlProxyFault | undefined;
 
   const server = tls.createServer({ key: certificate.key, cert: certificate.cert, ca: authority.cert, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.3" }, (client) => {
     sockets.add(client);
@@ -77,6 +87,11 @@ export async function startCloudSqlServerProxy(options: CloudSqlServerProxyOptio
       client.destroy();
       return;
     }
+    if (fault === "close-after-tls") {
+      entry.refused = "closed after TLS (fault)";
+      client.destroy();
+      return;
+    }
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
@@ -85,6 +100,11 @@ export async function startCloudSqlServerProxy(options: CloudSqlServerProxyOptio
       client.off("data", onData);
       client.pause();
       entry.user = startup.user;
+      if (fault === "close-on-startup" && startup.code !== CANCEL_REQUEST_CODE) {
+        entry.refused = "closed on startup (fault)";
+        client.destroy();
+        return;
+      }
       if (startup.code !== CANCEL_REQUEST_CODE && startup.user && IAM_USER.test(startup.user)) {
         if (!issued.iamLogin || !state.cloudSqlIamLoginAllowed(instance, startup.user)) {
           entry.refused = "IAM login";
@@ -138,6 +158,7 @@ export async function startCloudSqlServerProxy(options: CloudSqlServerProxyOptio
     host,
     port: SERVER_PROXY_PORT,
     connections,
+    setFault: (next) => void (fault = next),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

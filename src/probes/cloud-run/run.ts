@@ -62,6 +62,7 @@ interface RunRevision {
   conditions?: Condition[];
   serviceAccount?: string;
   logUri?: string;
+  createTime?: { seconds?: string | number | null; nanos?: number | null } | null;
 }
 /** The v1 (Knative) Revision, as far as it is read: the digest and the project number. */
 interface RunRevisionV1 {
@@ -168,7 +169,12 @@ export async function runCloudRun(spec: CloudRunSpec, ctx: ProbeContext): Promis
     ctx.metrics.finalFailure = converged && newestFailed;
     if (newestFailed) {
       // Its container's own last error lines (Cloud Logging, when a reader is wired in; best effort, within the budget).
-      const lines = await failedRevisionLines(ctx, { project, region, service: shortName(serviceName), revision: shortName(latestCreated) }, settings);
+      const created = newestRevision?.createTime?.seconds;
+      const lines = await failedRevisionLines(
+        ctx,
+        { project, region, service: shortName(serviceName), revision: shortName(latestCreated), ...(created !== undefined && created !== null ? { createdAtMs: Number(created) * 1000 } : {}) },
+        settings,
+      );
       if (lines?.length) ctx.metrics.newestRevisionLogs = lines;
     }
     const primary = primaryName ? servingRevisions.find((revision) => sameResource(revision.name, primaryName)) : undefined;

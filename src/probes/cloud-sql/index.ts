@@ -11,12 +11,12 @@ import { z } from "zod";
 import { defineCatalogue, explanationOf } from "../../diagnose/catalogue.js";
 import type { Assertion, MetricValue } from "../../diagnose/vocabulary.js";
 import { parseExpectation, satisfies } from "../../evaluate/expectations.js";
-import { EMULATOR_ENV, gcpCheckFields, gcpSettings, PROJECT_VARIABLES } from "../../gcp/resources.js";
-import { ConfigError } from "../../util/errors.js";
+import { gcpCheckFields, gcpSettings } from "../../gcp/resources.js";
 import { preloadApis, withGcp } from "../../gcp/session.js";
 import type { CheckSpec, Measurement, MetricInfo, ProbeDefinition } from "../api.js";
 import { MONITORING } from "../shared/monitoring.js";
 import { CLOUD_SQL, instanceParts } from "./api.js";
+import { cloudSqlOneOff } from "./cli.js";
 import { CLOUD_SQL_CONFIG, cloudSqlInstance, instanceSchema } from "./config.js";
 
 const schema = z.strictObject({
@@ -62,7 +62,13 @@ interface Instance {
     storageAutoResizeLimit?: Wrapped<string | number>;
     edition?: string;
     connectorEnforcement?: string;
-    ipConfiguration?: { ipv4Enabled?: Wrapped<boolean>; privateNetwork?: string; sslMode?: string; requireSsl?: Wrapped<boolean> } | null;
+    ipConfiguration?: {
+      ipv4Enabled?: Wrapped<boolean>;
+      privateNetwork?: string;
+      sslMode?: string;
+      requireSsl?: Wrapped<boolean>;
+      pscConfig?: { pscEnabled?: boolean | null } | null;
+    } | null;
     databaseFlags?: { name?: string; value?: string }[];
   } | null;
 }
@@ -200,6 +206,7 @@ const probe: ProbeDefinition<CloudSqlFields> = {
     privateIp: { ...drift, description: "private IP address" },
     publicIp: { ...drift, description: "public (PRIMARY) IP address" },
     privateNetwork: { ...drift, description: "the VPC network of the private IP" },
+    pscEnabled: { ...drift, description: "Private Service Connect is enabled (what cloudSql.ipType PSC connects through)" },
     sslMode: { ...drift, description: "ALLOW_UNENCRYPTED_AND_ENCRYPTED, ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED" },
     connectorEnforcement: { ...drift, description: "REQUIRED: only the Cloud SQL connectors (and Auth Proxy) may connect" },
     serverCaExpiresInDays: { unit: "days", class: "tls", description: "days until the server CA certificate expires" },
@@ -271,6 +278,7 @@ const probe: ProbeDefinition<CloudSqlFields> = {
       privateIp: addresses.find((address) => address.type === "PRIVATE")?.ipAddress ?? null,
       publicIp: addresses.find((address) => address.type === "PRIMARY")?.ipAddress ?? null,
       privateNetwork: ip.privateNetwork || null,
+      pscEnabled: ip.pscConfig?.pscEnabled === true,
       sslMode: ip.sslMode || (unwrap(ip.requireSsl) ? "ENCRYPTED_ONLY" : null),
       connectorEnforcement: settingsOf.connectorEnforcement || null,
       ...(caExpires !== null ? { serverCaExpiresInDays: Math.floor((caExpires - now) / 86_400) } : {}),
@@ -283,44 +291,7 @@ const probe: ProbeDefinition<CloudSqlFields> = {
     Object.assign(ctx.metrics, metrics);
   },
 
-  oneOff: {
-    command: "cloud-sql",
-    argument: "<instance>",
-    forms: ["PROJECT:REGION:INSTANCE", "INSTANCE --project PROJECT"],
-    description: "Check a Cloud SQL instance once: RUNNABLE and not stopped, disk not full, and configuration (--tier …, --expect flags.max_connections=200)",
-    options: [
-      { flags: "--project <project>", description: `Google Cloud project for a bare instance id (default: ${PROJECT_VARIABLES.map((name) => `$${name}`).join(", else ")})` },
-      { flags: "--emulator-host <host:port>", description: `talk plaintext gRPC to a local API emulator (default: $${EMULATOR_ENV})` },
-      { flags: "--tier <tier>", description: "expected machine tier, e.g. db-custom-2-4096" },
-      { flags: "--database-version <version>", description: "expected version, e.g. POSTGRES_15" },
-      { flags: "--availability-type <type>", description: "expected ZONAL | REGIONAL" },
-      { flags: "--ip-type <type>", description: "expected PRIVATE | PUBLIC | PUBLIC_AND_PRIVATE" },
-    ],
-    examples: [
-      "infra-check cloud-sql acme-staging:us-central1:staging-postgres-db --tier db-custom-2-4096 --ip-type PRIVATE",
-      "infra-check cloud-sql staging-postgres-db --project acme-staging --expect flags.max_connections=200 --expect 'dataDiskSizeGb<=100'",
-    ],
-    toRawCheck(instance, options, env) {
-      const flag = (name: string) => (typeof options[name] === "string" && options[name] !== "" ? (options[name] as string) : undefined);
-      const project = flag("project") ?? (instance.includes(":") ? undefined : PROJECT_VARIABLES.map((name) => env[name]).find(Boolean));
-      if (!instance.includes(":") && !project) {
-        throw new ConfigError(`no Google Cloud project for Cloud SQL instance "${instance}": pass --project PROJECT or set ${PROJECT_VARIABLES.join(" or ")}; or give the connection name PROJECT:REGION:${instance}`);
-      }
-      const expect: Record<string, unknown> = {};
-      if (options.tier) expect.tier = options.tier;
-      if (options.databaseVersion) expect.databaseVersion = String(options.databaseVersion).toUpperCase();
-      if (options.availabilityType) expect.availabilityType = String(options.availabilityType).toUpperCase();
-      if (options.ipType) expect.ipType = String(options.ipType).toUpperCase();
-      const emulatorHost = flag("emulatorHost");
-      return {
-        kind: "cloud-sql",
-        instance,
-        ...(project ? { project } : {}),
-        ...(emulatorHost ? { emulatorHost } : {}),
-        ...(Object.keys(expect).length ? { expect } : {}),
-      };
-    },
-  },
+  oneOff: cloudSqlOneOff,
 };
 
 export default probe;

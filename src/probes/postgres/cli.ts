@@ -10,17 +10,19 @@ import { DEFAULT_QUERY, DEFAULT_SAMPLES, MAX_SAMPLES, parseUrl, SSL_MODES, urlPa
 export const postgresOneOff: OneOffCommand = {
   command: "postgres",
   argument: "[target]",
-  forms: ["postgres://USER@HOST:PORT/DATABASE", "HOST:PORT"],
+  forms: ["postgres://USER@HOST:PORT/DATABASE", "HOST:PORT", "--cloud-sql PROJECT:REGION:INSTANCE --user USER --database DATABASE"],
   description: "Connect to PostgreSQL once — TCP, TLS, authentication, a read-only query — and say which phase fails",
   options: [
+    { flags: "--user <name>", description: "role to log in as (default: the URL's user, else $PGUSER, else the OS user, like psql); with --iam, the identity itself (SA@PROJECT.iam)" },
+    { flags: "--database <name>", description: "database to connect to (default: the URL's path, else $PGDATABASE, else the user name)" },
     { flags: "--password-env <var>", description: "read the password from this environment variable (default: the URL's password, else $PGPASSWORD like psql); never pass it as a flag value" },
     { flags: "--query <sql>", description: `read-only query to sample (default ${DEFAULT_QUERY}); its first value is the \`value\` metric` },
     { flags: "--samples <n>", description: `query round trips for the percentiles (default ${DEFAULT_SAMPLES})` },
     { flags: "--sslmode <mode>", description: "disable | prefer | require | verify-ca | verify-full (default: the URL's sslmode, else $PGSSLMODE, else prefer)" },
     { flags: "--tls-ca <file>", description: "CA bundle (PEM) that signed the server certificate (default: $PGSSLROOTCERT)" },
-    { flags: "--cloud-sql <instance>", description: "connect through the Cloud SQL connector to PROJECT:REGION:INSTANCE instead of a host (the target then names no host: postgres://USER@/DATABASE, or PGUSER/PGDATABASE)" },
-    { flags: "--ip-type <type>", description: "with --cloud-sql: PUBLIC (default) | PRIVATE | PSC" },
-    { flags: "--iam", description: "with --cloud-sql: IAM database login as the identity infra-check runs as (USER is that identity, e.g. SA@PROJECT.iam); no password" },
+    { flags: "--cloud-sql <instance>", description: "connect through the Cloud SQL connector to PROJECT:REGION:INSTANCE instead of a host, as Cloud Run apps do (no target then; --user and --database, or postgres://USER@/DATABASE). Needs roles/cloudsql.client" },
+    { flags: "--ip-type <type>", description: "with --cloud-sql: the instance address to dial: PUBLIC (default) | PRIVATE (from inside its VPC) | PSC" },
+    { flags: "--iam", description: "with --cloud-sql: IAM database login as the identity infra-check runs as (--user is that identity, e.g. SA@PROJECT.iam); no password. Needs roles/cloudsql.instanceUser" },
   ],
   examples: [
     "infra-check postgres postgres://app@10.20.0.5:5432/app --password-env DB_PASSWORD",
@@ -28,11 +30,19 @@ export const postgresOneOff: OneOffCommand = {
     "infra-check postgres postgres://app@10.20.0.5/app --query 'SELECT count(*) FROM pg_stat_activity' --expect 'value<80'",
     "PGUSER=app PGDATABASE=app infra-check postgres db.internal:5432 --password-env DB_PASSWORD",
     "PGHOST=10.20.0.5 PGUSER=app PGDATABASE=app infra-check postgres --samples 20 --format json",
-    "PGUSER=infra-check-probe@acme-staging.iam PGDATABASE=app infra-check postgres --cloud-sql acme-staging:us-central1:staging-postgres-db --ip-type PRIVATE --iam",
+    "infra-check postgres --cloud-sql acme-staging:us-central1:staging-postgres-db --ip-type PRIVATE --iam --user infra-check-probe@acme-staging.iam --database app",
+    "infra-check postgres --cloud-sql acme-staging:us-central1:staging-postgres-db --user app --database app --password-env DB_PASSWORD",
   ],
   toRawCheck(argument, options, env) {
     return oneOffCheck(argument, options, env);
   },
+  // Hints name config keys; a one-off has these flags instead.
+  flagsFor: [
+    [/`?cloudSql\.ipType(?::)?`?/g, "--ip-type"],
+    [/`?cloudSql\.auth: iam`?/g, "--iam"],
+    [/`?\buser:`?/g, "--user"],
+    [/`?\bdatabase:`?/g, "--database"],
+  ],
 };
 
 /** The one-off command's flags and psql's PG* variables → a raw check (URL parts win over the environment, like psql). */
@@ -56,8 +66,15 @@ function oneOffCheck(argument: string | undefined, options: Record<string, unkno
     if (!/^\d{1,5}$/.test(env.PGPORT)) throw new ConfigError(`PGPORT: expected a port number, found "${env.PGPORT}"`);
     raw.port = Number(env.PGPORT);
   }
-  if (!url?.username && !url?.searchParams.get("user")) raw.user = env.PGUSER || userInfo().username;
-  if (!(url && url.pathname.length > 1) && !url?.searchParams.get("dbname") && env.PGDATABASE) raw.database = env.PGDATABASE;
+  const urlUser = Boolean(url?.username || url?.searchParams.get("user"));
+  const urlDatabase = Boolean((url && url.pathname.length > 1) || url?.searchParams.get("dbname"));
+  const user = typeof options.user === "string" ? options.user : undefined;
+  const database = typeof options.database === "string" ? options.database : undefined;
+  if (user !== undefined && urlUser) throw new ConfigError(`--user ${user}: the URL names a user too; keep only one`);
+  if (database !== undefined && urlDatabase) throw new ConfigError(`--database ${database}: the URL names a database too; keep only one`);
+  if (user === "" || database === "") throw new ConfigError(`${user === "" ? "--user" : "--database"}: expected a name, found an empty value`);
+  if (!urlUser) raw.user = user ?? (env.PGUSER || userInfo().username);
+  if (!urlDatabase && (database ?? env.PGDATABASE)) raw.database = database ?? env.PGDATABASE;
 
   const variable = options.passwordEnv as string | undefined;
   if (variable !== undefined) {

@@ -23,11 +23,41 @@ import { failure } from "../../diagnose/catalogue.js";
 import { gcpSettings } from "../../gcp/resources.js";
 import type { ProbeContext } from "../api.js";
 import { CLOUD_SQL_CONNECT } from "../cloud-sql/api.js";
-import { cloudSqlInstance } from "../cloud-sql/config.js";
+import { cloudSqlInstance, CONNECTION_NAME } from "../cloud-sql/config.js";
 import { CLOUD_SQL_PORT, type CloudSqlIpType, type PostgresSpec } from "./config.js";
 import { PG_CLOUD_SQL } from "./diagnose.js";
 
 const generateRsaKeyPair = promisify(generateKeyPair);
+
+interface KeyPair {
+  publicKey: string;
+  privateKey: string;
+}
+let processKeyPair: Promise<KeyPair> | undefined;
+
+/**
+ * The process's one RSA key pair for ephemeral certificates, made on first use
+ * and shared by every connector check of the run (and every cycle of serve),
+ * as the connector libraries keep one per Connector: a 2048-bit key costs
+ * ~50 ms alone and 100+ ms each when a run's checks make theirs at once, time
+ * that would land in every check's connectorSetup. Only the certificate is
+ * per check (it is short-lived and carries the IAM token). A failed
+ * generation is forgotten, so the next check tries again.
+ */
+export function connectorKeyPair(): Promise<KeyPair> {
+  if (!processKeyPair) {
+    const made = generateRsaKeyPair("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
+    processKeyPair = made;
+    made.catch(() => {
+      if (processKeyPair === made) processKeyPair = undefined;
+    });
+  }
+  return processKeyPair;
+}
 /** The scope of a token for IAM database login (what the connectors request; narrower than cloud-platform). */
 const SQL_LOGIN_SCOPE = "https://www.googleapis.com/auth/sqlservice.login";
 
@@ -60,7 +90,7 @@ export interface ConnectorSession {
 
 /**
  * The `connectorSetup` phase: connect settings and the ephemeral certificate
- * (the RSA key pair is made while the settings are on their way).
+ * (the process's RSA key pair, made on first use while the settings are on their way).
  */
 export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Promise<ConnectorSession> {
   const cloudSql = spec.cloudSql!;
@@ -70,17 +100,17 @@ export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Pro
   return ctx.phases.time("connectorSetup", () =>
     withGcp(ctx, settings, async (gcp) => {
       const request = { project: where.project, instance: where.id };
-      const keys = generateRsaKeyPair("rsa", {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: "spki", format: "pem" },
-        privateKeyEncoding: { type: "pkcs8", format: "pem" },
-      });
-      keys.catch(() => undefined);
+      const keys = connectorKeyPair();
       const [connect, pair, token] = await Promise.all([
         gcp.call<ConnectSettings>(CLOUD_SQL_CONNECT, "GetConnectSettings", request, where.resource),
         keys,
         cloudSql.auth === "iam" ? gcp.accessToken([SQL_LOGIN_SCOPE]) : Promise.resolve(undefined),
       ]);
+      // Like the connector libraries: a connection name whose region is not the instance's is a wrong name, not a network problem.
+      // (Only a connection name names the region: a bare id's gcp.region is a default, not a claim about this instance.)
+      if (CONNECTION_NAME.test(cloudSql.instance) && where.region && connect.region && connect.region !== where.region) {
+        throw failure(PG_CLOUD_SQL.CLOUDSQL_WRONG_REGION, { named: where.region, region: connect.region, id: where.id, project: where.project });
+      }
       const addresses = connect.ipAddresses ?? [];
       const wanted = ADDRESS_TYPE[cloudSql.ipType];
       const ip = wanted === "PSC" ? (connect.pscEnabled ? connect.dnsName?.replace(/\.$/, "") : undefined) : addresses.find((entry) => entry.type === wanted)?.ipAddress;
@@ -99,6 +129,8 @@ export async function connectorSetup(spec: PostgresSpec, ctx: ProbeContext): Pro
       const expires = ephemeralCert?.expirationTime?.seconds;
       ctx.metrics.cloudSqlIp = ip;
       if (expires !== undefined && expires !== null) ctx.metrics.ephemeralCertExpiresInMinutes = Math.round((Number(expires) * 1000 - Date.now()) / 60_000);
+      // What the classifier needs to tell a tunnel the server-side proxy closed from any other closed connection.
+      Object.assign(ctx.facts, { cloudSqlInstance: connectionName, cloudSqlId: where.id, cloudSqlProject: where.project, cloudSqlIam: Boolean(token), user: spec.user });
       ctx.details.connector = `${connectionName} via its ${cloudSql.ipType} address ${ip}:${CLOUD_SQL_PORT}${token ? ", IAM database login" : ""}`;
       // Cloud SQL's per-instance server certificates name the instance as "PROJECT:INSTANCE" (no SAN for the IP).
       const expectedName = `${where.project}:${where.id}`;

@@ -236,6 +236,17 @@ interface NoAddressFacts {
   ipType: string;
   has: string;
 }
+/** A tunnel the instance's server-side proxy closed after TLS, before PostgreSQL answered the login. */
+interface TunnelFacts {
+  instance: string;
+  id: string;
+  project: string;
+  iam: boolean;
+  user: string;
+  /** "without a word", "with a reset (ECONNRESET)" */
+  how: string;
+}
+const operations = (f: TunnelFacts) => `gcloud sql operations list --instance ${f.id} --project ${f.project}`;
 export const PG_CLOUD_SQL = defineCatalogue("pg", {
   CLOUDSQL_NO_ADDRESS: {
     class: "config",
@@ -249,6 +260,14 @@ export const PG_CLOUD_SQL = defineCatalogue("pg", {
           ? "The instance has no private IP: use cloudSql.ipType: PUBLIC, or enable private IP on the instance (its VPC network and private services access)."
           : "The instance does not have Private Service Connect enabled: use PUBLIC or PRIVATE.",
   },
+  CLOUDSQL_WRONG_REGION: {
+    class: "config",
+    code: "WRONG_REGION",
+    phase: "connectorSetup",
+    message: (f: { named: string; region: string; id: string }) =>
+      `cloudSql.instance names region ${f.named}, but Cloud SQL instance ${f.id} is in ${f.region}: the connection name is wrong (the connectors refuse a mismatched region)`,
+    hint: (f: { project: string; region: string; id: string }) => `Use the instance's connection name: ${f.project}:${f.region}:${f.id} (gcloud sql instances describe ${f.id} --project ${f.project} --format 'value(connectionName)').`,
+  },
   CLOUDSQL_IAM_LOGIN_DENIED: {
     class: "auth",
     code: (f: { sqlstate: string }) => f.sqlstate,
@@ -257,6 +276,21 @@ export const PG_CLOUD_SQL = defineCatalogue("pg", {
       `The identity's token was not accepted for database user "${f.user}": it needs cloudsql.instances.login (roles/cloudsql.instanceUser), ` +
       `"${f.user}" must exist as an IAM database user (gcloud sql users create ${f.user} --instance INSTANCE --type cloud_iam_service_account, or cloud_iam_user for a person), ` +
       "the instance needs the flag cloudsql.iam_authentication=on, and user: must be the identity itself (a service account without .gserviceaccount.com).",
+  },
+  CLOUDSQL_TUNNEL_CLOSED: {
+    class: "auth",
+    code: "TUNNEL_CLOSED",
+    message: (f: TunnelFacts) =>
+      `the server-side proxy of Cloud SQL instance ${f.instance} accepted the connector's TLS tunnel, then closed it ${f.how}, before PostgreSQL answered the ${f.iam ? "IAM database login" : "login"} of "${f.user}"`,
+    hint: (f: TunnelFacts) => {
+      const restarting = `the instance is restarting, in maintenance or failing over (${operations(f)}; a cloud-sql check in dependsOn says so before this one)`;
+      const certificate = "it refused this client's ephemeral certificate (the instance enforces its connectors — connectorEnforcement REQUIRED — and the certificate is for another instance, expired, or the runner's clock is off)";
+      return f.iam
+        ? `The proxy drops a login it will not let through without saying why. With IAM database login, most often: "${f.user}" is not an IAM database user of the instance (gcloud sql users list --instance ${f.id} --project ${f.project}; ` +
+            `create it: gcloud sql users create ${f.user} --instance ${f.id} --type cloud_iam_service_account, or cloud_iam_user for a person), the identity lacks cloudsql.instances.login (roles/cloudsql.instanceUser), ` +
+            `or the instance's flag cloudsql.iam_authentication is off. Otherwise ${restarting}, or ${certificate}.`
+        : `The proxy drops a connection it will not let through without saying why: ${restarting}; or ${certificate}.`;
+    },
   },
 });
 
@@ -331,6 +365,9 @@ const postgresRule: ErrorRule = (error: unknown, ctx: ClassifyContext) => {
   const message = typeof err.message === "string" ? err.message : "";
   const budget = formatMs(ctx.budgetMs);
 
+  const tunnel = cloudSqlTunnelClosed(err, message, ctx);
+  if (tunnel) return tunnel;
+
   if (/client password must be a (non-empty )?string|Password must be a string/i.test(message)) {
     return diagnosisOf(PG.NO_PASSWORD, { method: "SCRAM-SHA-256", configured: /non-empty/.test(message) ? "an empty one" : "none" });
   }
@@ -346,6 +383,27 @@ const postgresRule: ErrorRule = (error: unknown, ctx: ClassifyContext) => {
   }
   return undefined;
 };
+
+/**
+ * Through the connector, a connection closed (or reset) after the TLS tunnel
+ * was up and before the session was ready: the server-side proxy's refusal,
+ * not a generic reset — it says nothing, so the hint lists its real causes.
+ */
+function cloudSqlTunnelClosed(err: NodeJS.ErrnoException, message: string, ctx: ClassifyContext): ClassifiedError | undefined {
+  const facts = ctx.facts ?? {};
+  if (typeof facts.cloudSqlInstance !== "string" || !ctx.completedPhases.includes("tls") || ctx.completedPhases.includes("auth") || ctx.phase === "query") return undefined;
+  const closed = /Connection terminated unexpectedly/i.test(message);
+  const reset = err.code === "ECONNRESET" || err.code === "EPIPE";
+  if (!closed && !reset) return undefined;
+  return diagnosisOf(PG_CLOUD_SQL.CLOUDSQL_TUNNEL_CLOSED, {
+    instance: facts.cloudSqlInstance,
+    id: String(facts.cloudSqlId ?? facts.cloudSqlInstance),
+    project: String(facts.cloudSqlProject ?? "PROJECT"),
+    iam: facts.cloudSqlIam === true,
+    user: String(facts.user ?? "the user"),
+    how: reset ? `with a reset (${err.code})` : "without a word",
+  }, { phase: "auth" });
+}
 
 /** A backend message: a type byte the server sends first (auth, error, notice, parameter status) and a sane length. */
 function speaksPostgres(firstBytes: string): boolean {

@@ -59,7 +59,14 @@ const postgresProbe: ProbeDefinition<PostgresFields> = {
     // The sampling worker starts on its own thread while the checks connect (src/net/sampler.ts).
     void (await import("../../net/sampler.js")).startSampler();
     if (!specs.some((spec) => spec.cloudSql)) return;
-    const [{ preloadApis }, { CLOUD_SQL_CONNECT }, { MONITORING }] = await Promise.all([import("../../gcp/session.js"), import("../cloud-sql/api.js"), import("../shared/monitoring.js")]);
+    const [{ preloadApis }, { CLOUD_SQL_CONNECT }, { MONITORING }, { connectorKeyPair }] = await Promise.all([
+      import("../../gcp/session.js"),
+      import("../cloud-sql/api.js"),
+      import("../shared/monitoring.js"),
+      import("./cloud-sql.js"),
+    ]);
+    // The process's connector key pair is made on a libuv thread meanwhile, before any check's clock starts (not awaited: a check waits for it if it must).
+    void connectorKeyPair();
     await preloadApis([CLOUD_SQL_CONNECT, MONITORING]);
   },
   // Slow or timed out: the Cloud SQL instance's own metrics, when the check reaches one (cloudSql:) or depends on one.

@@ -15,6 +15,8 @@ export interface IssuedCert {
   instance: string;
   /** The request carried an OAuth2 access token: the certificate vouches for an IAM database login. */
   iamLogin: boolean;
+  /** The PEM public key the certificate was signed for (one key pair per process: the same on every request of a run). */
+  publicKey: string;
 }
 
 export interface CloudSqlControls {
@@ -22,6 +24,8 @@ export interface CloudSqlControls {
   cloudSqlCa(): Promise<CloudSqlCa>;
   /** What an ephemeral client certificate was issued for, by serial (upper-case hex). */
   cloudSqlIssuedCert(serial: string): IssuedCert | undefined;
+  /** Every ephemeral certificate issued, in order. */
+  cloudSqlIssuedCerts(): IssuedCert[];
   /** Deny (or allow again) IAM database login of `user` on an instance: the user lacks cloudsql.instances.login (or is no IAM user of it). */
   setCloudSqlIamLogin(instance: string, user: string, allowed: boolean): void;
   cloudSqlIamLoginAllowed(instance: string, user: string): boolean;
@@ -63,6 +67,7 @@ export const CLOUD_SQL = defineEmulatedApi<CloudSqlControls>({
         cloudSqlCa,
         // Serials compare as numbers: a peer certificate shows them padded to whole bytes.
         cloudSqlIssuedCert: (serial) => issued.get(serial.toUpperCase().replace(/^0+/, "")),
+        cloudSqlIssuedCerts: () => [...issued.values()],
         setCloudSqlIamLogin: (name, user, allowed) => void (allowed ? deniedLogins.delete(`${name}\n${user}`) : deniedLogins.add(`${name}\n${user}`)),
         cloudSqlIamLoginAllowed: (name, user) => !deniedLogins.has(`${name}\n${user}`),
       },
@@ -107,7 +112,7 @@ export const CLOUD_SQL = defineEmulatedApi<CloudSqlControls>({
               if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(publicKey)) return tools.errorFor("INVALID_ARGUMENT", "Invalid request: public_key is not a PEM public key.");
               const authority = await cloudSqlCa();
               const signed = await authority.signClient(publicKey, "cloud-sql-ephemeral");
-              issued.set(signed.serial.replace(/^0+/, ""), { instance: name, iamLogin: Boolean(request.accessToken) });
+              issued.set(signed.serial.replace(/^0+/, ""), { instance: name, iamLogin: Boolean(request.accessToken), publicKey });
               return {
                 ok: {
                   ephemeralCert: { kind: "sql#sslCert", certSerialNumber: signed.serial, cert: signed.cert, commonName: "cloud-sql-ephemeral", expirationTime: timestamp(signed.expiresAt), instance: found.name },
