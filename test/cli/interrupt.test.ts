@@ -16,6 +16,7 @@ import { startCli, type RunningCli } from "../helpers/cli.js";
 import { httpServer, silentServer, type Stoppable } from "../helpers/net.js";
 import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
 import { ROLES } from "../helpers/postgres-fixtures.js";
+import { runInTerminal } from "../helpers/terminal.js";
 
 let dir: string;
 let silent: Stoppable;
@@ -229,5 +230,36 @@ describe("a postgres check interrupted while its query runs", () => {
     expect(report.checks[0]).toMatchObject({ status: "interrupted", interrupted: { phase: "query", signal: "SIGINT" } });
     expect(report.checks[0].phasesMs.auth).toBeGreaterThan(0);
     expect(result.elapsedMs).toBeLessThan(20_000);
+  });
+});
+
+describe("Ctrl-C typed on a real terminal (tmux)", () => {
+  it("the terminal's SIGINT reaches infra-check, not the token command (its own group): the command is still killed; the status line is erased; the report says where the check was", async () => {
+    const fifo = path.join(dir, "terminal.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const pidRead = once(createReadStream(fifo, { encoding: "utf8" }), "data");
+    await writeFile(
+      path.join(dir, "terminal.yaml"),
+      ["env: tty", "checks:", "  chat:", "    kind: websocket", `    url: ws://127.0.0.1:${silent.port}/ws`, "    timeout: 20s", "    token:", `      command: "sleep 319 & echo $! > ${fifo}; wait"`, ""].join("\n"),
+    );
+    let sleepPid = 0;
+    const run = await runInTerminal(["./terminal.yaml"], {
+      columns: 100,
+      cwd: dir,
+      whileRunning: async (terminal) => {
+        sleepPid = Number(((await pidRead) as [string])[0].trim());
+        await terminal.shows(/… running chat/);
+        await terminal.keys("C-c");
+      },
+    });
+    expect(run.code, run.lines.join("\n")).toBe(130);
+    expect(await gone(sleepPid)).toBe(true);
+    const screen = run.lines.join("\n");
+    expect(screen).toContain("interrupted by SIGINT during token");
+    expect(screen).toContain("INTERRUPTED (SIGINT)");
+    expect(screen).toContain("infra-check: SIGINT: stopping the running checks");
+    // The live status line was erased before the notice: no stale "… running" row is left; nothing needed the terminal to wrap it.
+    expect(run.rows.filter((row) => row.includes("… running"))).toEqual([]);
+    expect(run.rows).toEqual(run.lines);
   });
 });
