@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { seedCloudSql } from "../../src/demo/cloud-sql/fixtures.js";
 import { EMULATOR_ENV } from "../../src/gcp/resources.js";
+import { loadConfigFile } from "../../src/config/load.js";
 import { PROJECT, REGION, startGcpWorld, type GcpWorld } from "../gcp/harness.js";
 import { runMain } from "../helpers/main-io.js";
 import { runCli } from "../helpers/cli.js";
@@ -120,6 +121,9 @@ describe("infra-check init --from-cloud-run", () => {
       vpc: { cloudRunJob: { job: "infra-check-probe", vpcConnector: "staging-connector", vpcEgress: "PRIVATE_RANGES_ONLY", serviceAccount: `backend@${PROJECT}.iam.gserviceaccount.com` } },
     });
     expect(text).toMatch(/# image: .*needed by runner deploy/);
+    // The loader accepts it as a runner config: nothing secret would travel to the job.
+    const loaded = await loadConfigFile(path.join(dir, "config", "staging.yaml"), { env: { ...env, SESSION_REDIS_PASSWORD: "x" } });
+    expect(Object.fromEntries(loaded.checks.filter((check) => check.runner).map((check) => [check.name, check.runner]))).toEqual({ cache: "vpc", db: "vpc" });
     expect(result.stderr).toMatch(/private targets\s+runners\.vpc\s+cache, db run on a Cloud Run Job on the service's connector staging-connector/);
     // /health answered 404, /healthz 200 with the app's own verdict.
     expect(checks.health).toEqual({ kind: "http", url: `${baseUrl}/healthz`, expect: { "json.status": "healthy" } });
@@ -290,7 +294,7 @@ describe("infra-check init --help", () => {
   it.each([["init", "--help"], ["help", "init"]])("%s %s teaches: sources, the kinds' own flags, secrets, the no-overwrite rule, exit codes", async (...args) => {
     const result = await runMain(args, { cwd: process.cwd() });
     expect(result.code).toBe(0);
-    for (const text of ["--from-cloud-run <service>", "--kinds <kinds>", "--health-path", "--ws-path", "--redis-env", "--expect-commit", "--base-url", "--force", "Secrets are never written", "prints the diff", "Exit codes:", "docs/init.md"]) {
+    for (const text of ["--from-cloud-run <service>", "--kinds <kinds>", "--runner <name>", "runner: vpc", "--health-path", "--ws-path", "--redis-env", "--expect-commit", "--base-url", "--force", "Secrets are never written", "prints the diff", "Exit codes:", "docs/init.md"]) {
       expect(result.stdout).toContain(text);
     }
   });
