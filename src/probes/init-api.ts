@@ -59,6 +59,8 @@ export interface ProposedCheck {
   provides?: Record<string, unknown>;
   /** Environment variables the check reads (`${VAR}`): said at the end, since they must be exported. */
   envVars?: string[];
+  /** Its target is reachable only from inside the service's VPC (a private address): init puts it on a runner. */
+  private?: boolean;
 }
 
 /** A row of the mapping table printed at the end. */
