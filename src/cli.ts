@@ -33,6 +33,7 @@ Examples:
   $ infra-check ./prod.yaml --format json > report.json   any file (= --config)
   $ infra-check validate production          check a config without probing
   $ infra-check serve staging                 the same checks as an exporter
+  $ infra-check runner deploy vpc staging     a Cloud Run Job for runner: vpc checks
   $ infra-check http https://api.example.com/health --expect 'json.status=healthy'
   $ infra-check redis redis://10.0.0.3:6379 --password-env REDIS_PASSWORD
 

@@ -27,12 +27,13 @@ export async function validateCommand(envName: string | undefined, flags: { conf
   // On stderr in every format: stdout stays the verdict (and -f json its documented shape).
   if (loaded.warnings.length) io.stderr((io.redactor ?? new Redactor()).text(renderProblems(loaded.warnings, "warning: ")));
   if (json) {
-    io.stdout(JSON.stringify({ ok: true, file: shown, env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks.map((check) => ({ name: check.name, kind: check.kind, timeoutMs: check.timeoutMs, dependsOn: check.dependsOn })), errors: [] }, null, 2) + "\n");
+    io.stdout(JSON.stringify({ ok: true, file: shown, env: loaded.env, deadlineMs: loaded.deadlineMs, checks: loaded.checks.map((check) => ({ name: check.name, kind: check.kind, timeoutMs: check.timeoutMs, dependsOn: check.dependsOn, ...(check.runner ? { runner: check.runner } : {}) })), errors: [] }, null, 2) + "\n");
   } else {
     io.stdout(`${shown}: valid — env ${loaded.env}, ${loaded.checks.length} checks, deadline ${formatMs(loaded.deadlineMs)}\n`);
     for (const check of loaded.checks) {
       const deps = check.dependsOn.length ? ` (after ${check.dependsOn.join(", ")})` : "";
-      io.stdout(`  ${check.name.padEnd(20)} ${check.kind.padEnd(14)} timeout ${formatMs(check.timeoutMs)}${deps}\n`);
+      const where = check.runner ? ` on runner ${check.runner}` : "";
+      io.stdout(`  ${check.name.padEnd(20)} ${check.kind.padEnd(14)} timeout ${formatMs(check.timeoutMs)}${deps}${where}\n`);
     }
   }
   return EXIT.OK;

@@ -12,6 +12,9 @@ import { ConfigError } from "../util/errors.js";
 import type { FailureClass } from "../diagnose/vocabulary.js";
 import type { ChatFault } from "./chat-server.js";
 import type { HealthState } from "./health-server.js";
+import { networkNamespacesAvailable } from "./netns.js";
+
+const canRunAsRoot = networkNamespacesAvailable;
 
 /** What the stack is started with, and the values config/demo.yaml receives. Breaks edit it before start. */
 export interface DemoPlan {
@@ -62,6 +65,8 @@ export interface DemoControls {
   stopCloudSql(): Promise<void>;
   /** What Cloud Monitoring reports for the Cloud SQL instance (see src/demo/cloud-sql/fixtures.ts). */
   reportCloudSqlMetrics(series: { cpu?: number[]; memory?: number[]; backends?: number[] }): Promise<void>;
+  /** Deploy the runner vpc's job into a network of its own (a namespace with loopback only): outside the VPC. */
+  deployRunnerOutsideVpc(): Promise<void>;
 }
 
 export interface BreakExpectation {
@@ -81,6 +86,8 @@ export interface BreakDefinition {
   /** One line: what is broken, in the words of the post-mortem. */
   description: string;
   expect: BreakExpectation;
+  /** Why the break needs root, when it does (it creates a network namespace); without root it is a usage error. */
+  needsRoot?: string;
   plan?(plan: DemoPlan): void;
   apply?(controls: DemoControls): Promise<void> | void;
 }
@@ -88,6 +95,8 @@ export interface BreakDefinition {
 /** The name the `dns` breaks give Redis: `.invalid` never resolves anywhere (RFC 6761). */
 export const UNRESOLVABLE_REDIS_HOST = "redis.demo.invalid";
 export const FLAKY_RESOLVER_REDIS_HOST = "redis.resolver-down.invalid";
+/** Redis's private address in staging.yaml: connected to only from inside a network namespace with no route anywhere. */
+export const PRIVATE_REDIS_ADDRESS = "10.166.204.83";
 
 export const BREAKS: readonly BreakDefinition[] = [
   {
@@ -134,6 +143,20 @@ export const BREAKS: readonly BreakDefinition[] = [
     expect: { check: "cache", class: "not-found", says: "runner deploy", blocks: ["chat"] },
     plan(plan) {
       plan.cacheRunner = "vpc";
+    },
+  },
+  {
+    name: "private-unreachable",
+    incident: 9,
+    description: `The cache check runs on the runner \`vpc\`, but its job is not in the VPC (no connector): no route to Redis's private address ${PRIVATE_REDIS_ADDRESS}`,
+    needsRoot: "it runs the runner's job in a network namespace of its own (ip netns), so the private address is connected to only where no route leads anywhere",
+    expect: { check: "cache", class: "unreachable", says: "private address", blocks: ["chat"] },
+    plan(plan) {
+      plan.cacheRunner = "vpc";
+      plan.redis.configHost = PRIVATE_REDIS_ADDRESS;
+    },
+    async apply(controls) {
+      await controls.deployRunnerOutsideVpc();
     },
   },
   {
@@ -297,6 +320,7 @@ export function findBreaks(names: readonly string[]): BreakDefinition[] {
   for (const name of names) {
     const entry = BREAKS.find((candidate) => candidate.name === name);
     if (!entry) throw new ConfigError(`--break: unknown break "${name}"; breaks: ${BREAK_NAMES.join(", ")} (infra-check demo --list-breaks describes them)`);
+    if (entry.needsRoot && !canRunAsRoot()) throw new ConfigError(`--break ${name} needs root: ${entry.needsRoot}`);
     if (!found.includes(entry)) found.push(entry);
   }
   return found;

@@ -176,6 +176,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       patchInstance: async (fields) => cloud.patchInstance(fields),
       stopCloudSql: async () => database.stop(),
       reportCloudSqlMetrics: async (series) => database.reportMetrics(series),
+      deployRunnerOutsideVpc: async () => {
+        const { createNetworkNamespace } = await import("./netns.js");
+        const namespace = await createNetworkNamespace(`ic-demo-${process.pid}-${randomBytes(2).toString("hex")}`);
+        started.push(namespace);
+        pieces.gcp.state.put({
+          name: `projects/${DEMO_PROJECT}/locations/${DEMO_REGION}/jobs/demo-probe`,
+          labels: { "managed-by": "infra-check" },
+          template: { taskCount: 1, template: { containers: [{ image: `${DEMO_IMAGE.replace(/\/chat\/backend$/, "/tools/infra-check")}:demo`, args: ["runner", "exec"] }], timeout: "20s", maxRetries: 0 } },
+        });
+        pieces.gcp.state.setJobFaults({ vpcNamespace: namespace.name });
+      },
     };
     for (const entry of breaks) await entry.apply?.(controls);
     if (plan.redis.down) {

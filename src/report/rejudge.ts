@@ -5,22 +5,14 @@
 import type { Judgement } from "../evaluate/judge.js";
 import { judge, withRegression } from "../evaluate/judge.js";
 import { judgeRegression, referenceFor, resolveRegression, baselineSummary, type BaselineSource, type RegressionConfig } from "../evaluate/regression.js";
-import type { CheckSpec, Measurement, ProbeDefinition } from "../probes/api.js";
+import type { CheckSpec, ProbeDefinition } from "../probes/api.js";
 import { blockedResult, topologicalOrder } from "../runner/run-checks.js";
 import { Diagnosed } from "../diagnose/catalogue.js";
 import { buildReport } from "./build.js";
 import type { CheckResult, RunReport } from "./schema.js";
 
-/** What a check measured, as its saved result holds it. */
-export function measurementOf(check: CheckResult): Measurement {
-  const error = check.failure?.source === "probe" ? check.failure : undefined;
-  return {
-    phasesMs: check.phasesMs,
-    metrics: check.metrics,
-    ...(check.details ? { details: check.details } : {}),
-    ...(error ? { error: { class: error.class, message: error.message, hint: error.hint, ...(error.code ? { code: error.code } : {}), ...(error.phase ? { phase: error.phase } : {}), ...(error.diagnosis ? { diagnosis: error.diagnosis } : {}) } } : {}),
-  };
-}
+export { measurementOf } from "../evaluate/measurement.js";
+import { measurementOf } from "../evaluate/measurement.js";
 
 export interface RejudgeInput {
   checks: CheckSpec[];

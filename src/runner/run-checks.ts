@@ -12,6 +12,7 @@ import { classify } from "../diagnose/classify.js";
 import type { CheckResult, RunExtras, WaitSummary } from "../report/schema.js";
 import type { CheckSpec, LookupFn, Measurement, ProbeContext, ProbeDefinition, ProbeDeps } from "../probes/api.js";
 import { judge } from "../evaluate/judge.js";
+import { measurementOf } from "../evaluate/measurement.js";
 import { baselineSummary, referenceFor, resolveRegression, type BaselineSource, type CheckBaseline, type RegressionConfig } from "../evaluate/regression.js";
 import { grpcRule } from "../gcp/diagnose.js";
 import { systemLookup } from "../net/resolve.js";
@@ -346,19 +347,34 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
         const result = outcome.get(name) ?? known.get(name) ?? options.previous?.get(name);
         return result !== undefined && (result.status === "fail" || result.status === "blocked");
       });
-      if (blockers.length) outcome.set(spec.name, blockedResult(spec, redactor.text(probe.target(spec)), blockers.map((name) => ({ name }))));
+      const target = redactor.text(probe.target(spec));
+      if (blockers.length) {
+        outcome.set(spec.name, blockedResult(spec, target, blockers.map((name) => ({ name }))));
+        continue;
+      }
+      // A contradiction with a dependency measured here (a Memorystore instance that requires AUTH) fails the check before it ships.
+      const metHere = new Map(spec.dependsOn.flatMap((name) => known.get(name) ?? options.previous?.get(name) ?? []).map((result) => [result.name, result]));
+      const contradiction = probe.relations?.preflight?.(spec, metHere);
+      if (contradiction) {
+        const measurement: Measurement = { phasesMs: {}, metrics: {}, error: { ...new Diagnosed(contradiction).diagnosis, message: redactor.text(contradiction.message) } };
+        const judged = judge({ spec, measurement, probe, dependencies: metHere });
+        outcome.set(spec.name, redactor.deep({ name: spec.name, kind: spec.kind, target, status: judged.status, durationMs: 0, budgetMs: 0, phasesMs: {}, metrics: {}, assertions: judged.assertions, failure: judged.failure, blockedBy: [] }));
+        continue;
+      }
       // Inside the job only the shipped checks exist: a dependency already met here is dropped.
-      else shipped.push({ ...spec, dependsOn: spec.dependsOn.filter((name) => inBatch.has(name)) });
+      shipped.push({ ...spec, dependsOn: spec.dependsOn.filter((name) => inBatch.has(name)) });
     }
     if (!shipped.length) return outcome;
     const runner = input.runners!.get(shipped[0].runner!)!;
+    const metBefore = new Map([...known, ...(options.previous ?? new Map())]);
     await inSlot(async () => {
-      for (const [name, result] of await runRemote(runner, shipped)) outcome.set(name, result);
+      for (const [name, result] of await runRemote(runner, shipped, members, metBefore)) outcome.set(name, result);
     });
     return outcome;
   };
 
-  const runRemote = async (runner: RunnerSpec, shipped: CheckSpec[]): Promise<Map<string, CheckResult>> => {
+  /** `members`: the shipped checks as configured (every dependency); `metBefore`: the results of those outside the batch. */
+  const runRemote = async (runner: RunnerSpec, shipped: CheckSpec[], members: CheckSpec[], metBefore: ReadonlyMap<string, CheckResult>): Promise<Map<string, CheckResult>> => {
     const { runBatch, cancelExecution } = await import("./cloud-run-job/run.js");
     // The execution's own timeout, plus the time to read its results back.
     const { budgetMs, byRunDeadline } = checkBudget(runner.cloudRunJob.timeoutMs + COLLECT_ALLOWANCE_MS, runDeadline - now());
@@ -381,7 +397,10 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     let error: Measurement["error"];
     try {
       if (budgetMs <= 0) throw new BudgetExceeded(0, true);
-      outcome = await runBatch({ runner, env: input.env, checks: shipped, gcp: options.deps?.gcp as GcpConfig | undefined }, ctx, progress, cancel);
+      // Where the Google APIs are travels with the checks (an emulator named only by $INFRA_CHECK_GCP_EMULATOR_HOST included).
+      const { gcpSettings } = await import("../gcp/resources.js");
+      const gcp: GcpConfig = { ...(options.deps?.gcp as GcpConfig | undefined), ...gcpSettings({}, options.deps ?? {}) };
+      outcome = await runBatch({ runner, env: input.env, checks: shipped, gcp }, ctx, progress, cancel);
     } catch (thrown) {
       const classified = classify(
         thrown,
@@ -408,8 +427,27 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       const verdict = outcome?.verdict;
       let result: CheckResult;
       if (verdict?.from === "results" && verdict.results.has(spec.name)) {
-        // Judged inside the job, where it was measured; here it only gains where it ran.
-        result = { ...verdict.results.get(spec.name)!, runner: block };
+        const remote = verdict.results.get(spec.name)!;
+        if (remote.status === "blocked") result = { ...remote, runner: block };
+        else {
+          // Measured inside the job; judged here, once more from its measurement (as a saved report is re-judged),
+          // with what only the lead has: the results of dependencies that ran elsewhere, and the baseline.
+          const configured = members.find((member) => member.name === spec.name) ?? spec;
+          const dependencies = new Map(configured.dependsOn.flatMap((name) => out.get(name) ?? metBefore.get(name) ?? []).map((dependency) => [dependency.name, dependency]));
+          const measurement = measurementOf(remote);
+          const judged = judge({ spec: configured, measurement, probe, dependencies, baseline: baselineFor(configured, input.env, options.baseline) });
+          const summary = !measurement.error && judged.status !== "fail" ? remote.summary : undefined;
+          const { summary: _remoteSummary, baseline: _remoteBaseline, ...rest } = remote;
+          result = {
+            ...rest,
+            status: judged.status,
+            assertions: judged.assertions,
+            failure: judged.failure,
+            ...(judged.baseline ? { baseline: judged.baseline } : {}),
+            ...(summary ? { summary } : {}),
+            runner: block,
+          };
+        }
       } else if (verdict?.from === "exit-code") {
         result = {
           name: spec.name, kind: spec.kind, target, status: "pass", durationMs, budgetMs: roundMs(budgetMs), phasesMs: {}, metrics: {}, assertions: [], failure: null, blockedBy: [],

@@ -134,6 +134,16 @@ describe("runner failures, each classified from the one catalogue", () => {
     }
   }, 30_000);
 
+  it("a cold start longer than the run: timeout, the stage it reached, and the execution cancelled", async () => {
+    emulator.state.setJobFaults({ startDelayMs: 30_000 });
+    const [check] = (await run({ cache: cache() }, { deadline: "3s" })).checks;
+    expect(check.failure).toMatchObject({ class: "timeout", diagnosis: "runner.NOT_DONE_IN_TIME" });
+    expect(check.failure!.message).toContain("did not start within");
+    expect(check.failure!.hint).toContain("Direct VPC egress set-up");
+    expect(emulator.calls.filter((call) => call.method === "CancelExecution" && call.name === check.runner!.execution)).toHaveLength(1);
+    expect(emulator.state.get(check.runner!.execution!)?.cancelledCount).toBe(1);
+  }, 30_000);
+
   it("Cloud Logging's ingestion delay: the lead waits for the line", async () => {
     emulator.state.setJobFaults({ ingestionDelayMs: 1500 });
     const [check] = (await run({ cache: cache() })).checks;
@@ -166,9 +176,8 @@ describe("runner failures, each classified from the one catalogue", () => {
       const report = await run({ cache: { kind: "redis", url: `redis://127.0.0.1:${silent.port}`, timeout: "10s", runner: "vpc" } }, { signal: controller.signal, deadline: "20s" });
       const [check] = report.checks;
       expect(check.status).toBe("fail");
-      const cancels = emulator.calls.filter((call) => call.method === "CancelExecution");
+      const cancels = emulator.calls.filter((call) => call.method === "CancelExecution" && call.name === check.runner!.execution);
       expect(cancels).toHaveLength(1);
-      expect(cancels[0].name).toBe(check.runner!.execution);
       expect(emulator.state.executionRunning(check.runner!.execution!)).toBe(false);
     } finally {
       await silent.stop();
@@ -251,5 +260,50 @@ describe("the CLI", () => {
     const result = await runCli(["--config", file, "--runner", "vcp"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--runner: unknown runner "vcp"; did you mean "vpc"?');
+  }, 30_000);
+});
+
+describe("judged on the lead, with what only the lead has", () => {
+  it("a contradiction with a local dependency fails the remote check before it ships (Memorystore requires AUTH, the check sends none)", async () => {
+    const { seedCloudStack } = await import("../../src/demo/gcp-fixtures.js");
+    const { stackOptions } = await import("../gcp/harness.js");
+    seedCloudStack(emulator.state, stackOptions());
+    const before = emulator.state.executionNames().length;
+    const report = await run({
+      instance: { kind: "memorystore", instance: "staging-redis-f1adc35c" },
+      cache: { kind: "redis", url: "redis://10.166.204.83:6379/0", runner: "vpc", dependsOn: ["instance"] },
+    });
+    const [instance, cache] = report.checks;
+    expect(instance.status).toBe("pass");
+    expect(cache.status).toBe("fail");
+    expect(cache.failure).toMatchObject({ class: "config", phase: "preflight" });
+    expect(cache.failure!.hint).toContain("memorystoreAuth");
+    expect(emulator.state.executionNames()).toHaveLength(before);
+  }, 30_000);
+
+  it("a remote result is judged again here from its measurement: the same verdict and figures", async () => {
+    const [cache] = (await run({ cache: { kind: "redis", url: redis.url, runner: "vpc", expect: { pingP95Ms: "< 10s" } } })).checks;
+    expect(cache.status).toBe("pass");
+    expect(cache.assertions.find((assertion) => assertion.metric === "pingP95Ms")).toMatchObject({ ok: true });
+    expect(cache.summary).toMatch(/PONG/);
+  }, 30_000);
+});
+
+describe("the emulator's long-running operations, to the real client", () => {
+  it("RunJob's operation completes through GetOperation with the execution as its response", async () => {
+    const { loadGax } = await import("../../src/gcp/session.js");
+    const gax = await loadGax();
+    const { v2 } = await import("@google-cloud/run");
+    const client = new v2.JobsClient({ apiEndpoint: emulator.host, port: emulator.port, sslCreds: gax.grpc.credentials.createInsecure(), authClient: new gax.googleAuthLibrary.PassThroughClient(), "grpc.enable_http_proxy": 0 } as never);
+    try {
+      emulator.state.setJobFaults({ command: ["sh", "-c", "exit 0"] });
+      const [operation] = await client.runJob({ name: JOB }, { timeout: 5000 });
+      const [execution] = await operation.promise();
+      expect(execution.name).toMatch(new RegExp(`^${JOB}/executions/`));
+      expect(execution.succeededCount).toBe(1);
+      expect(emulator.calls.some((call) => call.method === "GetOperation" && call.name === operation.name)).toBe(true);
+    } finally {
+      await client.close();
+    }
   }, 30_000);
 });

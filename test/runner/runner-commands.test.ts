@@ -74,6 +74,12 @@ describe("runner deploy / status", () => {
     expect(status.stdout).toContain("no executions yet");
   });
 
+  it("validate says where each check runs", async () => {
+    const result = await runMain(["validate", "staging"], { cwd, env: {} });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/cache +redis +timeout 5\.00 s on runner vpc/);
+  });
+
   it("never changes a job it does not manage", async () => {
     emulator.state.patch(JOB, { labels: { team: "other" } });
     const result = await runMain(["runner", "deploy", "vpc", "staging"], { cwd, env: {} });

@@ -14,12 +14,13 @@ import { MEMORYSTORE } from "./redis.js";
 import { RUN } from "./run.js";
 import { RUN_JOBS } from "./run-jobs.js";
 import { LOGGING } from "./logging.js";
+import { OPERATIONS } from "./operations.js";
 import { SECRET_MANAGER } from "./secret-manager.js";
 import { CLOUD_SQL } from "./sql.js";
 import { VPC_ACCESS } from "./vpc-access.js";
 import type { EmulatedApi } from "../api.js";
 
-export const EMULATED_APIS: readonly EmulatedApi<object, never>[] = [RUN, VPC_ACCESS, MEMORYSTORE, SECRET_MANAGER, ARTIFACT_REGISTRY, CLOUD_SQL, MONITORING, RUN_JOBS, LOGGING];
+export const EMULATED_APIS: readonly EmulatedApi<object, never>[] = [RUN, VPC_ACCESS, MEMORYSTORE, SECRET_MANAGER, ARTIFACT_REGISTRY, CLOUD_SQL, MONITORING, RUN_JOBS, OPERATIONS, LOGGING];
 
 /** Every API's own controls, on `state`. */
 export type ApiControls = MemorystoreControls & SecretManagerControls & RunControls & ArtifactRegistryControls & CloudSqlControls & MonitoringControls & RunJobsControls & LoggingControls;

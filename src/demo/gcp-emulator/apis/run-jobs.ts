@@ -1,5 +1,5 @@
-// Cloud Run Admin API v2: Jobs, Executions and Tasks over gRPC, and the
-// google.longrunning.Operations their long-running RPCs answer with. RunJob
+// Cloud Run Admin API v2: Jobs, Executions and Tasks over gRPC; their
+// long-running RPCs answer with operations apis/operations.ts serves. RunJob
 // executes the job for real: it spawns the job's program (by default the
 // local bin/infra-check.js, as the container's entrypoint) with the
 // container's args and env as the overrides change them, and turns each
@@ -23,6 +23,7 @@ import { createInterface } from "node:readline";
 import { PACKAGE_ROOT } from "../../../package-root.js";
 import { defineEmulatedApi, type EmulatorTools, type Proto3Json, type RpcAnswer, type StartedApi } from "../api.js";
 import { LOG_STORE, LogStore } from "./logging.js";
+import { OPERATION_STORE, OperationStore } from "./operations.js";
 
 const JOB = /^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+$/;
 const EXECUTION = /^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+\/executions\/[^/]+$/;
@@ -92,7 +93,6 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
     ListExecutions: "run.executions.list",
     CancelExecution: "run.executions.cancel",
     ListTasks: "run.tasks.list",
-    GetOperation: "run.operations.get",
   },
   start: (tools): StartedApi<RunJobsControls> => {
     const logs = tools.shared(LOG_STORE, () => new LogStore());
@@ -100,8 +100,8 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
     const processes = new Map<string, ChildProcess>();
     const overridesOf = new Map<string, Record<string, unknown>>();
     const cancelled = new Set<string>();
-    /** Operation name → what GetOperation answers now. */
-    const operations = new Map<string, () => Record<string, unknown>>();
+    /** Operation name → what GetOperation (apis/operations.ts) answers now. */
+    const operations = tools.shared(OPERATION_STORE, () => new OperationStore());
 
     const any = (type: string, message: Record<string, unknown>) => ({ typeUrl: `type.googleapis.com/${V2}.${type}`, value: Buffer.from(tools.encode("run", `${V2}.${type}`, message)) });
     const operation = (location: string, metadata: () => { type: string; message: Record<string, unknown> }, done: () => boolean) => {
@@ -248,11 +248,8 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
       const override = overrides.containerOverrides?.[0];
       const env = new Map((base.env ?? []).map((variable) => [variable.name, variable]));
       for (const variable of override?.env ?? []) env.set(variable.name, { name: variable.name, value: variable.value });
-      const container: ContainerJson = {
-        ...base,
-        args: override && (override.args?.length || override.clearArgs) ? (override.args ?? []) : base.args,
-        env: [...env.values()],
-      };
+      const args = override && (override.args?.length || override.clearArgs) ? (override.args ?? []) : base.args;
+      const container: ContainerJson = { ...base, ...(args ? { args } : {}), env: [...env.values()] };
       const overrideTimeoutMs = overrides.timeout?.seconds !== undefined ? Number(overrides.timeout.seconds) * 1000 + Math.round((overrides.timeout.nanos ?? 0) / 1e6) : undefined;
       const timeoutMs = overrideTimeoutMs || durationMs(template.template?.timeout) || 600_000;
       const id = `${name.split("/").pop()}-${randomBytes(3).toString("hex").slice(0, 5)}`;
@@ -365,16 +362,6 @@ export const RUN_JOBS = defineEmulatedApi<RunJobsControls>({
           handlers: {
             getTask: tools.getter("GetTask", "tasks"),
             listTasks: tools.lister("ListTasks", "tasks", "tasks"),
-          },
-        },
-        {
-          proto: "run",
-          service: "google.longrunning.Operations",
-          handlers: {
-            getOperation: tools.rpc("GetOperation", "name", (name) => {
-              const current = operations.get(name);
-              return current ? { ok: current() } : tools.notFound("GetOperation", name);
-            }),
           },
         },
       ],
