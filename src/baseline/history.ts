@@ -15,6 +15,7 @@ import { z } from "zod";
 import { ConfigError } from "../util/errors.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { RunReport } from "../report/schema.js";
+import { STATUSES } from "../diagnose/vocabulary.js";
 import type { BaselineSource, RegressionConfig } from "../evaluate/regression.js";
 import type { RunBaseline } from "../runner/run-checks.js";
 
@@ -113,7 +114,7 @@ export async function pruneHistory(dir: string, env: string, keep: number): Prom
 const checkShape = z.looseObject({
   name: z.string(),
   kind: z.string(),
-  status: z.enum(["pass", "warn", "fail", "blocked"]),
+  status: z.enum(STATUSES),
   phasesMs: z.record(z.string(), z.number()),
   metrics: z.record(z.string(), z.unknown()),
 });

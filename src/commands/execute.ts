@@ -92,8 +92,9 @@ export async function execute(loaded: LoadedConfig, flags: RunFlags, io: Command
       ...(options.wording ? { wording: options.wording } : {}),
       ...(waitMs === undefined ? {} : { wait: { waitMs, retryAll: Boolean(flags.waitAll), onRetry: (retry) => onRetry(retry), ...options.wait } }),
     }).finally(progress.finish);
-    // With --wait the run's bound is the wait: that is the deadline the report states.
+    // A signal came: the report is partial and says so (exit 128 + N).
     const interruptedBy = interrupt?.received;
+    // With --wait the run's bound is the wait: that is the deadline the report states.
     const report = buildReport({ ...input, deadlineMs: waitMs ?? input.deadlineMs, strict: flags.strict ?? false, ...(interruptedBy ? { interruptedBy } : {}) }, outcome);
     for (const note of redactor.notes()) io.stderr(`note: ${note}\n`);
     io.stdout(await renderLoaded(flags.format, reporter, report, { color: useColor(flags.color, io), verbose: Boolean(flags.verbose), width: terminalWidth(io, "stdout") }, redactor));

@@ -22,6 +22,12 @@ Secrets are never written: a password, token or URL credential becomes the
 app's own Secret Manager reference ({ secret: projects/P/secrets/S }) when it
 has one, else \${VAR} with a comment saying what to export.
 
+Private targets (a Redis or PostgreSQL private IP) get runner: vpc and a
+runners: block — a Cloud Run Job on the service's own connector (or Direct
+VPC) and egress, as its service account; create it once with
+\`infra-check runner deploy vpc\` (docs/runners.md). --runner local keeps
+them here.
+
 An existing file is never overwritten: init prints the diff and exits 1;
 --force writes it. The file starts with the $schema line (editors complete
 and check keys) and passes \`infra-check validate\`.
@@ -50,7 +56,8 @@ export async function addInitOptions(command: Command): Promise<Command> {
     .option("--env <name>", "the environment the file is for (its env: and default file name)", undefined)
     .option("-o, --output <file>", "where to write it (default: config/<env>.yaml; - for stdout)")
     .option("--force", "overwrite an existing file (without it, init shows the diff and changes nothing)")
-    .option("--timeout <duration>", "budget for everything init reads (default 30s)");
+    .option("--timeout <duration>", "budget for everything init reads (default 30s)")
+    .option("--runner <name>", "the runner private targets run on, declared under runners: from the service's network path and service account (default vpc; local: no runner, they run here)");
   for (const { hook } of hooks) for (const option of hook.options ?? []) command.option(option.flags, option.description);
   return command.addHelpText("after", INIT_HELP);
 }

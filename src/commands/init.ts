@@ -24,6 +24,7 @@ import { describeFsError, ensureFolder, writeOutputFile } from "../util/output-f
 import type { LookupFn } from "../net/resolve.js";
 import { initSession } from "./init/context.js";
 import { unifiedDiff } from "./init/diff.js";
+import { mapRunner } from "./init/runners.js";
 import { mappingTable, renderFile } from "./init/render.js";
 import type { CommandIO } from "./io.js";
 
@@ -35,6 +36,8 @@ export interface InitFlags {
   output?: string;
   force?: boolean;
   timeout?: string;
+  /** The runner private targets run on (default vpc; local: here). */
+  runner?: string;
   [option: string]: unknown;
 }
 
@@ -227,6 +230,8 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
         rows.push({ from: `${kind} mapping`, note: `failed: ${session.brief(error)}` });
       }
     }
+    const runner = mapRunner(checks, facts, typeof flags.runner === "string" ? flags.runner : undefined);
+    rows.push(...runner.rows);
     const unclaimed = facts.env.map((fact) => fact.name).filter((name) => !claimed.has(name));
     if (unclaimed.length) rows.push({ from: `env ${unclaimed.join(", ")}`, note: "no kind maps these names (required by the service check only; values not read)" });
     const envVars = [...new Set(checks.flatMap((check) => check.envVars ?? []))];
@@ -244,6 +249,7 @@ export async function buildInit(flags: InitFlags, io: CommandIO, options: InitOp
       deadline: "20s",
       timeout,
       gcp: { project: facts.project, region: facts.region },
+      ...(runner.block ? { runners: runner.block } : {}),
       checks,
     });
     // The last guard: whatever a mapper did, no literal credential of the service reaches the file.

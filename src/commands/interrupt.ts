@@ -29,7 +29,8 @@ export function watchInterrupts(io: Pick<CommandIO, "stderr">, beforeNotice: () 
       received = name;
       const again = name === "SIGINT" ? "Ctrl-C" : name;
       beforeNotice();
-      io.stderr(`\ninfra-check: ${name}: stopping the running checks; the partial report follows (${again} again to quit at once)\n`);
+      // Short enough for an 80-column terminal.
+      io.stderr(`\ninfra-check: ${name}: stopping the running checks (${again} again: quit now)\n`);
       controller.abort(new Interrupted(name));
     };
     process.on(name, listener);

@@ -27,7 +27,7 @@ export interface JudgeInput {
 }
 
 export interface Judgement {
-  status: Exclude<Status, "blocked">;
+  status: Exclude<Status, "blocked" | "interrupted">;
   assertions: Assertion[];
   failure: Failure | null;
   baseline?: BaselineBlock;

@@ -7,6 +7,7 @@
 // The generic command never names a kind: it orders the mappers by `after`,
 // hands each the checks proposed so far, renders, validates and writes.
 import type { GcpSession } from "../gcp/session.js";
+import { isPrivateAddress } from "../net/private-range.js";
 import type { OneOffOption, ProbeContext } from "./api.js";
 
 /** How a deployment gets an env var: a literal, or a secret it references (never its value). */
@@ -59,6 +60,8 @@ export interface ProposedCheck {
   provides?: Record<string, unknown>;
   /** Environment variables the check reads (`${VAR}`): said at the end, since they must be exported. */
   envVars?: string[];
+  /** Its target is reachable only from inside the service's VPC (a private address): init puts it on a runner. */
+  private?: boolean;
 }
 
 /** A row of the mapping table printed at the end. */
@@ -175,11 +178,8 @@ export function credentialValue(fact: EnvFact | undefined, project: string, fall
   };
 }
 
-/** A private (RFC 1918) IPv4 or a unique-local IPv6: reachable only from inside a VPC. */
-export function isPrivateAddress(host: string): boolean {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host);
-  return host.includes(":") && /^f[cd]/i.test(host);
-}
+/** A private address (RFC 1918, unique-local IPv6): reachable only from inside a VPC — the diagnosis's own test. */
+export { isPrivateAddress };
 
 /**
  * Whether the service's traffic to `host` goes through its VPC egress (so a

@@ -114,6 +114,12 @@ describe("appendToHistory", () => {
 });
 
 describe("reading", () => {
+  it("reads an interrupted run's report (status interrupted) like any other", () => {
+    const text = readFileSync(path.resolve(import.meta.dirname, "../fixtures/reports/interrupted.json"), "utf8");
+    const report = parseReport(text, "interrupted.json");
+    expect(report.checks.map((check) => check.status)).toEqual(["pass", "interrupted", "interrupted"]);
+  });
+
   it("skips corrupt and foreign files with a reason, reads the rest, deletes nothing", async () => {
     cpSync(path.join(FIXTURES, "runs"), dir, { recursive: true });
     cpSync(path.join(FIXTURES, "corrupt.json"), path.join(dir, "2025-03-14T10-00-00.000Z_staging_0000000000ff.json"));

@@ -16,6 +16,7 @@ import { startCli, type RunningCli } from "../helpers/cli.js";
 import { httpServer, silentServer, type Stoppable } from "../helpers/net.js";
 import { startPostgres, type PostgresServer } from "../../src/demo/postgres.js";
 import { ROLES } from "../helpers/postgres-fixtures.js";
+import { runInTerminal } from "../helpers/terminal.js";
 
 let dir: string;
 let silent: Stoppable;
@@ -69,6 +70,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether `pid` is gone (or a zombie) within a moment: a killed process whose exit the kernel is still completing. */
+async function gone(pid: number, withinMs = 1_000): Promise<boolean> {
+  for (const until = performance.now() + withinMs; alive(pid) && performance.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 5));
+  return !alive(pid);
+}
+
 describe("a one-off check interrupted while it waits on a silent server", () => {
   it.each([
     ["SIGINT", 130],
@@ -98,18 +105,32 @@ describe("a one-off check interrupted while it waits on a silent server", () => 
 });
 
 describe("a second signal", () => {
-  it("exits at once with its own code, without waiting for the report", async () => {
-    const cli = running(startCli(["redis", `redis://127.0.0.1:${silent.port}`, "-t", "20s", "-v"]));
-    await cli.stderrMatches(/\[redis\] auth…/);
-    // Two different signals (two SIGINTs may be merged into one by the kernel while pending).
-    cli.child.kill("SIGINT");
-    cli.child.kill("SIGTERM");
-    const result = await cli.result;
-    // Node may hand the two pending signals to the process in either order: the one it saw second decides the code.
-    const first = /infra-check: (SIGINT|SIGTERM): stopping/.exec(result.stderr)?.[1];
-    expect(first, result.stderr).toBeDefined();
-    expect(result.code, result.stderr).toBe(first === "SIGINT" ? 143 : 130);
-    expect(result.stdout).not.toContain("INTERRUPTED (");
+  it("exits at once with its own code, without waiting for the clean stop and the report", async () => {
+    // A token command with a child that left its process group (setsid) and holds its pipes: the clean stop
+    // waits for those pipes (up to half a second), which is when the second signal comes.
+    const fifo = path.join(dir, "escaped.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const pidRead = once(createReadStream(fifo, { encoding: "utf8" }), "data");
+    const config = path.join(dir, "escaped.yaml");
+    await writeFile(
+      config,
+      ["env: ci", "checks:", "  chat:", "    kind: websocket", `    url: ws://127.0.0.1:${silent.port}/ws`, "    timeout: 20s", "    token:", `      command: "setsid sleep 318 & echo $! > ${fifo}; wait"`, ""].join("\n"),
+    );
+    const cli = running(startCli([config, "-v"], { cwd: dir }));
+    const [pidText] = (await pidRead) as [string];
+    const escaped = Number(pidText.trim());
+    try {
+      await cli.stderrMatches(/\[chat\] token…/);
+      cli.child.kill("SIGINT");
+      await cli.stderrMatches(/stopping the running checks/);
+      cli.child.kill("SIGTERM");
+      const result = await cli.result;
+      expect(result.code, result.stderr).toBe(143);
+      expect(result.stdout).not.toContain("INTERRUPTED (");
+    } finally {
+      // The escaped child is no longer the CLI's to kill (it left the group): the test started it, the test ends it.
+      if (alive(escaped)) process.kill(escaped, "SIGKILL");
+    }
   });
 });
 
@@ -154,7 +175,8 @@ describe("a config run interrupted by SIGTERM while a token command runs", () =>
     const result = await cli.result;
     expect(result.code, result.stderr).toBe(143);
     // Nothing of the token command is left: neither its shell nor the sleep it started (no orphan re-parented to PID 1).
-    expect([alive(shellPid), alive(sleepPid)]).toEqual([false, false]);
+    // Both were SIGKILLed and their pipes closed before the report; the kernel may still be finishing the exit for a moment.
+    expect([await gone(shellPid), await gone(sleepPid)]).toEqual([true, true]);
     expect(livingProcesses(["sleep", "317"])).toEqual([]);
     expect(result.stdout).toMatch(/✔ PASS\s+api/);
     expect(result.stdout).toContain("interrupted by SIGTERM during token");
@@ -208,5 +230,36 @@ describe("a postgres check interrupted while its query runs", () => {
     expect(report.checks[0]).toMatchObject({ status: "interrupted", interrupted: { phase: "query", signal: "SIGINT" } });
     expect(report.checks[0].phasesMs.auth).toBeGreaterThan(0);
     expect(result.elapsedMs).toBeLessThan(20_000);
+  });
+});
+
+describe("Ctrl-C typed on a real terminal (tmux)", () => {
+  it("the terminal's SIGINT reaches infra-check, not the token command (its own group): the command is still killed; the status line is erased; the report says where the check was", async () => {
+    const fifo = path.join(dir, "terminal.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const pidRead = once(createReadStream(fifo, { encoding: "utf8" }), "data");
+    await writeFile(
+      path.join(dir, "terminal.yaml"),
+      ["env: tty", "checks:", "  chat:", "    kind: websocket", `    url: ws://127.0.0.1:${silent.port}/ws`, "    timeout: 20s", "    token:", `      command: "sleep 319 & echo $! > ${fifo}; wait"`, ""].join("\n"),
+    );
+    let sleepPid = 0;
+    const run = await runInTerminal(["./terminal.yaml"], {
+      columns: 100,
+      cwd: dir,
+      whileRunning: async (terminal) => {
+        sleepPid = Number(((await pidRead) as [string])[0].trim());
+        await terminal.shows(/… running chat/);
+        await terminal.keys("C-c");
+      },
+    });
+    expect(run.code, run.lines.join("\n")).toBe(130);
+    expect(await gone(sleepPid)).toBe(true);
+    const screen = run.lines.join("\n");
+    expect(screen).toContain("interrupted by SIGINT during token");
+    expect(screen).toContain("INTERRUPTED (SIGINT)");
+    expect(screen).toContain("infra-check: SIGINT: stopping the running checks");
+    // The live status line was erased before the notice: no stale "… running" row is left; nothing needed the terminal to wrap it.
+    expect(run.rows.filter((row) => row.includes("… running"))).toEqual([]);
+    expect(run.rows).toEqual(run.lines);
   });
 });

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { seedCloudSql } from "../../src/demo/cloud-sql/fixtures.js";
 import { EMULATOR_ENV } from "../../src/gcp/resources.js";
+import { loadConfigFile } from "../../src/config/load.js";
 import { PROJECT, REGION, startGcpWorld, type GcpWorld } from "../gcp/harness.js";
 import { runMain } from "../helpers/main-io.js";
 import { runCli } from "../helpers/cli.js";
@@ -96,10 +97,14 @@ describe("infra-check init --from-cloud-run", () => {
       url: "redis://10.166.204.83:6379",
       password: { secret: `projects/${PROJECT}/secrets/redis-password-staging` },
       dependsOn: ["connector", "cache-instance"],
+      // A private address: from inside the VPC, on the runner init declares.
+      runner: "vpc",
     });
     // No Memorystore instance at that address: the redis check alone, still behind the connector.
-    // Its URL's literal password is not copied: ${VAR} to export, said in a comment and at the end.
+    // Its URL's literal password is not copied: ${VAR} to export, said in a comment and at the end —
+    // and since a runner receives its checks in plain text, this one stays here (the table says why).
     expect(checks.session).toEqual({ kind: "redis", url: "redis://10.9.9.9:6380/2", password: "${SESSION_REDIS_PASSWORD}", dependsOn: ["connector"] });
+    expect(comments(result.stderr)).toMatch(/private target session: stays here: its password is a \$\{VAR\}.*Secret Manager/);
     expect(comments(text)).toContain("the URL carries a literal password: not copied; export SESSION_REDIS_PASSWORD");
     expect(result.stderr).toMatch(/Export .*SESSION_REDIS_PASSWORD/);
     expect(checks["db-instance"]).toMatchObject({ kind: "cloud-sql", instance: CONNECTION, expect: { tier: "db-custom-2-4096", databaseVersion: "POSTGRES_15" } });
@@ -109,7 +114,17 @@ describe("infra-check init --from-cloud-run", () => {
       url: "postgres://app@10.20.0.5:5432/appdb?sslmode=require",
       password: { secret: `projects/${PROJECT}/secrets/db-password/versions/3` },
       dependsOn: ["connector", "db-instance"],
+      runner: "vpc",
     });
+    // The runner: a Cloud Run Job on the service's own connector and egress, as its service account.
+    expect(config.runners).toEqual({
+      vpc: { cloudRunJob: { job: "infra-check-probe", vpcConnector: "staging-connector", vpcEgress: "PRIVATE_RANGES_ONLY", serviceAccount: `backend@${PROJECT}.iam.gserviceaccount.com` } },
+    });
+    expect(text).toMatch(/# image: .*needed by runner deploy/);
+    // The loader accepts it as a runner config: nothing secret would travel to the job.
+    const loaded = await loadConfigFile(path.join(dir, "config", "staging.yaml"), { env: { ...env, SESSION_REDIS_PASSWORD: "x" } });
+    expect(Object.fromEntries(loaded.checks.filter((check) => check.runner).map((check) => [check.name, check.runner]))).toEqual({ cache: "vpc", db: "vpc" });
+    expect(result.stderr).toMatch(/private targets\s+runners\.vpc\s+cache, db run on a Cloud Run Job on the service's connector staging-connector/);
     // /health answered 404, /healthz 200 with the app's own verdict.
     expect(checks.health).toEqual({ kind: "http", url: `${baseUrl}/healthz`, expect: { "json.status": "healthy" } });
     // The mapping table: what each fact became, and what was not mapped and why.
@@ -171,8 +186,19 @@ describe("infra-check init --from-cloud-run", () => {
       database: "appdb",
       password: { secret: `projects/${PROJECT}/secrets/db-password` },
       dependsOn: ["db-instance"],
+      runner: "vpc",
     });
+    expect(YAML.parse(result.stdout).runners.vpc.cloudRunJob).toMatchObject({ directVpc: { network: "staging-vpc", subnetwork: "staging-subnet" }, vpcEgress: "PRIVATE_RANGES_ONLY" });
     expect(result.stderr).toMatch(/Direct VPC egress: there is no connector to check/);
+  });
+
+  it("--runner local: no runners: block, the private targets run here (and the table says so)", async () => {
+    const result = await init("-o", "-", "--runner", "local");
+    expect(result.code).toBe(0);
+    const config = YAML.parse(result.stdout);
+    expect(config.runners).toBeUndefined();
+    expect(config.checks.cache.runner).toBeUndefined();
+    expect(result.stderr).toMatch(/private targets \(cache, session, db\): --runner local/);
   });
 
   it("a literal password that is also the user's name: the URL loses the password, the user stays", async () => {
@@ -268,7 +294,7 @@ describe("infra-check init --help", () => {
   it.each([["init", "--help"], ["help", "init"]])("%s %s teaches: sources, the kinds' own flags, secrets, the no-overwrite rule, exit codes", async (...args) => {
     const result = await runMain(args, { cwd: process.cwd() });
     expect(result.code).toBe(0);
-    for (const text of ["--from-cloud-run <service>", "--kinds <kinds>", "--health-path", "--ws-path", "--redis-env", "--expect-commit", "--base-url", "--force", "Secrets are never written", "prints the diff", "Exit codes:", "docs/init.md"]) {
+    for (const text of ["--from-cloud-run <service>", "--kinds <kinds>", "--runner <name>", "runner: vpc", "--health-path", "--ws-path", "--redis-env", "--expect-commit", "--base-url", "--force", "Secrets are never written", "prints the diff", "Exit codes:", "docs/init.md"]) {
       expect(result.stdout).toContain(text);
     }
   });

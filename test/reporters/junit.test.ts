@@ -57,6 +57,14 @@ describe("structure", () => {
     expect(xpath(xml, expression)).toBe(expected);
   });
 
+  it("an interrupted run: interrupted checks are <error type=\"interrupted\"> naming the phase, counted in errors", () => {
+    const interrupted = render(loadFixture("interrupted"));
+    expect(xpath(interrupted, "concat(//testsuite/@tests,'/',//testsuite/@failures,'/',//testsuite/@errors,'/',//testsuite/@skipped)")).toBe("3/0/2/0");
+    expect(xpath(interrupted, "string(//testcase[@name='db']/error/@message)")).toBe("interrupted by SIGTERM during query");
+    expect(xpath(interrupted, "string(//testcase[@name='chat']/error/@message)")).toBe("interrupted by SIGTERM before it started");
+    expect(xpath(interrupted, "string(//property[@name='interrupted']/@value)")).toBe("SIGTERM");
+  });
+
   it("the failure body carries the hint, the phase, the code and the phase timings", () => {
     const body = xpath(xml, "string(//testcase[@name='cache']/failure)");
     expect(body).toContain("hint: Set the Redis password");
@@ -101,6 +109,7 @@ describe("valid against the JUnit schema (xmllint --schema)", () => {
   it.each([
     ["mixed fixture", () => render(loadFixture("mixed"))],
     ["healthy fixture", () => render(loadFixture("healthy"))],
+    ["interrupted fixture (<error> testcases)", () => render(loadFixture("interrupted"))],
     ["--strict", () => render({ ...loadFixture("mixed"), strict: true })],
     ["--verbose", () => render(loadFixture("mixed"), true)],
     ["hostile text (control characters, lone surrogates, markup, CDATA terminators)", () => render(hostile())],

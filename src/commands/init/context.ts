@@ -90,8 +90,8 @@ export function initSession(options: { budgetMs: number; gcp: GcpConfig; env: No
         }
         return { status: response.status, body: body.slice(0, MAX_BODY_BYTES) };
       } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause;
-        return { error: cause?.code ?? ((error as Error).name === "TimeoutError" ? "no answer in time" : (error as Error).message) };
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        return { error: cause?.code ?? cause?.message ?? ((error as Error).name === "TimeoutError" ? "no answer in time" : (error as Error).message) };
       }
     },
     async close() {

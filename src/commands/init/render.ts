@@ -5,6 +5,7 @@
 // one line, as people write them.
 import YAML from "yaml";
 import type { MappingRow, ProposedCheck } from "../../probes/init-api.js";
+import type { RunnerBlock } from "./runners.js";
 
 export interface FileParts {
   schemaPath: string;
@@ -15,6 +16,8 @@ export interface FileParts {
   timeout: string;
   gcp?: { project: string; region: string };
   checks: ProposedCheck[];
+  /** `runners:` (src/commands/init/runners.ts), before the checks that name it. */
+  runners?: RunnerBlock;
   /** Raw check blocks (starter snippets): name → YAML of the fields, already indented. */
   starters?: { name: string; kind: string; yaml: string }[];
 }
@@ -87,6 +90,15 @@ export function renderFile(parts: FileParts): string {
   text += `defaults:\n${comment("Every check's own budget unless it sets timeout: (the team's numbers: local 1s, staging 3s, production 5s).", "  ")}  timeout: ${parts.timeout}\n\n`;
   if (parts.gcp) {
     text += `gcp:\n  project: ${scalar(parts.gcp.project)}\n  region: ${scalar(parts.gcp.region)}\n\n`;
+  }
+  if (parts.runners) {
+    text += comment(parts.runners.comment, "");
+    text += `runners:\n  ${parts.runners.name}:\n    cloudRunJob:\n`;
+    for (const [key, value] of Object.entries(parts.runners.cloudRunJob)) {
+      text += field(key, value, "      ");
+      if (key === "job") text += "      # image: REGION-docker.pkg.dev/PROJECT/REPO/infra-check:VERSION   (needed by runner deploy; pin by digest)\n";
+    }
+    text += "\n";
   }
   text += "checks:\n";
   const blocks = [...parts.checks.map(renderCheck), ...(parts.starters ?? []).map(renderStarter)];

@@ -7,12 +7,12 @@
 import * as client from "prom-client";
 import { CHECK_FAMILIES, checkSamples, registerGauges, seconds } from "../../reporters/prometheus.js";
 import type { CheckResult } from "../../report/schema.js";
+import { STATUSES } from "../../diagnose/vocabulary.js";
 import type { CheckState, Monitor } from "./monitor.js";
 
 type PromClient = typeof client;
 
 const CHECK = ["env", "check", "kind"] as const;
-const STATUSES = ["pass", "warn", "fail", "blocked"] as const;
 /** How old the process metrics in a scrape may be. */
 const LIVE_MAX_AGE_MS = 1000;
 /** Seconds: from a loopback ping to a check that spends a 30 s budget. */
@@ -130,7 +130,8 @@ export function createServeMetrics(monitor: Monitor): ServeMetrics {
   let liveText: { at: number; text: Promise<string> } | undefined;
   const liveExposition = () => {
     const now = performance.now();
-    if (!liveText || now - liveText.at > LIVE_MAX_AGE_MS) liveText = { at: now, text: live.metrics() };
+    // prom-client writes NaN as "Nan" (the event-loop lag gauges before their first sample); the text format spells it NaN.
+    if (!liveText || now - liveText.at > LIVE_MAX_AGE_MS) liveText = { at: now, text: live.metrics().then((text) => text.replace(/ Nan$/gm, " NaN")) };
     return liveText.text;
   };
   return {

@@ -170,16 +170,17 @@ const init: KindInit = {
       const viaVpc = Boolean(target.host) && (throughVpc(target.host!, facts) || Boolean(instanceCheck && facts.network.connector));
       const dependsOn = [...(connector && viaVpc ? [connector.name] : []), ...(instanceCheck ? [instanceCheck.name] : [])];
       if (dependsOn.length) fields.dependsOn = dependsOn;
+      const privateTarget = Boolean(target.host && isPrivateAddress(target.host)) || (fields.cloudSql as { ipType?: string } | undefined)?.ipType === "PRIVATE";
       checks.push({
         name,
         kind: "postgres",
+        private: privateTarget,
         comment: `The app's database (${names.join(", ")}): connect, auth and query phases, query percentiles, in a read-only session.`,
         fields,
         keyComments,
         envVars,
       });
-      const privateTarget = (target.host && isPrivateAddress(target.host)) || (fields.cloudSql as { ipType?: string } | undefined)?.ipType === "PRIVATE";
-      rows.push({ from: `env ${names.join(", ")}`, to: name, note: `${how}${privateTarget ? "; a private address: run the check from inside the VPC" : ""}` });
+      rows.push({ from: `env ${names.join(", ")}`, to: name, note: how });
     }
     // A mounted instance no variable leads to: the instance is checked, the database is not.
     const reached = new Set(checks.flatMap((check) => (check.fields.dependsOn as string[] | undefined) ?? []));

@@ -152,10 +152,10 @@ const init: KindInit = {
         fields,
         keyComments,
         envVars,
+        private: isPrivateAddress(parsed.host),
         provides: { redisHost: parsed.host },
       });
-      const privateNote = isPrivateAddress(parsed.host) ? "; a private address: run the checks from inside the VPC" : "";
-      rows.push({ from: `env ${names.join(", ")}`, to: matched ? `${matched.check.name} + ${name}` : name, note: `${listNote ?? `Memorystore ${matched?.instance}`}${privateNote}` });
+      rows.push({ from: `env ${names.join(", ")}`, to: matched ? `${matched.check.name} + ${name}` : name, note: listNote ?? `Memorystore ${matched?.instance}` });
     }
     if (!rows.length) rows.push({ from: "Redis", note: `no env var matches ${patterns.join(", ")} (--redis-env sets the patterns)` });
     return { checks, rows, claimed };

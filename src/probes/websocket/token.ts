@@ -15,6 +15,8 @@ import { cut } from "../../util/excerpt.js";
 export const DEFAULT_JWT_TTL = "5m";
 const COMMAND_OUTPUT_LIMIT_BYTES = 64 * 1024;
 const STDERR_EXCERPT_CHARS = 200;
+/** How long a stopped run waits for a killed token command's processes to be gone. */
+const GROUP_EXIT_WAIT_MS = 500;
 
 export const tokenSchema = z
   .strictObject({
@@ -166,9 +168,16 @@ async function runTokenCommand(command: string, deadline: InnerDeadline): Promis
       const stop = () =>
         settle(() => reject(deadline.expired ? failure(WS.TOKEN_COMMAND_TIMEOUT, { shown, waited, limit: deadline.label }) : deadline.signal.reason));
       killGroup();
-      // The check ends once the command is gone (a Ctrl-C must not leave it behind as an orphan); SIGKILL makes that immediate.
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) stop();
-      else child.once("exit", stop);
+      // The check ends once the command is gone (a Ctrl-C must not leave it behind as an orphan); SIGKILL makes that
+      // immediate. At its deadline, once its shell has exited; when the run is stopped, once its pipes closed — every
+      // process of the group has died (bounded: a child that left the group may hold them).
+      if (child.pid === undefined || (deadline.expired && (child.exitCode !== null || child.signalCode !== null))) return stop();
+      if (deadline.expired) return void child.once("exit", stop);
+      const timer = setTimeout(stop, GROUP_EXIT_WAIT_MS);
+      child.once("close", () => {
+        clearTimeout(timer);
+        stop();
+      });
     });
   });
 }
