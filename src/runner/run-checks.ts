@@ -340,6 +340,11 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     const external = [...new Set(members.flatMap((spec) => spec.dependsOn).filter((name) => !inBatch.has(name)))];
     const known = new Map((await Promise.all(external.map((name) => results.get(name)!))).map((result) => [result.name, result]));
     const outcome = new Map<string, CheckResult>();
+    // Stopped before the batch shipped: none of it started.
+    if (options.signal?.aborted) {
+      for (const spec of members) outcome.set(spec.name, interruptedResult(spec, redactor.text(input.probes.get(spec.kind)!.target(spec)), options.signal.reason));
+      return outcome;
+    }
     const shipped: CheckSpec[] = [];
     for (const spec of members) {
       const probe = input.probes.get(spec.kind)!;
@@ -402,6 +407,18 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
       const gcp: GcpConfig = { ...(options.deps?.gcp as GcpConfig | undefined), ...gcpSettings({}, options.deps ?? {}) };
       outcome = await runBatch({ runner, env: input.env, checks: shipped, gcp }, ctx, progress, cancel);
     } catch (thrown) {
+      // Stopped (Ctrl-C): runBatch has cancelled the execution; the checks are interrupted in the runner's phase they reached.
+      if (options.signal?.aborted) {
+        const phase = phases.current ?? "schedule";
+        const block = { name: runner.name, ...(progress.execution ? { execution: progress.execution } : {}), ...(progress.logUri ? { logUri: progress.logUri } : {}), phasesMs: { ...phases.phasesMs } };
+        const durationMs = roundMs(now() - checkStart);
+        return new Map(
+          shipped.map((spec) => {
+            const target = redactor.text(input.probes.get(spec.kind)!.target(spec));
+            return [spec.name, redactor.deep({ ...interruptedResult(spec, target, options.signal!.reason, phase), durationMs, budgetMs: roundMs(budgetMs), runner: block })];
+          }),
+        );
+      }
       const classified = classify(
         thrown,
         { kind: "cloud-run-job", phase: phases.current, completedPhases: Object.keys(phases.phasesMs), budgetMs, timeoutMs: runner.cloudRunJob.timeoutMs, startedAfterMs: checkStart - options.clockStartMs, facts },

@@ -175,7 +175,9 @@ describe("runner failures, each classified from the one catalogue", () => {
     try {
       const report = await run({ cache: { kind: "redis", url: `redis://127.0.0.1:${silent.port}`, timeout: "10s", runner: "vpc" } }, { signal: controller.signal, deadline: "20s" });
       const [check] = report.checks;
-      expect(check.status).toBe("fail");
+      // Interrupted in the runner's phase it reached (the execution was running: start or probe).
+      expect(check.status).toBe("interrupted");
+      expect(["start", "probe"]).toContain(check.interrupted?.phase);
       const cancels = emulator.calls.filter((call) => call.method === "CancelExecution" && call.name === check.runner!.execution);
       expect(cancels).toHaveLength(1);
       expect(emulator.state.executionRunning(check.runner!.execution!)).toBe(false);
@@ -306,4 +308,45 @@ describe("the emulator's long-running operations, to the real client", () => {
       await client.close();
     }
   }, 30_000);
+});
+
+describe("Ctrl-C on the real CLI while the job runs", () => {
+  it("SIGINT: the execution is cancelled (its process killed), the remote check interrupted in its phase, exit 130", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { startCli } = await import("../helpers/cli.js");
+    const { silentServer } = await import("../helpers/net.js");
+    const silent = await silentServer();
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "infra-check-runner-int-")), "staging.yaml");
+    writeFileSync(
+      file,
+      [
+        `gcp: { project: ${PROJECT}, region: ${REGION}, emulatorHost: "${emulator.emulatorHost}" }`,
+        "deadline: 30s",
+        "runners:",
+        "  vpc:",
+        "    cloudRunJob: { job: infra-check-probe, timeout: 20s }",
+        "checks:",
+        `  cache: { kind: redis, url: "redis://127.0.0.1:${silent.port}", timeout: 15s, runner: vpc }`,
+        "",
+      ].join("\n"),
+    );
+    try {
+      const cli = startCli(["--config", file, "-v"], { timeoutMs: 30_000 });
+      // The execution is running once the runner's probe phase starts (the CLI's own -v log: an event, not a sleep).
+      await cli.stderrMatches(/\[runner vpc\] probe…/);
+      const [execution] = emulator.state.executionNames().slice(-1);
+      expect(emulator.state.executionRunning(execution)).toBe(true);
+      cli.child.kill("SIGINT");
+      const result = await cli.result;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stdout).toMatch(/■ INTERRUPTED\s+cache\s+redis/);
+      expect(emulator.calls.filter((call) => call.method === "CancelExecution" && call.name === execution)).toHaveLength(1);
+      expect(emulator.state.executionRunning(execution)).toBe(false);
+      expect(emulator.state.get(execution)?.cancelledCount).toBe(1);
+    } finally {
+      await silent.stop();
+    }
+  }, 40_000);
 });
