@@ -530,36 +530,16 @@ async function settledWithin(promise: Promise<unknown> | undefined, waitMs: numb
 /** A check the run was stopped in (`phase`: where it was) or before (no phase): no verdict, only what it had observed. */
 export function interruptedResult(spec: Pick<CheckSpec, "name" | "kind">, target: string, reason: unknown, phase?: string): CheckResult {
   const signal = reason instanceof Interrupted ? reason.signal : undefined;
-  return {
-    name: spec.name,
-    kind: spec.kind,
-    target,
-    status: "interrupted",
-    durationMs: 0,
-    budgetMs: 0,
-    phasesMs: {},
-    metrics: {},
-    assertions: [],
-    failure: null,
-    blockedBy: [],
-    interrupted: { ...(phase ? { phase } : {}), ...(signal ? { signal } : {}) },
-  };
+  return { ...unmeasured(spec, target, "interrupted"), interrupted: { ...(phase ? { phase } : {}), ...(signal ? { signal } : {}) } };
 }
 
 export function blockedResult(spec: Pick<CheckSpec, "name" | "kind">, target: string, blockers: Pick<CheckResult, "name">[]): CheckResult {
-  return {
-    name: spec.name,
-    kind: spec.kind,
-    target,
-    status: "blocked",
-    durationMs: 0,
-    budgetMs: 0,
-    phasesMs: {},
-    metrics: {},
-    assertions: [],
-    failure: null,
-    blockedBy: blockers.map((blocker) => blocker.name),
-  };
+  return { ...unmeasured(spec, target, "blocked"), blockedBy: blockers.map((blocker) => blocker.name) };
+}
+
+/** A result with nothing measured: a check that never ran (blocked) or was stopped (interrupted). */
+function unmeasured(spec: Pick<CheckSpec, "name" | "kind">, target: string, status: CheckResult["status"]): CheckResult {
+  return { name: spec.name, kind: spec.kind, target, status, durationMs: 0, budgetMs: 0, phasesMs: {}, metrics: {}, assertions: [], failure: null, blockedBy: [] };
 }
 
 export function topologicalOrder<T extends { name: string; dependsOn: string[] }>(checks: T[]): T[] {
