@@ -111,11 +111,16 @@ export function registerGauges(registry: Registry, families: readonly FamilyDef[
   }
 }
 
+/** A registry's text: prom-client writes NaN as "Nan" (e.g. its event-loop lag gauges before their first sample); the text format spells it NaN. */
+export async function exposition(registry: Registry): Promise<string> {
+  return (await registry.metrics()).replace(/ Nan$/gm, " NaN");
+}
+
 const prometheus: AsyncReporter = (report) => {
   const registry = new Registry();
   registerGauges(registry, CHECK_FAMILIES, checkSamples(report.env, report.checks));
   registerGauges(registry, RUN_FAMILIES, runSamples(report));
-  return registry.metrics();
+  return exposition(registry);
 };
 
 function numericMetrics(check: CheckResult): [string, number][] {

@@ -3,7 +3,8 @@
 // (HELP/TYPE once per family, before its samples; families not interleaved;
 // label values escaped; values parse as floats).
 import { describe, expect, it } from "vitest";
-import prometheus, { codeLabel } from "../../src/reporters/prometheus.js";
+import { Gauge, Registry } from "prom-client";
+import prometheus, { codeLabel, exposition } from "../../src/reporters/prometheus.js";
 import type { RunReport } from "../../src/report/schema.js";
 import { loadFixture } from "./fixtures.js";
 import { parsePromText, type Sample } from "../helpers/prom-text.js";
@@ -96,5 +97,15 @@ describe("exposition", async () => {
     const parsed = parse(await prometheus(report, { color: false, verbose: false }));
     expect(parsed.find((sample) => sample.name === "infra_check_run_ok")!.labels.env).toBe('pro"d\\uction\nx');
     expect(parsed.find((sample) => sample.name === "infra_check_phase_seconds")!.labels.phase).toBe('we"ird\\phase\n');
+  });
+});
+
+describe("exposition", () => {
+  it("spells NaN as the text format does (prom-client writes Nan), and a strict parser reads it", async () => {
+    const registry = new Registry();
+    new Gauge({ name: "lag_seconds", help: "a gauge with no sample yet", registers: [registry] }).set(Number.NaN);
+    const text = await exposition(registry);
+    expect(text).toContain("lag_seconds NaN\n");
+    expect(Number.isNaN(parsePromText(text).find((family) => family.name === "lag_seconds")?.samples[0]?.value)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
 // check last ran and last changed, a histogram of cycle durations, counters
 // of cycles, probe requests and reloads, and prom-client's process metrics.
 import * as client from "prom-client";
-import { CHECK_FAMILIES, checkSamples, registerGauges, seconds } from "../../reporters/prometheus.js";
+import { CHECK_FAMILIES, checkSamples, exposition, registerGauges, seconds } from "../../reporters/prometheus.js";
 import type { CheckResult } from "../../report/schema.js";
 import { STATUSES } from "../../diagnose/vocabulary.js";
 import type { CheckState, Monitor } from "./monitor.js";
@@ -122,7 +122,7 @@ export function createServeMetrics(monitor: Monitor): ServeMetrics {
 
   let results: { version: number; text: Promise<string> } | undefined;
   const resultsText = () => {
-    if (results?.version !== monitor.version) results = { version: monitor.version, text: registry.metrics() };
+    if (results?.version !== monitor.version) results = { version: monitor.version, text: exposition(registry) };
     return results.text;
   };
   // The process metrics of one rendering serve every scrape of the next LIVE_MAX_AGE_MS: scrapes that
@@ -130,8 +130,7 @@ export function createServeMetrics(monitor: Monitor): ServeMetrics {
   let liveText: { at: number; text: Promise<string> } | undefined;
   const liveExposition = () => {
     const now = performance.now();
-    // prom-client writes NaN as "Nan" (the event-loop lag gauges before their first sample); the text format spells it NaN.
-    if (!liveText || now - liveText.at > LIVE_MAX_AGE_MS) liveText = { at: now, text: live.metrics().then((text) => text.replace(/ Nan$/gm, " NaN")) };
+    if (!liveText || now - liveText.at > LIVE_MAX_AGE_MS) liveText = { at: now, text: exposition(live) };
     return liveText.text;
   };
   return {
@@ -150,5 +149,5 @@ function probeExposition(env: string, results: CheckResult[], durationMs: number
   const duration = new client.Gauge({ name: "probe_duration_seconds", help: "How long the probe took, in seconds.", registers: [registry] });
   duration.set(seconds(durationMs));
   registerGauges(registry, CHECK_FAMILIES, checkSamples(env, results));
-  return registry.metrics();
+  return exposition(registry);
 }
