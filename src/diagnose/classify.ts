@@ -6,6 +6,7 @@
 // for a check (WebSocket load mode classifies each of its connections with it).
 import { Diagnosed, diagnosisOf, type Facts } from "./catalogue.js";
 import { CHECK, DNS, isPrivateAddressHint, PEER, TCP, TIMEOUT, TLS, TLS_BY_NODE_CODE } from "./codes.js";
+import { endpointHost } from "../util/url.js";
 import type { ClassifiedError } from "./vocabulary.js";
 import { BudgetExceeded } from "../util/deadline.js";
 
@@ -139,7 +140,7 @@ export function classifyNodeError(error: unknown, ctx: ClassifyContext): Classif
   if (!err || typeof err !== "object") return undefined;
   const code = err.code;
   const endpoint = ctx.endpoint ?? ([err.address, err.port].filter(Boolean).join(":") || undefined);
-  const facts = { ...ctx.facts, endpoint, phase: ctx.phase, host: err.hostname ?? (ctx.facts?.host as string | undefined) ?? hostFrom(endpoint ?? "") };
+  const facts = { ...ctx.facts, endpoint, phase: ctx.phase, host: err.hostname ?? (ctx.facts?.host as string | undefined) ?? endpointHost(endpoint ?? "") };
   switch (code) {
     case "ENOTFOUND":
       return diagnosisOf(DNS.NOT_FOUND, facts);
@@ -185,8 +186,4 @@ function unwrapAggregate(error: unknown): unknown {
     return first.code || !(error as NodeJS.ErrnoException).code ? first : Object.assign(Object.create(first), { code: (error as NodeJS.ErrnoException).code });
   }
   return error;
-}
-
-function hostFrom(endpoint: string): string {
-  return endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
 }

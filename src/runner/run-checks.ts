@@ -9,6 +9,7 @@
 import { Diagnosed, diagnosisOf, type Facts } from "../diagnose/catalogue.js";
 import { RUNNER } from "./cloud-run-job/diagnose.js";
 import { classify } from "../diagnose/classify.js";
+import { endpointHost } from "../util/url.js";
 import type { CheckResult, RunExtras, WaitSummary } from "../report/schema.js";
 import type { CheckSpec, LookupFn, Measurement, ProbeContext, ProbeDefinition, ProbeDeps } from "../probes/api.js";
 import { judge } from "../evaluate/judge.js";
@@ -188,7 +189,7 @@ export async function runRound(input: RunInput, options: RunOptions & { now: () 
     const deadline = armInnerDeadline({ signal: controller.signal, budgetMs, remainingMs, ...(options.wording ? { label: `--timeout ${formatMs(spec.timeoutMs)}` } : {}) });
     const facts: Facts = {
       service: probe.diagnosis.service,
-      ...(endpoint ? { host: hostOf(endpoint) } : {}),
+      ...(endpoint ? { host: endpointHost(endpoint) } : {}),
       ...(options.wording ? { budgetNote: options.wording.budgetNote } : {}),
       // For an out-of-descriptors failure: infra-check's own limits, in its words.
       ...(fdLimit !== undefined ? { limit: fdLimit } : {}),
@@ -567,8 +568,4 @@ export function endpointOf(target: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function hostOf(endpoint: string): string {
-  return endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
 }

@@ -30,3 +30,8 @@ export function malformedEscape(url: URL): string | undefined {
   if (!broken) return undefined;
   return `the URL's ${broken[0]} has a malformed %-escape: a % must be followed by two hex digits (write %25 for a literal %, e.g. a password "50%off" is 50%25off)`;
 }
+
+/** The host of a `host:port` or `[v6]:port` endpoint, without port or brackets. */
+export function endpointHost(endpoint: string): string {
+  return endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+}

@@ -17,6 +17,7 @@ import type { ServeMetrics } from "./metrics.js";
 import { renderStatusPage } from "./page.js";
 import { DEFAULT_EVERY_MS } from "./monitor.js";
 import { escapeJsonControls } from "../../util/neutralize.js";
+import { endpointHost } from "../../util/url.js";
 
 export interface ServerSettings {
   host: string;
@@ -186,7 +187,7 @@ export function probeChecks(monitor: Monitor, query: URLSearchParams): { names: 
 function targetsOf(shown: string): string[] {
   if (!shown) return [];
   const endpoint = endpointOf(shown);
-  const host = endpoint?.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  const host = endpoint ? endpointHost(endpoint) : undefined;
   return [shown, shown.replace(/\/$/, ""), ...(endpoint ? [endpoint] : []), ...(host ? [host] : [])];
 }
 
