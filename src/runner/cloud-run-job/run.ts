@@ -28,6 +28,7 @@ const COLLECT_WAIT_MS = 15_000;
 const FALLBACK_RESERVE_MS = 400;
 const FIRST_POLL_MS = 100;
 const NOT_FOUND = 5;
+const DEADLINE_EXCEEDED = 4;
 const MAX_POLL_MS = 1_000;
 /** The share of what is left of the run that the checks inside the job get; the rest covers the cold start and collecting. */
 const INSIDE_SHARE = 0.6;
@@ -116,6 +117,19 @@ export async function runBatch(input: BatchInput, ctx: ProbeContext, progress: B
     let startedAt: number | undefined;
     let state: ExecutionMessage = first ?? {};
     let pollMs = FIRST_POLL_MS;
+    const notDone = (cause?: unknown) =>
+      failure(
+        RUNNER.NOT_DONE_IN_TIME,
+        {
+          runner: runner.name,
+          execution: short(execution),
+          condition: "",
+          logUri: progress.logUri ?? "",
+          stage: startedAt ? "did not finish" : "did not start",
+          waitedMs: Math.round(now() - scheduledAt),
+        },
+        { cause },
+      );
     for (;;) {
       if (!startedAt && isSet(state.startTime)) {
         startedAt = now();
@@ -123,18 +137,12 @@ export async function runBatch(input: BatchInput, ctx: ProbeContext, progress: B
         ctx.phases.start("probe");
       }
       if (isSet(state.completionTime)) break;
-      if (!(await pause(pollMs, ctx))) {
-        throw failure(RUNNER.NOT_DONE_IN_TIME, {
-          runner: runner.name,
-          execution: short(execution),
-          condition: "",
-          logUri: progress.logUri ?? "",
-          stage: startedAt ? "did not finish" : "did not start",
-          waitedMs: Math.round(now() - scheduledAt),
-        });
-      }
+      if (!(await pause(pollMs, ctx))) throw notDone();
       pollMs = Math.min(MAX_POLL_MS, Math.round(pollMs * 1.5));
-      state = await session.call<ExecutionMessage>(EXECUTIONS, "GetExecution", { name: execution });
+      // The poll's gRPC deadline is what is left of the check's: running out there is the same wait ending.
+      state = await session.call<ExecutionMessage>(EXECUTIONS, "GetExecution", { name: execution }).catch((error: unknown) => {
+        throw (error as { code?: unknown })?.code === DEADLINE_EXCEEDED ? notDone(error) : error;
+      });
       progress.logUri = state.logUri || progress.logUri;
     }
     running = undefined;
